@@ -1,0 +1,457 @@
+//! Judging the evidence: findings with severity and advice (pure).
+//!
+//! No I/O here: every rule is a function of what discovery recorded, so each
+//! is tested from fixtures.
+
+use crate::discover::Discovery;
+use crate::dns::{Dnssec, DnssecMode};
+use crate::finding::{Finding, Severity};
+use crate::model::{MxHost, MxStatus, TlsaStatus};
+use crate::mx;
+
+/// Findings about the MX RRset, the hosts' addresses and their TLSA records.
+pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let lookup = &d.mx_lookup;
+    let subject = format!("{domain} MX");
+    match lookup.status {
+        MxStatus::Error if lookup.dnssec == Dnssec::Bogus => out.push(Finding::new(
+            Severity::Error,
+            "mx-dnssec-bogus",
+            &subject,
+            format!(
+                "the MX lookup for {domain} is DNSSEC-bogus: validating senders cannot deliver any mail to this domain ({})",
+                lookup.error.as_deref().unwrap_or("validation failed")
+            ),
+            format!(
+                "Check the signatures and DS records of the zone holding {domain} (e.g. `delv {domain} MX` or dnsviz.net); re-sign the zone or fix the DS at the parent."
+            ),
+        )),
+        MxStatus::Error => out.push(Finding::new(
+            Severity::Error,
+            "mx-lookup-failed",
+            &subject,
+            format!(
+                "the MX lookup for {domain} failed: {}",
+                lookup.error.as_deref().unwrap_or("no answer")
+            ),
+            "Check that the domain's name servers answer (e.g. `dig MX` against each of them), then scan again.".to_string(),
+        )),
+        MxStatus::Nxdomain => out.push(Finding::new(
+            Severity::Error,
+            "domain-nxdomain",
+            domain,
+            format!("{domain} does not exist in the DNS (NXDOMAIN): it cannot receive mail"),
+            "Check the spelling, or register and delegate the domain.".to_string(),
+        )),
+        MxStatus::NullMx => out.push(Finding::new(
+            Severity::Info,
+            "mx-null",
+            &subject,
+            format!("{domain} publishes a null MX (RFC 7505): it accepts no mail, so there is nothing to probe"),
+            "Nothing to do if the domain should not receive mail. Then also publish `v=spf1 -all` and a DMARC reject policy.".to_string(),
+        )),
+        MxStatus::Implicit => out.push(Finding::new(
+            Severity::Warning,
+            "mx-implicit",
+            &subject,
+            format!("{domain} has no MX records: senders deliver to the domain's own address records (RFC 5321 §5.1)"),
+            format!("Publish an explicit MX, e.g. `{domain}. IN MX 10 mail.{domain}.`, or a null MX `{domain}. IN MX 0 .` if it takes no mail."),
+        )),
+        MxStatus::Found => {}
+    }
+    if d.null_mixed {
+        out.push(Finding::new(
+            Severity::Error,
+            "mx-null-mixed",
+            &subject,
+            format!("{domain} publishes a null MX (`0 .`) beside other MX records, which RFC 7505 §3 forbids"),
+            "Remove the `MX 0 .` record if the domain receives mail, or remove the other MX records if it does not.".to_string(),
+        ));
+    }
+    if matches!(lookup.status, MxStatus::Found | MxStatus::Implicit) {
+        match (mode, lookup.dnssec) {
+            (DnssecMode::Off, _) => out.push(Finding::new(
+                Severity::Info,
+                "dnssec-off",
+                domain,
+                "DNSSEC was not checked (--dnssec off): DANE cannot be assessed".to_string(),
+                "Run again with --dnssec validate (the default) to assess DANE.".to_string(),
+            )),
+            (_, Dnssec::Insecure) => out.push(Finding::new(
+                Severity::Info,
+                "mx-insecure",
+                &subject,
+                format!("the MX RRset of {domain} is not DNSSEC-signed: DANE cannot protect mail to it (RFC 7672 §2.2.1)"),
+                "Sign the zone with DNSSEC and publish its DS at the parent, then publish TLSA records for each MX host.".to_string(),
+            )),
+            _ => {}
+        }
+    }
+    for host in &d.mx {
+        host_findings(host, lookup.status, &mut out);
+    }
+    let dane_hosts = d.mx.iter().filter(|h| h.tlsa.applies).count();
+    if dane_hosts > 0 && dane_hosts < d.mx.len() {
+        let without: Vec<&str> =
+            d.mx.iter()
+                .filter(|h| !h.tlsa.applies)
+                .map(|h| h.host.as_str())
+                .collect();
+        out.push(Finding::new(
+            Severity::Warning,
+            "dane-partial",
+            &subject,
+            format!("DANE applies to {dane_hosts} of {} MX hosts; not to {}", d.mx.len(), without.join(", ")),
+            "Publish secure TLSA records for every MX host: a sender falls back to the unprotected ones.".to_string(),
+        ));
+    }
+    out
+}
+
+fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
+    let h = host.host.as_str();
+    let is_ip = hickory_proto::rr::Name::from_ascii(h)
+        .map(|n| mx::is_ip_literal(&n))
+        .unwrap_or(false);
+    if is_ip {
+        out.push(Finding::new(
+            Severity::Error,
+            "mx-ip-literal",
+            h,
+            format!("the MX target \"{h}\" is an IP address written as a host name; senders look it up as a name and find nothing"),
+            format!("Point the MX at a host name with A/AAAA records, e.g. `MX 10 mail.example.` and `mail.example. IN A {h}`."),
+        ));
+    }
+    if let Some(target) = &host.cname {
+        if status == MxStatus::Found {
+            out.push(Finding::new(
+                Severity::Warning,
+                "mx-cname",
+                h,
+                format!("the MX host {h} is an alias (CNAME to {target}); RFC 2181 §10.3 says an MX must name the host itself"),
+                format!("Publish the MX with the canonical name: `MX {} {target}.`", host.preference),
+            ));
+        }
+    }
+    if host.addresses.is_empty() && !is_ip {
+        match host.address_dnssec {
+            Dnssec::Bogus => out.push(Finding::new(
+                Severity::Error,
+                "mx-address-bogus",
+                h,
+                format!("the address records of {h} are DNSSEC-bogus: validating senders cannot connect to it"),
+                format!("Fix the signatures of the zone holding {h} (check with `delv {h} A`)."),
+            )),
+            _ => out.push(Finding::new(
+                Severity::Error,
+                "mx-no-address",
+                h,
+                match &host.address_error {
+                    Some(e) => format!("no address for the MX host {h}: {e}"),
+                    None => format!("the MX host {h} has no A or AAAA records: senders cannot connect to it"),
+                },
+                format!("Publish A and/or AAAA records for {h}, or point the MX elsewhere."),
+            )),
+        }
+    } else if host.address_dnssec == Dnssec::Bogus {
+        out.push(Finding::new(
+            Severity::Error,
+            "mx-address-bogus",
+            h,
+            format!("some address records of {h} are DNSSEC-bogus: {}", host.address_error.as_deref().unwrap_or("validation failed")),
+            format!("Fix the signatures of the zone holding {h} (check with `delv {h} A` and `delv {h} AAAA`)."),
+        ));
+    }
+    let t = &host.tlsa;
+    let tlsa_name = t.name.clone().unwrap_or_else(|| format!("_25._tcp.{h}"));
+    match t.status {
+        TlsaStatus::Bogus => out.push(Finding::new(
+            Severity::Error,
+            "tlsa-dnssec-bogus",
+            &tlsa_name,
+            format!("the TLSA lookup for {tlsa_name} is DNSSEC-bogus: DANE senders will not deliver to {h} (dnssec-invalid)"),
+            format!("Re-sign the zone holding {tlsa_name}; check with `delv {tlsa_name} TLSA`."),
+        )),
+        TlsaStatus::Error => out.push(Finding::new(
+            Severity::Error,
+            "tlsa-lookup-failed",
+            &tlsa_name,
+            format!(
+                "the TLSA lookup for {tlsa_name} failed ({}): DANE senders treat {h} as unreachable (RFC 7672 §2.1.1)",
+                t.error.as_deref().unwrap_or("no answer")
+            ),
+            "Make the zone's name servers answer TLSA queries (NODATA if there are none); some servers fail on unknown types.".to_string(),
+        )),
+        TlsaStatus::Found if !t.applies && t.dnssec != Dnssec::Secure => out.push(Finding::new(
+            Severity::Warning,
+            "tlsa-insecure",
+            &tlsa_name,
+            format!("TLSA records are published at {tlsa_name} but are not DNSSEC-signed ({}): senders ignore them", t.dnssec.as_str()),
+            "Sign the zone with DNSSEC (and publish its DS), or remove the TLSA records.".to_string(),
+        )),
+        TlsaStatus::Found if !t.applies => out.push(Finding::new(
+            Severity::Warning,
+            "tlsa-mx-insecure",
+            &tlsa_name,
+            format!("TLSA records at {tlsa_name} are signed, but the MX RRset is not: most DANE senders will not use them"),
+            "Sign the zone that publishes the MX records too.".to_string(),
+        )),
+        TlsaStatus::Found if t.usable == 0 => out.push(Finding::new(
+            Severity::Error,
+            "tlsa-all-unusable",
+            &tlsa_name,
+            format!("none of the TLSA records at {tlsa_name} is usable for SMTP (only DANE-TA(2) and DANE-EE(3) are, RFC 7672 §3.1); TLS is still required but not authenticated"),
+            "Publish a `3 1 1` record with the SHA-256 of the server's public key (e.g. from `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum`).".to_string(),
+        )),
+        TlsaStatus::Found if t.usable < t.records.len() => out.push(Finding::new(
+            Severity::Warning,
+            "tlsa-some-unusable",
+            &tlsa_name,
+            format!("{} of {} TLSA records at {tlsa_name} are unusable for SMTP (PKIX usages 0/1, unknown parameters or wrong digest length)", t.records.len() - t.usable, t.records.len()),
+            "Remove the unusable records; keep `3 1 1` (and `2 0 1` for a CA you control).".to_string(),
+        )),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Address, MxLookup, TlsRpt, Tlsa};
+
+    fn tlsa(
+        status: TlsaStatus,
+        dnssec: Dnssec,
+        applies: bool,
+        records: usize,
+        usable: usize,
+    ) -> Tlsa {
+        Tlsa {
+            status,
+            name: Some("_25._tcp.mx.example".into()),
+            base_domain: None,
+            dnssec,
+            records: vec!["3 1 1 00".into(); records],
+            usable,
+            applies,
+            reason: String::new(),
+            error: None,
+        }
+    }
+
+    fn host(name: &str, t: Tlsa) -> MxHost {
+        MxHost {
+            host: name.into(),
+            preference: 10,
+            dnssec: Dnssec::Secure,
+            cname: None,
+            addresses: vec![Address {
+                ip: "127.0.0.1".parse().expect("ip"),
+                dnssec: Dnssec::Secure,
+            }],
+            address_dnssec: Dnssec::Secure,
+            address_error: None,
+            tlsa: t,
+        }
+    }
+
+    fn discovery(status: MxStatus, dnssec: Dnssec, mx: Vec<MxHost>) -> Discovery {
+        Discovery {
+            mx_lookup: MxLookup {
+                status,
+                dnssec,
+                error: None,
+            },
+            null_mixed: false,
+            mx,
+            tlsrpt: TlsRpt {
+                name: "_smtp._tls.example".into(),
+                dnssec,
+                assessment: crate::tlsrpt::assess("example", &[]),
+                error: None,
+            },
+        }
+    }
+
+    fn codes(f: &[Finding]) -> Vec<&str> {
+        f.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn each_rule_gives_its_finding() {
+        let good = || tlsa(TlsaStatus::Found, Dnssec::Secure, true, 1, 1);
+        let rows: Vec<(&str, Discovery, &str, Severity)> = vec![
+            (
+                "bogus MX",
+                discovery(MxStatus::Error, Dnssec::Bogus, vec![]),
+                "mx-dnssec-bogus",
+                Severity::Error,
+            ),
+            (
+                "failed MX",
+                discovery(MxStatus::Error, Dnssec::Indeterminate, vec![]),
+                "mx-lookup-failed",
+                Severity::Error,
+            ),
+            (
+                "nxdomain",
+                discovery(MxStatus::Nxdomain, Dnssec::Secure, vec![]),
+                "domain-nxdomain",
+                Severity::Error,
+            ),
+            (
+                "null MX",
+                discovery(MxStatus::NullMx, Dnssec::Secure, vec![]),
+                "mx-null",
+                Severity::Info,
+            ),
+            (
+                "implicit MX",
+                discovery(
+                    MxStatus::Implicit,
+                    Dnssec::Secure,
+                    vec![host("example", good())],
+                ),
+                "mx-implicit",
+                Severity::Warning,
+            ),
+            (
+                "insecure MX",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Insecure,
+                    vec![host(
+                        "mx.example",
+                        tlsa(TlsaStatus::Skipped, Dnssec::Indeterminate, false, 0, 0),
+                    )],
+                ),
+                "mx-insecure",
+                Severity::Info,
+            ),
+            (
+                "IP literal",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Secure,
+                    vec![host("192.0.2.1", good())],
+                ),
+                "mx-ip-literal",
+                Severity::Error,
+            ),
+            (
+                "bogus TLSA",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Secure,
+                    vec![host(
+                        "mx.example",
+                        tlsa(TlsaStatus::Bogus, Dnssec::Bogus, false, 0, 0),
+                    )],
+                ),
+                "tlsa-dnssec-bogus",
+                Severity::Error,
+            ),
+            (
+                "failed TLSA",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Secure,
+                    vec![host(
+                        "mx.example",
+                        tlsa(TlsaStatus::Error, Dnssec::Indeterminate, false, 0, 0),
+                    )],
+                ),
+                "tlsa-lookup-failed",
+                Severity::Error,
+            ),
+            (
+                "unsigned TLSA",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Insecure,
+                    vec![host(
+                        "mx.example",
+                        tlsa(TlsaStatus::Found, Dnssec::Insecure, false, 1, 1),
+                    )],
+                ),
+                "tlsa-insecure",
+                Severity::Warning,
+            ),
+            (
+                "all unusable",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Secure,
+                    vec![host(
+                        "mx.example",
+                        tlsa(TlsaStatus::Found, Dnssec::Secure, true, 2, 0),
+                    )],
+                ),
+                "tlsa-all-unusable",
+                Severity::Error,
+            ),
+            (
+                "some unusable",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Secure,
+                    vec![host(
+                        "mx.example",
+                        tlsa(TlsaStatus::Found, Dnssec::Secure, true, 2, 1),
+                    )],
+                ),
+                "tlsa-some-unusable",
+                Severity::Warning,
+            ),
+            (
+                "partial DANE",
+                discovery(
+                    MxStatus::Found,
+                    Dnssec::Secure,
+                    vec![
+                        host("a.example", good()),
+                        host(
+                            "b.example",
+                            tlsa(TlsaStatus::None, Dnssec::Secure, false, 0, 0),
+                        ),
+                    ],
+                ),
+                "dane-partial",
+                Severity::Warning,
+            ),
+        ];
+        for (what, d, code, severity) in rows {
+            let f = dns_findings("example", DnssecMode::Validate, &d);
+            let hit = f.iter().find(|f| f.code == code);
+            assert!(
+                hit.is_some(),
+                "{what}: expected {code}, got {:?}",
+                codes(&f)
+            );
+            assert_eq!(hit.map(|f| f.severity), Some(severity), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_good_dane_domain_has_no_findings() {
+        let d = discovery(
+            MxStatus::Found,
+            Dnssec::Secure,
+            vec![host(
+                "mx.example",
+                tlsa(TlsaStatus::Found, Dnssec::Secure, true, 1, 1),
+            )],
+        );
+        assert!(dns_findings("example", DnssecMode::Validate, &d).is_empty());
+    }
+
+    #[test]
+    fn null_mx_beside_hosts_is_an_error() {
+        let mut d = discovery(MxStatus::Found, Dnssec::Secure, vec![]);
+        d.null_mixed = true;
+        assert!(
+            codes(&dns_findings("example", DnssecMode::Validate, &d)).contains(&"mx-null-mixed")
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! Command-line definitions (clap). Turned into a `Config` in `config.rs`;
+//! nothing else in the program reads these raw values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::dns::DnssecMode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mxtls",
+    version,
+    about = "Audit how securely a domain receives mail: MX and DNSSEC, DANE (TLSA) and TLSRPT, checked the way a sending mail server does",
+    after_help = "Examples:\n  mxtls check example.com\n  mxtls check --json example.com example.org\n  mxtls check --input domains.txt --jsonl --concurrency 200\n\nExit status: 0 no errors found, 1 findings of severity error, 2 bad usage or nothing could be scanned."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check one or more domains.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n\nExit status: 0 no errors found, 1 at least one finding of severity error,\n2 bad usage or nothing could be scanned (e.g. no resolver answers)."
+)]
+pub struct CheckArgs {
+    /// Domains to check (A-labels or U-labels), e.g. example.com.
+    #[arg(value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+
+    /// Read domains from FILE, one per line, '#' starts a comment; '-' reads
+    /// standard input. Combines with domains given as arguments.
+    /// Example: --input domains.txt
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<PathBuf>,
+
+    /// Print one JSON document (schema mxtls/1) on stdout: an object for one
+    /// domain, an array for several.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub json: bool,
+
+    /// Print one JSON object per domain per line, as each scan ends (for
+    /// large batches: memory stays bounded).
+    #[arg(long)]
+    pub jsonl: bool,
+
+    /// DNS server to ask, IP[:PORT] (port 53 by default); repeat for
+    /// fallbacks. Default: the system's resolvers from /etc/resolv.conf.
+    /// Example: --resolver 127.0.0.1:5353 --resolver [::1]:53
+    #[arg(long = "resolver", value_name = "IP[:PORT]")]
+    pub resolvers: Vec<String>,
+
+    /// How DNSSEC status is learned. validate: check signatures locally from
+    /// the root trust anchor (IANA's built in; see --trust-anchor). resolver:
+    /// trust the AD bit of the --resolver, as Postfix does; this trusts the
+    /// path to that resolver too, so use it only with a validating resolver
+    /// on this host or over a secured link (RFC 7672 §2.1.1). off: no DNSSEC;
+    /// every answer is indeterminate and DANE cannot apply.
+    #[arg(long, value_enum, default_value = "validate", value_name = "MODE")]
+    pub dnssec: DnssecMode,
+
+    /// Replace the built-in root trust anchors with the DNSKEY or DS records
+    /// for "." in FILE (zone-file lines, as in unbound's root.key). A DS is
+    /// matched against the root DNSKEY RRset fetched from the resolver.
+    /// Example: --trust-anchor lab-root.key
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
+
+    /// Seconds allowed for each network step (one DNS query with its
+    /// retries); a whole domain is bounded by 6 times this.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+
+    /// How many domains are scanned at once (with --input or several domains).
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+}

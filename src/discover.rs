@@ -1,0 +1,299 @@
+//! Discovery: the DNS half of what a sending MTA does before it connects.
+//!
+//! MX (with null and implicit MX), the addresses of every MX host, TLSA at
+//! `_25._tcp.<host>` where DANE could apply (RFC 7672 §2.2), and the TLSRPT
+//! record (RFC 8460 §3). This module only gathers evidence; judging it is
+//! `classify`'s job.
+
+use futures_util::future::join_all;
+use hickory_proto::rr::{Name, RData, RecordType};
+
+use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
+use crate::model::{Address, MxHost, MxLookup, MxStatus, TlsRpt, Tlsa, TlsaStatus};
+use crate::mx::{self, MxSet};
+use crate::tlsrpt;
+
+/// What discovery found for one domain.
+pub struct Discovery {
+    pub mx_lookup: MxLookup,
+    /// A `.` target was published beside real hosts (RFC 7505 §3).
+    pub null_mixed: bool,
+    pub mx: Vec<MxHost>,
+    pub tlsrpt: TlsRpt,
+}
+
+pub async fn discover(dns: &Dns, domain: &Name) -> Discovery {
+    let (mx, tlsrpt) = tokio::join!(discover_mx(dns, domain), discover_tlsrpt(dns, domain));
+    let (mx_lookup, null_mixed, mx) = mx;
+    Discovery {
+        mx_lookup,
+        null_mixed,
+        mx,
+        tlsrpt,
+    }
+}
+
+async fn discover_mx(dns: &Dns, domain: &Name) -> (MxLookup, bool, Vec<MxHost>) {
+    let answer = dns.lookup(domain, RecordType::MX).await;
+    let lookup = |status| MxLookup {
+        status,
+        dnssec: answer.dnssec,
+        error: answer.error.clone(),
+    };
+    match answer.status {
+        Status::Found => {
+            let records: Vec<(u16, Name)> = answer
+                .records
+                .iter()
+                .filter_map(|r| match r {
+                    RData::MX(m) => Some((m.preference, m.exchange.clone())),
+                    _ => None,
+                })
+                .collect();
+            match mx::classify(&records) {
+                MxSet::Null => (lookup(MxStatus::NullMx), false, Vec::new()),
+                MxSet::Hosts { hosts, null_mixed } => {
+                    let hosts = join_all(
+                        hosts
+                            .into_iter()
+                            .map(|(pref, host)| discover_host(dns, host, pref, answer.dnssec)),
+                    )
+                    .await;
+                    (lookup(MxStatus::Found), null_mixed, hosts)
+                }
+            }
+        }
+        // RFC 5321 §5.1: no MX records, the domain is its own mail host. The
+        // denial's DNSSEC status stands in for the MX RRset's (RFC 7672 §2.2.1).
+        Status::NoData => {
+            let host = discover_host(dns, domain.clone(), 0, answer.dnssec).await;
+            (lookup(MxStatus::Implicit), false, vec![host])
+        }
+        Status::NxDomain => (lookup(MxStatus::Nxdomain), false, Vec::new()),
+        Status::Failed => (lookup(MxStatus::Error), false, Vec::new()),
+    }
+}
+
+async fn discover_host(dns: &Dns, host: Name, preference: u16, mx_dnssec: Dnssec) -> MxHost {
+    let (a, aaaa) = tokio::join!(
+        dns.lookup(&host, RecordType::A),
+        dns.lookup(&host, RecordType::AAAA)
+    );
+    let address_dnssec = a.dnssec.and(aaaa.dnssec);
+    let mut addresses: Vec<Address> = Vec::new();
+    for ans in [&a, &aaaa] {
+        addresses.extend(ans.addresses().into_iter().map(|ip| Address {
+            ip,
+            dnssec: ans.dnssec,
+        }));
+    }
+    let address_error = [&a, &aaaa]
+        .iter()
+        .filter_map(|x| x.error.clone())
+        .reduce(|x, y| if x == y { x } else { format!("{x}; {y}") });
+    let canonical = [&a, &aaaa]
+        .iter()
+        .find(|x| !x.aliases.is_empty())
+        .map(|x| x.canonical.clone());
+    let tlsa = discover_tlsa(
+        dns,
+        &host,
+        canonical.as_ref(),
+        mx_dnssec,
+        address_dnssec,
+        &addresses,
+    )
+    .await;
+    MxHost {
+        host: display_name(&host),
+        preference,
+        dnssec: mx_dnssec,
+        cname: canonical.as_ref().map(display_name),
+        addresses,
+        address_dnssec,
+        address_error,
+        tlsa,
+    }
+}
+
+/// RFC 7672 §2.2.2–2.2.3: TLSA is looked up only for hosts whose address
+/// records are secure; for an alias, first at the CNAME-expanded name (the
+/// chain was secure, since the addresses are), then at the original name.
+async fn discover_tlsa(
+    dns: &Dns,
+    host: &Name,
+    canonical: Option<&Name>,
+    mx_dnssec: Dnssec,
+    address_dnssec: Dnssec,
+    addresses: &[Address],
+) -> Tlsa {
+    let skipped = |reason: &str| Tlsa {
+        status: TlsaStatus::Skipped,
+        name: None,
+        base_domain: None,
+        dnssec: Dnssec::Indeterminate,
+        records: Vec::new(),
+        usable: 0,
+        applies: false,
+        reason: reason.to_string(),
+        error: None,
+    };
+    if dns.mode() == DnssecMode::Off {
+        return skipped("DNSSEC is off (--dnssec off): DANE cannot apply");
+    }
+    if addresses.is_empty() {
+        return skipped("the host has no addresses");
+    }
+    if address_dnssec != Dnssec::Secure {
+        return skipped(&format!(
+            "the host's address records are {}: DANE needs them secure (RFC 7672 §2.2.2)",
+            address_dnssec.as_str()
+        ));
+    }
+    let mut bases: Vec<&Name> = Vec::new();
+    if let Some(c) = canonical {
+        bases.push(c);
+    }
+    bases.push(host);
+    let mut last: Option<(Name, Answer, &Name)> = None;
+    for base in bases {
+        let Ok(name) = Name::from_ascii("_25._tcp").and_then(|p| p.append_domain(base)) else {
+            continue;
+        };
+        let answer = dns.lookup(&name, RecordType::TLSA).await;
+        let settled = matches!(answer.status, Status::Failed)
+            || (answer.status == Status::Found && answer.dnssec == Dnssec::Secure);
+        last = Some((name, answer, base));
+        if settled {
+            break;
+        }
+    }
+    let Some((name, answer, base)) = last else {
+        return skipped("the TLSA owner name is not a valid name");
+    };
+    let records: Vec<String> = answer
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            RData::TLSA(t) => Some(format!(
+                "{} {} {} {}",
+                u8::from(t.cert_usage),
+                u8::from(t.selector),
+                u8::from(t.matching),
+                data_encoding::HEXLOWER.encode(&t.cert_data)
+            )),
+            _ => None,
+        })
+        .collect();
+    let usable = answer
+        .records
+        .iter()
+        .filter(|r| match r {
+            RData::TLSA(t) => tlsa_usable(
+                u8::from(t.cert_usage),
+                u8::from(t.selector),
+                u8::from(t.matching),
+                t.cert_data.len(),
+            ),
+            _ => false,
+        })
+        .count();
+    let (status, applies, reason) = match (answer.status, answer.dnssec) {
+        (Status::Found, Dnssec::Secure) if mx_dnssec == Dnssec::Secure => (
+            TlsaStatus::Found,
+            true,
+            "MX, addresses and TLSA records are secure: DANE applies".to_string(),
+        ),
+        (Status::Found, Dnssec::Secure) => (
+            TlsaStatus::Found,
+            false,
+            format!(
+                "the MX RRset is {}: only senders that opt in use these TLSA records, with the MX host name as the only reference identifier (RFC 7672 §2.2.1)",
+                mx_dnssec.as_str()
+            ),
+        ),
+        (Status::Found, d) => (
+            TlsaStatus::Found,
+            false,
+            format!("the TLSA records are {}: senders ignore them", d.as_str()),
+        ),
+        (Status::NoData | Status::NxDomain, _) => (
+            TlsaStatus::None,
+            false,
+            "no TLSA records: DANE is not published for this host".to_string(),
+        ),
+        (Status::Failed, Dnssec::Bogus) => (
+            TlsaStatus::Bogus,
+            false,
+            "the TLSA lookup is bogus: a DANE sender treats this MX as unreachable (RFC 7672 §2.1.1)".to_string(),
+        ),
+        (Status::Failed, _) => (
+            TlsaStatus::Error,
+            false,
+            "the TLSA lookup failed: a DANE sender treats this MX as unreachable (RFC 7672 §2.1.1)".to_string(),
+        ),
+    };
+    Tlsa {
+        status,
+        name: Some(display_name(&name)),
+        base_domain: (status == TlsaStatus::Found).then(|| display_name(base)),
+        dnssec: answer.dnssec,
+        records,
+        usable,
+        applies,
+        reason,
+        error: answer.error,
+    }
+}
+
+/// RFC 7672 §3.1: only DANE-TA(2) and DANE-EE(3) are usable for SMTP, with a
+/// known selector and matching type and a digest of the right length.
+fn tlsa_usable(usage: u8, selector: u8, matching: u8, len: usize) -> bool {
+    matches!(usage, 2 | 3)
+        && matches!(selector, 0 | 1)
+        && match matching {
+            0 => len > 0,
+            1 => len == 32,
+            2 => len == 64,
+            _ => false,
+        }
+}
+
+async fn discover_tlsrpt(dns: &Dns, domain: &Name) -> TlsRpt {
+    let name = Name::from_ascii("_smtp._tls").and_then(|p| p.append_domain(domain));
+    let domain_text = display_name(domain);
+    let Ok(name) = name else {
+        return TlsRpt {
+            name: format!("_smtp._tls.{domain_text}"),
+            dnssec: Dnssec::Indeterminate,
+            assessment: tlsrpt::assess(&domain_text, &[]),
+            error: Some("the record name is too long to be a DNS name".into()),
+        };
+    };
+    let answer = dns.lookup(&name, RecordType::TXT).await;
+    let mut assessment = tlsrpt::assess(&domain_text, &answer.txt_strings());
+    if answer.status == Status::Failed {
+        assessment.status = if answer.dnssec == Dnssec::Bogus {
+            tlsrpt::TlsRptStatus::Bogus
+        } else {
+            tlsrpt::TlsRptStatus::Error
+        };
+        assessment.findings.clear();
+        assessment.reason = answer.error.clone();
+    }
+    TlsRpt {
+        name: display_name(&name),
+        dnssec: answer.dnssec,
+        assessment,
+        error: answer.error,
+    }
+}
+
+/// A name as users write it: A-labels, no trailing dot, lower case.
+pub fn display_name(name: &Name) -> String {
+    let s = name.to_lowercase().to_ascii();
+    match s.strip_suffix('.') {
+        Some(t) if !t.is_empty() => t.to_string(),
+        _ => s,
+    }
+}

@@ -1,0 +1,433 @@
+//! The scanner's resolver: one per run, shared by every domain.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hickory_proto::dnssec::{Proof, PublicKey, TrustAnchors};
+use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError, NetError};
+
+use super::anchor::{self, AnchorError, AnchorKey};
+use super::wire::{self, QueryFlags};
+use super::{Answer, Dnssec, DnssecMode, Status};
+
+/// How to resolve, as the user asked.
+#[derive(Debug, Clone)]
+pub struct DnsConfig {
+    pub mode: DnssecMode,
+    /// Servers to ask; empty means the system's (/etc/resolv.conf).
+    pub servers: Vec<SocketAddr>,
+    /// Replaces the built-in IANA root anchors (validate mode only).
+    pub trust_anchor: Option<PathBuf>,
+    /// Bound on one query, retries included.
+    pub step_timeout: Duration,
+}
+
+/// Why no resolver could be set up: nothing can be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsSetupError {
+    #[error(transparent)]
+    Anchor(#[from] AnchorError),
+    #[error("cannot read the system's resolvers ({0}); name one with --resolver IP[:PORT]")]
+    SystemConfig(String),
+    #[error("the system configuration names no resolver; name one with --resolver IP[:PORT]")]
+    NoServers,
+    #[error(
+        "cannot fetch the root DNSKEY RRset to check the DS trust anchor from {origin}: {reason}; check --resolver, or give the root DNSKEY itself in the anchor file"
+    )]
+    RootKeysUnavailable { origin: String, reason: String },
+    #[error(
+        "no root DNSKEY served by {server} matches the DS trust anchor at {origin}; the anchor file is for another root, or the resolver is not the one you meant"
+    )]
+    DsMatchesNoKey { origin: String, server: SocketAddr },
+    #[error("cannot build the resolver: {0}")]
+    Build(String),
+}
+
+/// Resolver with DNSSEC status on every answer.
+#[derive(Clone)]
+pub struct Dns {
+    mode: DnssecMode,
+    servers: Arc<[SocketAddr]>,
+    step: Duration,
+    /// Validating resolver (validate mode only): it caches, follows CNAMEs
+    /// and checks the chain of trust.
+    validator: Option<Arc<TokioResolver>>,
+}
+
+/// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
+const MAX_ALIASES: usize = 8;
+
+impl Dns {
+    pub async fn new(config: &DnsConfig) -> Result<Dns, DnsSetupError> {
+        let servers: Vec<SocketAddr> = if config.servers.is_empty() {
+            let (conf, _) = hickory_resolver::system_conf::read_system_conf()
+                .map_err(|e| DnsSetupError::SystemConfig(e.to_string()))?;
+            conf.name_servers()
+                .iter()
+                .flat_map(|ns| {
+                    let ports: Vec<u16> = ns.connections.iter().map(|c| c.port).collect();
+                    let port = ports.first().copied().unwrap_or(53);
+                    std::iter::once(SocketAddr::new(ns.ip, port))
+                })
+                .collect()
+        } else {
+            config.servers.clone()
+        };
+        if servers.is_empty() {
+            return Err(DnsSetupError::NoServers);
+        }
+        let step = config.step_timeout;
+        let validator = match config.mode {
+            DnssecMode::Validate => {
+                let anchors = load_anchors(config, &servers, step).await?;
+                Some(Arc::new(build_validator(&servers, anchors, step)?))
+            }
+            DnssecMode::Resolver | DnssecMode::Off => None,
+        };
+        Ok(Dns {
+            mode: config.mode,
+            servers: servers.into(),
+            step,
+            validator,
+        })
+    }
+
+    pub fn mode(&self) -> DnssecMode {
+        self.mode
+    }
+
+    /// Looks up `name`/`rtype`, never failing: a failure is an `Answer`
+    /// with status `Failed` saying why.
+    pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
+        match &self.validator {
+            Some(v) => self.lookup_validating(v, name, rtype).await,
+            None => self.lookup_wire(name, rtype).await,
+        }
+    }
+
+    async fn lookup_validating(&self, v: &TokioResolver, name: &Name, rtype: RecordType) -> Answer {
+        // The resolver retries on its own; the outer bound keeps a slow or
+        // silent server from stretching one step beyond --timeout.
+        let bound = self.step * 2;
+        let result = match tokio::time::timeout(bound, v.lookup(name.clone(), rtype)).await {
+            Ok(r) => r,
+            Err(_) => {
+                return Answer::failed(
+                    name,
+                    Dnssec::Indeterminate,
+                    format!(
+                        "no answer within {} s (2 tries of --timeout {} s)",
+                        bound.as_secs_f64(),
+                        self.step.as_secs_f64()
+                    ),
+                );
+            }
+        };
+        match result {
+            Ok(lookup) => from_records(name, rtype, lookup.answers(), None),
+            Err(NetError::Dns(DnsError::Nsec {
+                response, proof, ..
+            })) => {
+                let status = if response.response_code == ResponseCode::NXDomain {
+                    Status::NxDomain
+                } else {
+                    Status::NoData
+                };
+                negative(name, status, proof_status(proof), &response.answers)
+            }
+            Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => {
+                let status = if nr.response_code == ResponseCode::NXDomain {
+                    Status::NxDomain
+                } else {
+                    Status::NoData
+                };
+                // Without an NSEC proof the denial is at best as strong as
+                // the authority records that came with it.
+                let dnssec = nr
+                    .authorities
+                    .as_deref()
+                    .and_then(|a| a.iter().map(|r| proof_status(r.proof)).reduce(Dnssec::and))
+                    .unwrap_or(Dnssec::Indeterminate);
+                negative(name, status, dnssec, &[])
+            }
+            Err(NetError::Dns(DnsError::DnssecBogus)) => Answer::failed(
+                name,
+                Dnssec::Bogus,
+                "DNSSEC validation failed (bogus): signatures do not verify or the chain of trust is broken".into(),
+            ),
+            Err(NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail))) => {
+                self.tell_bogus_from_broken(name, rtype).await
+            }
+            Err(e) => Answer::failed(name, Dnssec::Indeterminate, e.to_string()),
+        }
+    }
+
+    async fn lookup_wire(&self, name: &Name, rtype: RecordType) -> Answer {
+        let flags = QueryFlags {
+            dnssec_ok: self.mode == DnssecMode::Resolver,
+            checking_disabled: false,
+        };
+        let msg = match self.ask(name, rtype, flags).await {
+            Ok(m) => m,
+            Err(e) => return Answer::failed(name, Dnssec::Indeterminate, e),
+        };
+        let dnssec = match self.mode {
+            // AD=0 from a validating resolver means "not proven secure";
+            // like Postfix we treat it as insecure.
+            DnssecMode::Resolver if msg.metadata.authentic_data => Dnssec::Secure,
+            DnssecMode::Resolver => Dnssec::Insecure,
+            _ => Dnssec::Indeterminate,
+        };
+        match msg.metadata.response_code {
+            ResponseCode::NoError => from_records(name, rtype, &msg.answers, Some(dnssec)),
+            ResponseCode::NXDomain => negative(name, Status::NxDomain, dnssec, &msg.answers),
+            ResponseCode::ServFail if self.mode == DnssecMode::Resolver => {
+                self.tell_bogus_from_broken(name, rtype).await
+            }
+            code => Answer::failed(
+                name,
+                Dnssec::Indeterminate,
+                format!("the resolver answered {code}"),
+            ),
+        }
+    }
+
+    /// A SERVFAIL from a validating resolver is either its verdict "bogus" or
+    /// a real failure; asking again with CD=1 tells them apart (RFC 4035
+    /// §3.2.2): a bogus answer comes back unchecked, a broken server still
+    /// fails.
+    async fn tell_bogus_from_broken(&self, name: &Name, rtype: RecordType) -> Answer {
+        let flags = QueryFlags {
+            dnssec_ok: true,
+            checking_disabled: true,
+        };
+        match self.ask(name, rtype, flags).await {
+            Ok(m) if m.metadata.response_code == ResponseCode::NoError
+                || m.metadata.response_code == ResponseCode::NXDomain =>
+            {
+                Answer::failed(
+                    name,
+                    Dnssec::Bogus,
+                    "DNSSEC validation failed (bogus): the resolver answered SERVFAIL, and returned the data only with checking disabled (CD=1)".into(),
+                )
+            }
+            Ok(m) => Answer::failed(
+                name,
+                Dnssec::Indeterminate,
+                format!(
+                    "server failure: the resolver answered SERVFAIL, and {} with checking disabled; the zone's servers are broken or unreachable",
+                    m.metadata.response_code
+                ),
+            ),
+            Err(e) => Answer::failed(
+                name,
+                Dnssec::Indeterminate,
+                format!("server failure: the resolver answered SERVFAIL; retrying with CD=1: {e}"),
+            ),
+        }
+    }
+
+    /// One query to the first server that answers.
+    async fn ask(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        flags: QueryFlags,
+    ) -> Result<Message, String> {
+        let mut errors = Vec::new();
+        for server in self.servers.iter() {
+            match wire::exchange(*server, name, rtype, flags, self.step).await {
+                Ok(m) => return Ok(m),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        Err(errors.join("; "))
+    }
+}
+
+fn proof_status(p: Proof) -> Dnssec {
+    match p {
+        Proof::Secure => Dnssec::Secure,
+        Proof::Insecure => Dnssec::Insecure,
+        Proof::Bogus => Dnssec::Bogus,
+        Proof::Indeterminate => Dnssec::Indeterminate,
+    }
+}
+
+/// Follows the CNAME chain in `answers` from `name` and keeps the records of
+/// `rtype` at its end. `fixed` is the status for the whole message (AD bit);
+/// otherwise each record's own proof counts.
+fn from_records(
+    name: &Name,
+    rtype: RecordType,
+    answers: &[Record],
+    fixed: Option<Dnssec>,
+) -> Answer {
+    let (canonical, aliases, mut dnssec) = follow_aliases(name, answers, fixed);
+    let mut records: Vec<RData> = Vec::new();
+    for r in answers {
+        if r.record_type() == rtype && r.name == canonical {
+            if fixed.is_none() {
+                dnssec = dnssec.and(proof_status(r.proof));
+            }
+            records.push(r.data.clone());
+        }
+    }
+    if dnssec == Dnssec::Bogus {
+        return Answer::failed(
+            name,
+            Dnssec::Bogus,
+            "DNSSEC validation failed (bogus)".into(),
+        );
+    }
+    let status = if records.is_empty() {
+        Status::NoData
+    } else {
+        Status::Found
+    };
+    Answer {
+        status,
+        dnssec,
+        records,
+        canonical,
+        aliases,
+        error: None,
+    }
+}
+
+fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> Answer {
+    let (canonical, aliases, chain) = follow_aliases(name, answers, Some(dnssec));
+    Answer {
+        status,
+        dnssec: dnssec.and(chain),
+        records: Vec::new(),
+        canonical,
+        aliases,
+        error: None,
+    }
+}
+
+fn follow_aliases(
+    name: &Name,
+    answers: &[Record],
+    fixed: Option<Dnssec>,
+) -> (Name, Vec<Name>, Dnssec) {
+    let mut canonical = name.clone();
+    let mut aliases = Vec::new();
+    let mut dnssec = fixed.unwrap_or(Dnssec::Secure);
+    while aliases.len() < MAX_ALIASES {
+        let next = answers.iter().find_map(|r| match &r.data {
+            RData::CNAME(target) if r.name == canonical => Some((target.0.clone(), r.proof)),
+            _ => None,
+        });
+        let Some((target, proof)) = next else { break };
+        if fixed.is_none() {
+            dnssec = dnssec.and(proof_status(proof));
+        }
+        aliases.push(target.clone());
+        canonical = target;
+    }
+    (canonical, aliases, dnssec)
+}
+
+async fn load_anchors(
+    config: &DnsConfig,
+    servers: &[SocketAddr],
+    step: Duration,
+) -> Result<TrustAnchors, DnsSetupError> {
+    let Some(path) = &config.trust_anchor else {
+        return Ok(TrustAnchors::default());
+    };
+    let file = anchor::load(path)?;
+    let mut keys = file.keys.clone();
+    if !file.ds.is_empty() {
+        keys.extend(keys_for_ds(&file.ds, servers, step).await?);
+    }
+    Ok(anchor::trust_anchors(&keys))
+}
+
+/// Fetches the root DNSKEY RRset and keeps the keys that some DS designates.
+/// The RRset itself is then validated by the resolver from those keys.
+async fn keys_for_ds(
+    ds: &[anchor::AnchorDs],
+    servers: &[SocketAddr],
+    step: Duration,
+) -> Result<Vec<AnchorKey>, DnsSetupError> {
+    let origin = ds.first().map(|d| d.origin.clone()).unwrap_or_default();
+    let server = *servers.first().ok_or(DnsSetupError::NoServers)?;
+    let flags = QueryFlags {
+        dnssec_ok: true,
+        checking_disabled: true,
+    };
+    let msg = wire::exchange(server, &Name::root(), RecordType::DNSKEY, flags, step)
+        .await
+        .map_err(|e| DnsSetupError::RootKeysUnavailable {
+            origin: origin.clone(),
+            reason: e.to_string(),
+        })?;
+    let served: Vec<AnchorKey> = msg
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::DNSKEY(k))
+                if r.name.is_root() =>
+            {
+                Some(AnchorKey {
+                    flags: k.flags(),
+                    protocol: 3,
+                    algorithm: u8::from(k.public_key().algorithm()),
+                    public_key: k.public_key().public_bytes().to_vec(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    let kept: Vec<AnchorKey> = served
+        .into_iter()
+        .filter(|k| ds.iter().any(|d| k.matches(d)))
+        .collect();
+    if kept.is_empty() {
+        return Err(DnsSetupError::DsMatchesNoKey { origin, server });
+    }
+    Ok(kept)
+}
+
+fn build_validator(
+    servers: &[SocketAddr],
+    anchors: TrustAnchors,
+    step: Duration,
+) -> Result<TokioResolver, DnsSetupError> {
+    let mut config = ResolverConfig::from_name_servers(Vec::new());
+    for s in servers {
+        let mut ns = NameServerConfig::udp_and_tcp(s.ip());
+        for c in ns.connections.iter_mut() {
+            c.port = s.port();
+        }
+        config.add_name_server(ns);
+    }
+    let mut opts = ResolverOpts::default();
+    opts.validate = true;
+    opts.timeout = step;
+    opts.attempts = 2;
+    opts.ndots = 0;
+    opts.use_hosts_file = ResolveHosts::Never;
+    opts.try_tcp_on_error = true;
+    opts.edns_payload_len = 1232;
+    opts.cache_size = 32_768;
+    // Scanning thousands of domains at once: the default (32) would queue.
+    opts.max_active_requests = 1024;
+    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+        .with_options(opts)
+        .with_trust_anchor(Arc::new(anchors));
+    builder.options_mut().validate = true;
+    builder
+        .build()
+        .map_err(|e| DnsSetupError::Build(e.to_string()))
+}

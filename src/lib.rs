@@ -1,0 +1,21 @@
+//! mxtls: audit how securely a domain receives mail, the way a sending MTA
+//! sees it: MX and DNSSEC, DANE (TLSA) and TLSRPT.
+//!
+//! The pipeline (DESIGN.md): `discover` gathers evidence over DNS,
+//! `classify` judges it without I/O, `render` presents it. `scan` ties them
+//! together for one domain or many.
+#![forbid(unsafe_code)]
+
+pub mod classify;
+pub mod cli;
+pub mod discover;
+pub mod dns;
+pub mod finding;
+pub mod model;
+pub mod mx;
+pub mod render;
+pub mod run;
+pub mod sanitize;
+pub mod scan;
+pub mod tlsrpt;
+pub mod txt_record;

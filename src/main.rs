@@ -1,0 +1,22 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use mxtls::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mxtls: cannot start the async runtime: {e}");
+            return ExitCode::from(mxtls::run::exit::OPERATIONAL);
+        }
+    };
+    let code = match cli.command {
+        Command::Check(args) => runtime.block_on(mxtls::run::check(args)),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,135 @@
+//! The scan result: one serialisable value per domain (schema `mxtls/1`).
+//!
+//! Every renderer (table, JSON, report) reads this value, and tests compare
+//! it. Keys are a contract (DESIGN.md): add freely, never rename or remove.
+
+use serde::Serialize;
+
+use crate::dns::{Dnssec, DnssecMode};
+use crate::finding::{Finding, Severity};
+use crate::tlsrpt::TlsRptAssessment;
+
+/// Schema identifier written into every document.
+pub const SCHEMA: &str = "mxtls/1";
+
+/// Everything learned about one domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct DomainReport {
+    pub schema: &'static str,
+    /// The domain as scanned, in A-labels, without a trailing dot.
+    pub domain: String,
+    /// The domain in U-labels when it is an IDN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_unicode: Option<String>,
+    pub dnssec_mode: DnssecMode,
+    pub mx_lookup: MxLookup,
+    pub mx: Vec<MxHost>,
+    pub tlsrpt: TlsRpt,
+    pub findings: Vec<Finding>,
+    /// Wall time of the scan of this domain.
+    pub duration_ms: u64,
+}
+
+impl DomainReport {
+    /// The most severe finding, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MxStatus {
+    /// MX records name hosts.
+    Found,
+    /// `0 .` alone: the domain accepts no mail (RFC 7505).
+    NullMx,
+    /// No MX records: the domain itself is the mail host (RFC 5321 §5.1).
+    Implicit,
+    /// The domain does not exist.
+    Nxdomain,
+    /// No usable answer (bogus, SERVFAIL, timeout).
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MxLookup {
+    pub status: MxStatus,
+    pub dnssec: Dnssec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One mail host of the domain, with its addresses and TLSA records.
+#[derive(Debug, Clone, Serialize)]
+pub struct MxHost {
+    /// Host name as published in the MX record (A-labels, no trailing dot).
+    pub host: String,
+    pub preference: u16,
+    /// Status of the MX RRset that named this host (of the address records,
+    /// for an implicit MX).
+    pub dnssec: Dnssec,
+    /// The name the host's addresses were found at, when it is an alias.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cname: Option<String>,
+    pub addresses: Vec<Address>,
+    /// Combined status of the A and AAAA lookups.
+    pub address_dnssec: Dnssec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_error: Option<String>,
+    pub tlsa: Tlsa,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Address {
+    pub ip: std::net::IpAddr,
+    pub dnssec: Dnssec,
+}
+
+/// The TLSA lookup of one MX host (RFC 7672 §2.2).
+#[derive(Debug, Clone, Serialize)]
+pub struct Tlsa {
+    /// found (secure or not), none (NODATA/NXDOMAIN), bogus, error, or
+    /// skipped (not looked up: the MX or address records are not secure).
+    pub status: TlsaStatus,
+    /// Name queried last (`_25._tcp.<host>`), when looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The TLSA base domain (RFC 7672 §2.2.3), when records were found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_domain: Option<String>,
+    pub dnssec: Dnssec,
+    /// Each record as "usage selector matching hex".
+    pub records: Vec<String>,
+    /// How many records are usable for SMTP (DANE-TA, DANE-EE; RFC 7672 §3.1).
+    pub usable: usize,
+    /// Whether DANE applies to this MX: MX, addresses and TLSA all secure,
+    /// TLSA non-empty (RFC 7672 §2.2).
+    pub applies: bool,
+    /// Why DANE does or does not apply, in words.
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsaStatus {
+    Found,
+    None,
+    Bogus,
+    Error,
+    Skipped,
+}
+
+/// The TLSRPT record with the DNS facts around it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsRpt {
+    /// `_smtp._tls.<domain>`
+    pub name: String,
+    pub dnssec: Dnssec,
+    #[serde(flatten)]
+    pub assessment: TlsRptAssessment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

@@ -1,0 +1,4 @@
+//! Turning scan results into what people and programs read.
+
+pub mod json;
+pub mod table;

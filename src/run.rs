@@ -1,0 +1,184 @@
+//! The `check` command: from arguments to output and exit status.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use crate::cli::CheckArgs;
+use crate::dns::{self, Dns, DnsConfig};
+use crate::finding::Severity;
+use crate::model::{DomainReport, MxStatus};
+use crate::render;
+use crate::scan::{Domain, Scanner};
+
+/// Exit statuses (DESIGN.md).
+pub mod exit {
+    pub const PASSED: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const OPERATIONAL: u8 = 2;
+}
+
+/// An error that stops the run before anything is scanned.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Largest domain list read from --input (a line is a domain; beyond this,
+/// split the file).
+const MAX_INPUT_LINES: usize = 10_000_000;
+
+fn read_domains(args: &CheckArgs) -> Result<Vec<String>, UsageError> {
+    let mut out = args.domains.clone();
+    if let Some(path) = &args.input {
+        let lines: Vec<String> = if path == Path::new("-") {
+            std::io::stdin()
+                .lock()
+                .lines()
+                .take(MAX_INPUT_LINES)
+                .collect::<Result<_, _>>()
+                .map_err(|e| UsageError(format!("cannot read domains from standard input: {e}")))?
+        } else {
+            let file = std::fs::File::open(path)
+                .map_err(|e| UsageError(format!("cannot read --input {}: {e}", path.display())))?;
+            std::io::BufReader::new(file)
+                .lines()
+                .take(MAX_INPUT_LINES)
+                .collect::<Result<_, _>>()
+                .map_err(|e| UsageError(format!("cannot read --input {}: {e}", path.display())))?
+        };
+        for line in lines {
+            let content = line.split('#').next().unwrap_or_default().trim();
+            if !content.is_empty() {
+                out.push(content.to_string());
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(UsageError(
+            "no domain to check: give one or more domains, or --input FILE (try `mxtls check example.com`)".into(),
+        ));
+    }
+    Ok(out)
+}
+
+fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
+    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(UsageError(format!(
+            "--timeout {} is not a number of seconds between 0 and 3600",
+            args.timeout
+        )));
+    }
+    if args.concurrency == 0 {
+        return Err(UsageError("--concurrency must be at least 1".into()));
+    }
+    let servers = args
+        .resolvers
+        .iter()
+        .map(|s| dns::parse_server(s).map_err(|e| UsageError(format!("--resolver: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if args.trust_anchor.is_some() && args.dnssec != dns::DnssecMode::Validate {
+        return Err(UsageError(format!(
+            "--trust-anchor is used only with --dnssec validate (not {})",
+            args.dnssec.as_str()
+        )));
+    }
+    Ok(DnsConfig {
+        mode: args.dnssec,
+        servers,
+        trust_anchor: args.trust_anchor.clone(),
+        step_timeout: Duration::from_secs_f64(args.timeout),
+    })
+}
+
+/// Runs `mxtls check`; returns the exit status. Diagnostics go to stderr.
+pub async fn check(args: CheckArgs) -> u8 {
+    match check_inner(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mxtls: {e}");
+            exit::OPERATIONAL
+        }
+    }
+}
+
+async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> {
+    let inputs = read_domains(&args)?;
+    let config = dns_config(&args)?;
+    let mut domains = Vec::new();
+    for input in &inputs {
+        match Domain::parse(input) {
+            Ok(d) => domains.push(d),
+            Err(e) => eprintln!("mxtls: skipping {e}"),
+        }
+    }
+    if domains.is_empty() {
+        return Err(Box::new(UsageError(
+            "none of the domains given is a valid domain name".into(),
+        )));
+    }
+    let dns = Dns::new(&config).await?;
+    let scanner = Scanner::new(dns, config.step_timeout);
+    let total = domains.len();
+    let progress = total > 1 && std::io::stderr().is_terminal();
+    let mut stdout = std::io::stdout().lock();
+    let mut reports: Vec<Option<DomainReport>> = vec![None; total];
+    let mut done = 0usize;
+    let mut worst: Option<Severity> = None;
+    let mut unreachable = 0usize;
+    let mut results = scanner.scan_many(domains, args.concurrency);
+    while let Some((i, report)) = results.next().await {
+        done += 1;
+        worst = worst.max(report.worst());
+        if report.mx_lookup.status == MxStatus::Error
+            && report.mx_lookup.dnssec == dns::Dnssec::Indeterminate
+        {
+            unreachable += 1;
+        }
+        if progress {
+            eprint!("\r\x1b[2K[{done}/{total}] {}", report.domain);
+        }
+        if args.jsonl {
+            writeln!(stdout, "{}", render::json::line(&report))?;
+            stdout.flush()?;
+        } else if !args.json && total > 1 {
+            // Human output of a batch: print as each ends, in completion order.
+            writeln!(stdout, "{}", render::table::summary(&report))?;
+        } else if let Some(slot) = reports.get_mut(i) {
+            *slot = Some(report);
+        }
+    }
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
+    let kept: Vec<DomainReport> = reports.into_iter().flatten().collect();
+    if args.json {
+        writeln!(stdout, "{}", render::json::document(&kept))?;
+    } else if !args.jsonl {
+        for r in &kept {
+            write!(stdout, "{}", render::table::summary(r))?;
+        }
+    }
+    if unreachable == total {
+        eprintln!(
+            "mxtls: no DNS answer for any domain: check that the resolver ({}) is reachable, or name one with --resolver",
+            if config.servers.is_empty() {
+                "from /etc/resolv.conf".to_string()
+            } else {
+                config
+                    .servers
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        return Ok(exit::OPERATIONAL);
+    }
+    Ok(if worst == Some(Severity::Error) {
+        exit::FINDINGS
+    } else {
+        exit::PASSED
+    })
+}

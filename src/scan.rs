@@ -1,0 +1,249 @@
+//! Orchestration: one domain from discovery to findings, and many domains
+//! at once with bounded concurrency.
+
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, Stream, StreamExt};
+use hickory_proto::rr::Name;
+
+use crate::classify;
+use crate::discover::{self, Discovery};
+use crate::dns::{Dns, Dnssec};
+use crate::finding::{Finding, Severity};
+use crate::model::{DomainReport, MxLookup, MxStatus, SCHEMA, TlsRpt};
+use crate::tlsrpt;
+
+/// A domain name as given by the user, checked and turned into A-labels.
+#[derive(Debug, Clone)]
+pub struct Domain {
+    pub name: Name,
+    pub ascii: String,
+    pub unicode: Option<String>,
+}
+
+/// Why a domain argument cannot be scanned.
+#[derive(Debug, thiserror::Error)]
+#[error("\"{input}\" is not a domain name: {reason}")]
+pub struct DomainError {
+    pub input: String,
+    pub reason: String,
+}
+
+impl Domain {
+    /// Accepts `example.com`, `example.com.`, and U-labels (`bücher.example`).
+    pub fn parse(input: &str) -> Result<Domain, DomainError> {
+        let err = |reason: &str| DomainError {
+            input: crate::sanitize::for_terminal(input, 80),
+            reason: reason.to_string(),
+        };
+        let text = input.trim();
+        if text.is_empty() {
+            return Err(err("it is empty"));
+        }
+        if text.contains('@') {
+            return Err(err("it looks like a mail address; give the part after '@'"));
+        }
+        if text.contains("://") || text.contains('/') {
+            return Err(err("it looks like a URL; give the host name only"));
+        }
+        if text.parse::<std::net::IpAddr>().is_ok() {
+            return Err(err("it is an IP address; mail domains are names"));
+        }
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(err("it contains spaces or control characters"));
+        }
+        let fqdn = if text.ends_with('.') {
+            text.to_string()
+        } else {
+            format!("{text}.")
+        };
+        let name = Name::from_utf8(&fqdn).map_err(|e| err(&e.to_string()))?;
+        if name.is_root() {
+            return Err(err("the root is not a mail domain"));
+        }
+        if name.len() > 253 {
+            return Err(err("it is longer than 253 characters"));
+        }
+        let ascii = discover::display_name(&name);
+        let unicode = name.to_utf8().trim_end_matches('.').to_string();
+        Ok(Domain {
+            name,
+            unicode: (unicode != ascii).then_some(unicode),
+            ascii,
+        })
+    }
+}
+
+/// Scans domains with one shared resolver.
+#[derive(Clone)]
+pub struct Scanner {
+    dns: Dns,
+    /// Bound on one whole domain, whatever its servers do.
+    domain_deadline: Duration,
+}
+
+impl Scanner {
+    pub fn new(dns: Dns, step: Duration) -> Scanner {
+        Scanner {
+            dns,
+            domain_deadline: step * 6,
+        }
+    }
+
+    pub fn dns(&self) -> &Dns {
+        &self.dns
+    }
+
+    /// Scans one domain. Never fails: what went wrong is in the report.
+    pub async fn scan(&self, domain: &Domain) -> DomainReport {
+        let started = Instant::now();
+        let discovery = match tokio::time::timeout(
+            self.domain_deadline,
+            discover::discover(&self.dns, &domain.name),
+        )
+        .await
+        {
+            Ok(d) => d,
+            Err(_) => self.timed_out(domain),
+        };
+        let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
+        let Discovery {
+            mx_lookup,
+            mx,
+            mut tlsrpt,
+            ..
+        } = discovery;
+        findings.append(&mut tlsrpt.assessment.findings);
+        findings.extend(tlsrpt_dns_findings(&tlsrpt));
+        sort_findings(&mut findings);
+        DomainReport {
+            schema: SCHEMA,
+            domain: domain.ascii.clone(),
+            domain_unicode: domain.unicode.clone(),
+            dnssec_mode: self.dns.mode(),
+            mx_lookup,
+            mx,
+            tlsrpt,
+            findings,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn timed_out(&self, domain: &Domain) -> Discovery {
+        let error = format!(
+            "the scan did not finish within the whole-domain bound of {} s",
+            self.domain_deadline.as_secs()
+        );
+        Discovery {
+            mx_lookup: MxLookup {
+                status: MxStatus::Error,
+                dnssec: Dnssec::Indeterminate,
+                error: Some(error.clone()),
+            },
+            null_mixed: false,
+            mx: Vec::new(),
+            tlsrpt: TlsRpt {
+                name: format!("_smtp._tls.{}", domain.ascii),
+                dnssec: Dnssec::Indeterminate,
+                assessment: {
+                    let mut a = tlsrpt::assess(&domain.ascii, &[]);
+                    a.status = tlsrpt::TlsRptStatus::Error;
+                    a.findings.clear();
+                    a.reason = Some(error.clone());
+                    a
+                },
+                error: Some(error),
+            },
+        }
+    }
+
+    /// Scans many domains, `concurrency` at a time, yielding each report as
+    /// it ends (not in input order).
+    pub fn scan_many(
+        &self,
+        domains: Vec<Domain>,
+        concurrency: usize,
+    ) -> impl Stream<Item = (usize, DomainReport)> + '_ {
+        stream::iter(domains.into_iter().enumerate())
+            .map(move |(i, d)| async move { (i, self.scan(&d).await) })
+            .buffer_unordered(concurrency.max(1))
+    }
+}
+
+fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
+    match t.assessment.status {
+        tlsrpt::TlsRptStatus::Bogus => vec![Finding::new(
+            Severity::Error,
+            "tlsrpt-dnssec-bogus",
+            &t.name,
+            format!(
+                "the TLSRPT record at {} is DNSSEC-bogus: validating senders cannot read it, so no reports will arrive",
+                t.name
+            ),
+            format!(
+                "Re-sign the zone holding {}; check with `delv {} TXT`.",
+                t.name, t.name
+            ),
+        )],
+        tlsrpt::TlsRptStatus::Error => vec![Finding::new(
+            Severity::Warning,
+            "tlsrpt-lookup-failed",
+            &t.name,
+            format!(
+                "the TLSRPT lookup for {} failed: {}",
+                t.name,
+                t.error.as_deref().unwrap_or("no answer")
+            ),
+            "Make the zone's name servers answer TXT queries for this name, then scan again."
+                .to_string(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// Most severe first, then by subject, so output is stable.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.subject.cmp(&b.subject))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_checked_and_normalised() {
+        for (input, want) in [
+            ("example.com", Ok("example.com")),
+            ("Example.COM.", Ok("example.com")),
+            ("bücher.example", Ok("xn--bcher-kva.example")),
+            ("", Err("empty")),
+            ("user@example.com", Err("mail address")),
+            ("https://example.com/", Err("URL")),
+            ("192.0.2.1", Err("IP address")),
+            ("exa mple.com", Err("spaces")),
+            (".", Err("root")),
+        ] {
+            match (Domain::parse(input), want) {
+                (Ok(d), Ok(w)) => assert_eq!(d.ascii, w, "{input:?}"),
+                (Err(e), Err(w)) => assert!(e.to_string().contains(w), "{input:?}: {e}"),
+                (got, w) => panic!("{input:?}: got {got:?}, want {w:?}"),
+            }
+        }
+        let long = format!("{}.example", "a".repeat(64));
+        assert!(
+            Domain::parse(&long).is_err(),
+            "a 64-character label is refused"
+        );
+    }
+
+    #[test]
+    fn idn_keeps_its_unicode_form() {
+        let d = Domain::parse("bücher.example").expect("valid IDN");
+        assert_eq!(d.unicode.as_deref(), Some("bücher.example"));
+    }
+}

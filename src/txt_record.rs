@@ -1,0 +1,106 @@
+//! Picking the one versioned TXT record out of an RRset.
+//!
+//! TLSRPT (RFC 8460 §3) and MTA-STS (RFC 8461 §3.1) publish a TXT record
+//! whose text starts with a version tag. Both say the same thing: a record
+//! made of several character-strings is their concatenation with nothing in
+//! between; records that do not start with the exact tag are discarded; the
+//! domain publishes the mechanism only when exactly one record remains.
+
+/// What remained of a TXT RRset after discarding records of other kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// No record starts with the tag.
+    None {
+        /// Records that look like an attempt (start with the tag's name, e.g.
+        /// `v=TLSRPTv1 ;` or `v=tlsrptv1;`) but are discarded by senders.
+        near_misses: Vec<String>,
+    },
+    /// Exactly one record starts with the tag: the one to parse.
+    One(String),
+    /// More than one record starts with the tag: the domain publishes none.
+    Multiple(Vec<String>),
+}
+
+/// Joins the character-strings of one TXT record without adding anything in
+/// between (RFC 8460 §3, RFC 8461 §3.1). Bytes that are not UTF-8 are kept
+/// visible as U+FFFD so the parser rejects them and the user can see where.
+pub fn concatenate(strings: &[Vec<u8>]) -> String {
+    let joined: Vec<u8> = strings.iter().flatten().copied().collect();
+    String::from_utf8_lossy(&joined).into_owned()
+}
+
+/// Selects the record that starts with `tag` (e.g. `v=TLSRPTv1;`), matched
+/// case-sensitively as both RFCs' ABNF literals are.
+pub fn select(records: &[Vec<Vec<u8>>], tag: &str) -> Selection {
+    let texts: Vec<String> = records.iter().map(|r| concatenate(r)).collect();
+    let (matching, others): (Vec<String>, Vec<String>) =
+        texts.into_iter().partition(|t| t.starts_with(tag));
+    match matching.len() {
+        0 => {
+            // The tag's name without its terminating `;`, compared loosely,
+            // finds records a human meant as this kind.
+            let stem = tag.trim_end_matches(';').to_ascii_lowercase();
+            let near_misses = others
+                .into_iter()
+                .filter(|t| t.trim_start().to_ascii_lowercase().starts_with(&stem))
+                .collect();
+            Selection::None { near_misses }
+        }
+        1 => Selection::One(
+            matching
+                .into_iter()
+                .next()
+                .expect("length checked to be one"),
+        ),
+        _ => Selection::Multiple(matching),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(parts: &[&str]) -> Vec<Vec<u8>> {
+        parts.iter().map(|p| p.as_bytes().to_vec()).collect()
+    }
+
+    #[test]
+    fn strings_are_joined_without_separator() {
+        let rrset = vec![rec(&["v=TLSRPTv1; rua=mailto:a@exa", "mple.com"])];
+        assert_eq!(
+            select(&rrset, "v=TLSRPTv1;"),
+            Selection::One("v=TLSRPTv1; rua=mailto:a@example.com".into())
+        );
+    }
+
+    #[test]
+    fn unrelated_records_are_discarded() {
+        let rrset = vec![rec(&["v=spf1 -all"]), rec(&["v=TLSRPTv1;rua=mailto:a@b.c"])];
+        assert!(matches!(select(&rrset, "v=TLSRPTv1;"), Selection::One(_)));
+    }
+
+    #[test]
+    fn two_matching_records_are_multiple() {
+        let rrset = vec![rec(&["v=STSv1; id=1"]), rec(&["v=STSv1; id=2"])];
+        assert!(matches!(select(&rrset, "v=STSv1;"), Selection::Multiple(v) if v.len() == 2));
+    }
+
+    #[test]
+    fn space_before_semicolon_is_a_near_miss() {
+        let rrset = vec![rec(&["v=TLSRPTv1 ; rua=mailto:a@b.c"])];
+        assert_eq!(
+            select(&rrset, "v=TLSRPTv1;"),
+            Selection::None {
+                near_misses: vec!["v=TLSRPTv1 ; rua=mailto:a@b.c".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn tag_is_case_sensitive() {
+        let rrset = vec![rec(&["v=tlsrptv1; rua=mailto:a@b.c"])];
+        assert!(
+            matches!(select(&rrset, "v=TLSRPTv1;"), Selection::None { near_misses } if near_misses.len() == 1)
+        );
+    }
+}
