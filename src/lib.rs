@@ -12,6 +12,7 @@ pub mod discover;
 pub mod dns;
 pub mod finding;
 pub mod model;
+pub mod mta_sts;
 pub mod mx;
 pub mod render;
 pub mod run;

@@ -1,1 +1,118 @@
-fn main() {}
+//! Runs the mxtls lab on loopback until interrupted: a signed DNS tree (and
+//! a validating resolver in front of it) playing every catalogue scenario.
+//!
+//!     mxtls-lab --dir /tmp/lab          # writes root.key, root.ds, lab.env
+//!     mxtls-lab --list                  # prints the catalogue and exits
+//!
+//! `lab.env` holds shell assignments (MXTLS_LAB_DNS, MXTLS_LAB_RESOLVER,
+//! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS) for scripts; it is written last, so its
+//! presence means the lab is serving.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mxtls::lab::catalogue::Catalogue;
+use mxtls::lab::dns::LabDns;
+
+const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--list]";
+
+struct Args {
+    dir: Option<PathBuf>,
+    catalogue: PathBuf,
+    list: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        dir: None,
+        catalogue: PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/lab/catalogue.toml"
+        )),
+        list: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--dir" => args.dir = Some(it.next().ok_or("--dir needs a directory")?.into()),
+            "--catalogue" => args.catalogue = it.next().ok_or("--catalogue needs a file")?.into(),
+            "--list" => args.list = true,
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("mxtls-lab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let catalogue = match Catalogue::load(&args.catalogue) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mxtls-lab: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.list {
+        for s in catalogue.scenarios() {
+            println!("{:<22} {}", s.domain(), s.about);
+        }
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mxtls-lab: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(serve(&catalogue, args.dir)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mxtls-lab: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn serve(
+    catalogue: &Catalogue,
+    dir: Option<PathBuf>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let dns = LabDns::start(catalogue).await?;
+    let dir = match dir {
+        Some(d) => d,
+        None => std::env::temp_dir().join(format!("mxtls-lab-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let anchor = dir.join("root.key");
+    let ds = dir.join("root.ds");
+    std::fs::write(&anchor, dns.trust_anchor_dnskey())?;
+    std::fs::write(&ds, dns.trust_anchor_ds())?;
+    let env = format!(
+        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\n",
+        dns.authoritative(),
+        dns.validating_resolver(),
+        anchor.display(),
+        ds.display()
+    );
+    let tmp = dir.join("lab.env.tmp");
+    std::fs::write(&tmp, &env)?;
+    std::fs::rename(&tmp, dir.join("lab.env"))?;
+    eprintln!(
+        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}; trust anchor {}",
+        catalogue.scenarios().len(),
+        dns.authoritative(),
+        dns.validating_resolver(),
+        anchor.display()
+    );
+    tokio::signal::ctrl_c().await?;
+    let _ = std::fs::remove_file(dir.join("lab.env"));
+    Ok(())
+}

@@ -104,18 +104,21 @@ pub fn assess(domain: &str, rrset: &[Vec<Vec<u8>>]) -> TlsRptAssessment {
         Selection::None { .. } => return ctx.only_near_misses(near_misses),
     };
     // Beside a selected record (or several), a near miss is harmless to
-    // senders but probably not what the owner meant.
+    // senders but probably not what the owner meant. Fixing it would make
+    // one record too many, so the advice is to delete it.
     for text in &near_misses {
-        assessment
-            .findings
-            .push(ctx.discarded(text, Severity::Warning));
+        let mut finding = ctx.discarded(text, Severity::Warning);
+        finding.advice = format!(
+            "delete it: only a record that begins with exactly \"{TAG}\" counts, and there must be exactly one; put any destination it lists into that record"
+        );
+        assessment.findings.push(finding);
     }
     assessment
 }
 
 /// Whether a record that fails the exact `v=TLSRPTv1;` filter was meant as
 /// TLSRPT: ignoring whitespace, quote characters and case, it begins with
-/// `v=TLSRPTv1`. Looks at a bounded prefix only.
+/// `v=TLSRPTv1`. Stops after the first ten characters that count.
 fn looks_like_tlsrpt(text: &str) -> bool {
     let head: String = text
         .chars()
@@ -327,7 +330,11 @@ impl Context<'_> {
             findings.push(self.finding(
                 Severity::Warning,
                 "tlsrpt-rua-unsupported-scheme",
-                format!("rua {} uses {why}", quote_uris(&other)),
+                format!(
+                    "rua {} {} {why}",
+                    quote_uris(&other),
+                    agree(other.len(), "uses", "use")
+                ),
                 format!("publish \"{fixed}\""),
             ));
         }
@@ -354,8 +361,9 @@ impl Context<'_> {
                 Severity::Error,
                 "tlsrpt-rua-mailto-invalid",
                 format!(
-                    "rua {} names no mailbox of the form local@domain (no '@', or nothing on one side of it): reports mailed there cannot be delivered",
-                    quote_uris(&bad_mailto)
+                    "rua {} {} no mailbox of the form local@domain (no '@', or nothing on one side of it): reports mailed there cannot be delivered",
+                    quote_uris(&bad_mailto),
+                    agree(bad_mailto.len(), "names", "name")
                 ),
                 format!("publish \"{fixed}\" (with a mailbox that exists)"),
             ));
@@ -374,11 +382,13 @@ impl Context<'_> {
                 Severity::Error,
                 "tlsrpt-rua-https-without-host",
                 format!(
-                    "rua {} has no host: senders cannot post reports to it",
-                    quote_uris(&hostless)
+                    "rua {} {} no host: senders cannot post reports to {}",
+                    quote_uris(&hostless),
+                    agree(hostless.len(), "has", "have"),
+                    agree(hostless.len(), "it", "them")
                 ),
                 format!(
-                    "write the full URL, as in \"https://reports.example.net/tlsrpt\", or drop it: \"{fixed}\""
+                    "write the full URL with its host (https://<host>/<path>), or drop it: \"{fixed}\""
                 ),
             ));
         }
@@ -421,14 +431,15 @@ impl Context<'_> {
                 .iter()
                 .map(|(n, v)| format!("{n}={v}"))
                 .collect();
-            let uris: Vec<String> = rec.rua().iter().map(|u| u.as_str().to_string()).collect();
+            let mut uris: Vec<String> = rec.rua().iter().map(|u| u.as_str().to_string()).collect();
+            dedupe(&mut uris);
             findings.push(self.finding(
                 Severity::Info,
                 "tlsrpt-unknown-field",
                 format!(
                     "{} not defined by RFC 8460: senders ignore {}",
                     quote_list(fields.iter().map(String::as_str)),
-                    if fields.len() == 1 { "it" } else { "them" }
+                    agree(fields.len(), "it", "them")
                 ),
                 format!(
                     "nothing to do if it is intended; otherwise publish \"{}\"",
@@ -485,8 +496,13 @@ fn quote_list<'a>(items: impl ExactSizeIterator<Item = &'a str>) -> String {
 }
 
 fn quote_uris(uris: &[&ReportUri]) -> String {
-    let noun = if uris.len() == 1 { "URI" } else { "URIs" };
+    let noun = agree(uris.len(), "URI", "URIs");
     format!("{noun} {}", quote_list(uris.iter().map(|u| u.as_str())))
+}
+
+/// The singular or plural form of a word, for `n` things.
+fn agree<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// Says why a near miss fails the `v=TLSRPTv1;` filter.
@@ -583,8 +599,9 @@ mod tests {
         use TlsRptStatus::*;
         let good = "v=TLSRPTv1; rua=mailto:tlsrpt@example.com";
         // (rule, RRset, status, finding codes, rua of a valid record)
+        type Row<'a> = (&'a str, RRset, TlsRptStatus, Vec<&'a str>, Vec<&'a str>);
         #[rustfmt::skip]
-        let rows: Vec<(&str, RRset, TlsRptStatus, Vec<&str>, Vec<&str>)> = vec![
+        let rows: Vec<Row> = vec![
             ("minimal record", rrset(&[&["v=TLSRPTv1;rua=mailto:a@example.com"]]), Valid, vec![], vec!["mailto:a@example.com"]),
             ("strings are concatenated without separator", rrset(&[&["v=TLSRPTv1; rua=mailto:tls", "rpt@example.com"]]), Valid, vec![], vec!["mailto:tlsrpt@example.com"]),
             ("string split inside the version", rrset(&[&["v=TLS", "RPTv1;", "rua=mailto:a@example.com"]]), Valid, vec![], vec!["mailto:a@example.com"]),
@@ -653,8 +670,10 @@ mod tests {
              "is case-sensitive", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com\""),
             ("quoted record: remove the quotes", rrset(&[&["\"v=TLSRPTv1; rua=mailto:a@example.com\""]]), "tlsrpt-discarded-record", Severity::Error,
              "wrapped in quote characters", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com\""),
-            ("near miss beside a good record is a warning", rrset(&[&["v=TLSRPTv1;rua=mailto:a@example.com"], &["v=tlsrptv1;rua=mailto:b@example.com"]]), "tlsrpt-discarded-record", Severity::Warning,
-             "\"v=tlsrptv1;rua=mailto:b@example.com\"", "\"v=TLSRPTv1; rua=mailto:b@example.com\""),
+            ("near miss beside a good record: delete it", rrset(&[&["v=TLSRPTv1;rua=mailto:a@example.com"], &["v=tlsrptv1;rua=mailto:b@example.com"]]), "tlsrpt-discarded-record", Severity::Warning,
+             "\"v=tlsrptv1;rua=mailto:b@example.com\"", "delete it"),
+            ("two bad URIs: plural", rrset(&[&["v=TLSRPTv1; rua=mailto:x,mailto:y"]]), "tlsrpt-rua-mailto-invalid", Severity::Error,
+             "URIs \"mailto:x\", \"mailto:y\" name no mailbox", "\"v=TLSRPTv1; rua=mailto:x@example.com,mailto:y@example.com\""),
             ("near miss without rua: example record", rrset(&[&["v=TLSRPTv1"]]), "tlsrpt-discarded-record", Severity::Error,
              "\"v=TLSRPTv1\"", "\"v=TLSRPTv1; rua=mailto:tlsrpt@example.com\""),
             ("two records: merge their destinations", rrset(&[&["v=TLSRPTv1; rua=mailto:a@example.com"], &["v=TLSRPTv1; rua=mailto:b@example.com"]]), "tlsrpt-multiple-records", Severity::Error,
@@ -736,6 +755,15 @@ mod tests {
             &["v=TLSRPTv1;rua=mailto:a@", "example.com"],
         ]);
         let a = assess("example.com.", &one);
+        assert!(a.findings.is_empty(), "{:#?}", a.findings);
+        let a = assess(
+            "example.com.",
+            &[one[1].clone(), vec![b"v=tlsrptv1;".to_vec()]],
+        );
+        assert_eq!(
+            a.findings[0].subject, "_smtp._tls.example.com",
+            "trailing dot dropped"
+        );
         assert_eq!(
             a.record.as_deref(),
             Some("v=TLSRPTv1;rua=mailto:a@example.com")
