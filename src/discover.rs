@@ -8,6 +8,7 @@
 use futures_util::future::join_all;
 use hickory_proto::rr::{Name, RData, RecordType};
 
+use crate::dane::tlsa::TlsaRecord;
 use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
 use crate::model::{Address, MxHost, MxLookup, MxStatus, TlsRpt, Tlsa, TlsaStatus};
 use crate::mx::{self, MxSet};
@@ -171,33 +172,21 @@ async fn discover_tlsa(
     let Some((name, answer, base)) = last else {
         return skipped("the TLSA owner name is not a valid name");
     };
-    let records: Vec<String> = answer
+    let tlsa: Vec<TlsaRecord> = answer
         .records
         .iter()
         .filter_map(|r| match r {
-            RData::TLSA(t) => Some(format!(
-                "{} {} {} {}",
+            RData::TLSA(t) => Some(TlsaRecord::new(
                 u8::from(t.cert_usage),
                 u8::from(t.selector),
                 u8::from(t.matching),
-                data_encoding::HEXLOWER.encode(&t.cert_data)
+                t.cert_data.clone(),
             )),
             _ => None,
         })
         .collect();
-    let usable = answer
-        .records
-        .iter()
-        .filter(|r| match r {
-            RData::TLSA(t) => tlsa_usable(
-                u8::from(t.cert_usage),
-                u8::from(t.selector),
-                u8::from(t.matching),
-                t.cert_data.len(),
-            ),
-            _ => false,
-        })
-        .count();
+    let records: Vec<String> = tlsa.iter().map(TlsaRecord::to_presentation).collect();
+    let usable = tlsa.iter().filter(|t| t.is_usable()).count();
     let (status, applies, reason) = match (answer.status, answer.dnssec) {
         (Status::Found, Dnssec::Secure) if mx_dnssec == Dnssec::Secure => (
             TlsaStatus::Found,
@@ -244,19 +233,6 @@ async fn discover_tlsa(
         reason,
         error: answer.error,
     }
-}
-
-/// RFC 7672 §3.1: only DANE-TA(2) and DANE-EE(3) are usable for SMTP, with a
-/// known selector and matching type and a digest of the right length.
-fn tlsa_usable(usage: u8, selector: u8, matching: u8, len: usize) -> bool {
-    matches!(usage, 2 | 3)
-        && matches!(selector, 0 | 1)
-        && match matching {
-            0 => len > 0,
-            1 => len == 32,
-            2 => len == 64,
-            _ => false,
-        }
 }
 
 async fn discover_tlsrpt(dns: &Dns, domain: &Name) -> TlsRpt {

@@ -8,12 +8,14 @@
 
 pub mod classify;
 pub mod cli;
+pub mod dane;
 pub mod discover;
 pub mod dns;
 pub mod finding;
 pub mod model;
 pub mod mta_sts;
 pub mod mx;
+pub mod pki;
 pub mod render;
 pub mod run;
 pub mod sanitize;

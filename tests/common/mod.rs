@@ -10,7 +10,10 @@ use mxtls::lab::catalogue::Catalogue;
 use mxtls::lab::dns::LabDns;
 
 pub const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
-pub const SCHEMA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/schema/mxtls-1.schema.json");
+pub const SCHEMA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/schema/mxtls-1.schema.json"
+);
 
 pub struct Lab {
     pub dns: LabDns,
@@ -43,7 +46,8 @@ pub fn lab() -> &'static Lab {
             .block_on(LabDns::start(&catalogue))
             .expect("the lab DNS starts");
         let dir = tempfile::tempdir().expect("a temp dir");
-        std::fs::write(dir.path().join("root.key"), dns.trust_anchor_dnskey()).expect("write anchor");
+        std::fs::write(dir.path().join("root.key"), dns.trust_anchor_dnskey())
+            .expect("write anchor");
         std::fs::write(dir.path().join("root.ds"), dns.trust_anchor_ds()).expect("write DS");
         Lab {
             dns,
@@ -85,10 +89,25 @@ pub fn lab_args(via: Via) -> Vec<String> {
     let resolver = lab.dns.validating_resolver().to_string();
     let s = |x: &str| x.to_string();
     match via {
-        Via::Validate => vec![s("--resolver"), auth, s("--trust-anchor"), lab.dnskey_anchor().display().to_string()],
-        Via::ValidateDs => vec![s("--resolver"), auth, s("--trust-anchor"), lab.ds_anchor().display().to_string()],
+        Via::Validate => vec![
+            s("--resolver"),
+            auth,
+            s("--trust-anchor"),
+            lab.dnskey_anchor().display().to_string(),
+        ],
+        Via::ValidateDs => vec![
+            s("--resolver"),
+            auth,
+            s("--trust-anchor"),
+            lab.ds_anchor().display().to_string(),
+        ],
         Via::Resolver => vec![s("--resolver"), resolver, s("--dnssec"), s("resolver")],
-        Via::ValidateBehindResolver => vec![s("--resolver"), resolver, s("--trust-anchor"), lab.dnskey_anchor().display().to_string()],
+        Via::ValidateBehindResolver => vec![
+            s("--resolver"),
+            resolver,
+            s("--trust-anchor"),
+            lab.dnskey_anchor().display().to_string(),
+        ],
         Via::Off => vec![s("--resolver"), auth, s("--dnssec"), s("off")],
     }
 }
@@ -96,7 +115,12 @@ pub fn lab_args(via: Via) -> Vec<String> {
 /// Scans `domain` through the lab and returns the exit code and JSON.
 pub fn scan_json(via: Via, domain: &str) -> (i32, serde_json::Value) {
     let mut args = lab_args(via);
-    args.extend(["--timeout".to_string(), "3".to_string(), "--json".to_string(), domain.to_string()]);
+    args.extend([
+        "--timeout".to_string(),
+        "3".to_string(),
+        "--json".to_string(),
+        domain.to_string(),
+    ]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = mxtls(&argv);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -115,7 +139,8 @@ pub fn assert_valid(doc: &serde_json::Value) {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     let v = VALIDATOR.get_or_init(|| {
         let schema: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(SCHEMA).expect("schema file")).expect("schema is JSON");
+            serde_json::from_str(&std::fs::read_to_string(SCHEMA).expect("schema file"))
+                .expect("schema is JSON");
         jsonschema::validator_for(&schema).expect("schema compiles")
     });
     let items: Vec<&serde_json::Value> = match doc {
@@ -123,8 +148,14 @@ pub fn assert_valid(doc: &serde_json::Value) {
         one => vec![one],
     };
     for item in items {
-        let errors: Vec<String> = v.iter_errors(item).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-        assert!(errors.is_empty(), "schema violations: {errors:#?}\nin {item:#}");
+        let errors: Vec<String> = v
+            .iter_errors(item)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "schema violations: {errors:#?}\nin {item:#}"
+        );
     }
 }
 
@@ -132,6 +163,10 @@ pub fn assert_valid(doc: &serde_json::Value) {
 pub fn codes(json: &serde_json::Value) -> Vec<String> {
     json["findings"]
         .as_array()
-        .map(|a| a.iter().filter_map(|f| f["code"].as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|f| f["code"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }

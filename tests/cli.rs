@@ -1,0 +1,183 @@
+//! The command line: usage errors, input handling, output forms, exit codes.
+
+mod common;
+
+use common::{Via, lab_args, mxtls};
+use serde_json::Value;
+
+fn run(via: Via, extra: &[&str]) -> std::process::Output {
+    let mut args = lab_args(via);
+    args.extend(["--timeout".to_string(), "3".to_string()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    mxtls(&argv)
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn no_domain_is_a_usage_error() {
+    let out = mxtls(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no domain to check"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn malformed_trust_anchor_names_file_and_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("bad.key");
+    std::fs::write(&path, "; root\n. IN DNSKEY 257 3 13 not*base64\n").expect("write");
+    let out = mxtls(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "--trust-anchor",
+        path.to_str().expect("utf8"),
+        "example.test",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.key:2"), "{err}");
+    assert!(err.contains("base64"), "{err}");
+}
+
+#[test]
+fn missing_trust_anchor_file_is_a_clear_error() {
+    let out = mxtls(&[
+        "--trust-anchor",
+        "/nonexistent/root.key",
+        "--resolver",
+        "127.0.0.1:9",
+        "example.test",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read trust anchor file /nonexistent/root.key"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn ds_anchor_that_matches_no_root_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("wrong.ds");
+    std::fs::write(
+        &path,
+        ". IN DS 12345 13 2 0000000000000000000000000000000000000000000000000000000000000000\n",
+    )
+    .expect("write");
+    let mut args = lab_args(Via::Validate);
+    args[3] = path.display().to_string();
+    args.push("secure.test".into());
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = mxtls(&argv);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("matches the DS trust anchor"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unreachable_resolver_is_exit_2_naming_it() {
+    // Port 9 (discard) on loopback: nothing of ours listens there, so the
+    // query is refused or times out; either way nothing can be scanned.
+    let out = mxtls(&[
+        "--resolver",
+        "127.0.0.1:9",
+        "--timeout",
+        "1",
+        "--dnssec",
+        "off",
+        "example.test",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("127.0.0.1:9"), "{}", stderr(&out));
+}
+
+#[test]
+fn bad_resolver_address_is_a_usage_error() {
+    let out = mxtls(&["--resolver", "dns.example", "example.test"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("\"dns.example\" is not an IP address"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_malformed_domain_among_good_ones_is_skipped_with_a_message() {
+    let out = run(
+        Via::Validate,
+        &["--jsonl", "secure.test", "not a domain", "insecure.test"],
+    );
+    let err = stderr(&out);
+    assert!(err.contains("skipping \"not a domain\""), "{err}");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 2, "the two good domains are scanned");
+    for l in &lines {
+        common::assert_valid(l);
+    }
+}
+
+#[test]
+fn input_file_with_comments_and_blank_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("domains.txt");
+    std::fs::write(
+        &path,
+        "# lab domains\nsecure.test\n\n  insecure.test  # unsigned\nnullmx.test\n",
+    )
+    .expect("write");
+    let out = run(
+        Via::Validate,
+        &["--jsonl", "--input", path.to_str().expect("utf8")],
+    );
+    let mut domains: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("JSON line")["domain"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    domains.sort();
+    assert_eq!(domains, ["insecure.test", "nullmx.test", "secure.test"]);
+}
+
+#[test]
+fn human_summary_shows_the_mx_hosts_and_findings() {
+    let out = run(Via::Validate, &["nullmx-mixed.test"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("nullmx-mixed.test"), "{text}");
+    assert!(text.contains("MX host"), "{text}");
+    assert!(text.contains("ERROR"), "{text}");
+    assert!(text.contains("null MX"), "{text}");
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "fits 80 columns:\n{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn idn_domain_is_scanned_in_a_labels() {
+    let out = run(Via::Validate, &["--json", "bücher.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&json);
+    assert_eq!(json["domain"], "xn--bcher-kva.test");
+    assert_eq!(json["domain_unicode"], "bücher.test");
+    assert_eq!(json["mx_lookup"]["status"], "nxdomain");
+}

@@ -1,0 +1,136 @@
+//! Every catalogue scenario, scanned by the real binary through the lab, in
+//! each DNSSEC mode, checked against the verdicts the catalogue expects.
+
+mod common;
+
+use common::{Via, lab, scan_json};
+use serde_json::Value;
+
+/// The value of an expectation key in a report.
+fn observed(key: &str, json: &Value, exit: i32) -> String {
+    let mx0 = &json["mx"][0];
+    let s = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "none".to_string(),
+        other => other.to_string(),
+    };
+    match key {
+        "mx_lookup" => s(&json["mx_lookup"]["status"]),
+        "mx_dnssec" => s(&json["mx_lookup"]["dnssec"]),
+        "mx_hosts" => json["mx"].as_array().map_or(0, Vec::len).to_string(),
+        "address_dnssec" => s(&mx0["address_dnssec"]),
+        "addresses" => mx0["addresses"].as_array().map_or(0, Vec::len).to_string(),
+        "cname" => s(&mx0["cname"]),
+        "tlsa" => s(&mx0["tlsa"]["status"]),
+        "tlsa_dnssec" => s(&mx0["tlsa"]["dnssec"]),
+        "tlsa_applies" => s(&mx0["tlsa"]["applies"]),
+        "tlsa_base" => s(&mx0["tlsa"]["base_domain"]),
+        "tlsrpt" => s(&json["tlsrpt"]["status"]),
+        "tlsrpt_dnssec" => s(&json["tlsrpt"]["dnssec"]),
+        "rua" => json["tlsrpt"]["rua"]
+            .as_array()
+            .map(|a| a.iter().map(s).collect::<Vec<_>>().join(","))
+            .unwrap_or_default(),
+        "exit" => exit.to_string(),
+        other => panic!("the catalogue expects unknown key {other:?}"),
+    }
+}
+
+/// Scans every scenario that has expectations and lists every mismatch.
+fn check_all(via: Via) {
+    let lab = lab();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for scenario in lab.catalogue.scenarios() {
+        if scenario.expect.is_empty() {
+            continue;
+        }
+        let domain = scenario.domain();
+        let (exit, json) = scan_json(via, &domain);
+        checked += 1;
+        for (key, want) in &scenario.expect {
+            if key == "findings" {
+                let have = common::codes(&json);
+                for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    if !have.iter().any(|h| h == code) {
+                        failures.push(format!("{domain}: finding {code} missing; have {have:?}"));
+                    }
+                }
+                continue;
+            }
+            let got = observed(key, &json, exit);
+            if &got != want {
+                failures.push(format!(
+                    "{domain}: {key} = {got:?}, catalogue expects {want:?}"
+                ));
+            }
+        }
+    }
+    assert!(checked >= 15, "only {checked} scenarios had expectations");
+    assert!(
+        failures.is_empty(),
+        "{via:?}: {} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_scenario_matches_its_catalogue_verdict_when_validating_locally() {
+    check_all(Via::Validate);
+}
+
+#[test]
+fn every_scenario_matches_its_catalogue_verdict_when_trusting_the_resolver_ad_bit() {
+    check_all(Via::Resolver);
+}
+
+#[test]
+fn every_scenario_matches_its_catalogue_verdict_when_validating_behind_a_validating_resolver() {
+    // Bogus data arrives as SERVFAIL here; the CD=1 retry must still tell
+    // it apart from a broken server.
+    check_all(Via::ValidateBehindResolver);
+}
+
+#[test]
+fn a_ds_trust_anchor_validates_like_the_dnskey_it_designates() {
+    for domain in ["secure.test", "insecure.test", "bogus-rrsig.test"] {
+        let (_, by_key) = scan_json(Via::Validate, domain);
+        let (_, by_ds) = scan_json(Via::ValidateDs, domain);
+        assert_eq!(by_key["mx_lookup"], by_ds["mx_lookup"], "{domain}");
+        assert_eq!(
+            by_key["tlsrpt"]["dnssec"], by_ds["tlsrpt"]["dnssec"],
+            "{domain}"
+        );
+    }
+    let (_, secure) = scan_json(Via::ValidateDs, "secure.test");
+    assert_eq!(secure["mx_lookup"]["dnssec"], "secure");
+}
+
+#[test]
+fn dnssec_off_reports_everything_indeterminate_and_skips_dane() {
+    let (exit, json) = scan_json(Via::Off, "secure.test");
+    assert_eq!(json["dnssec_mode"], "off");
+    assert_eq!(json["mx_lookup"]["status"], "found");
+    assert_eq!(json["mx_lookup"]["dnssec"], "indeterminate");
+    assert_eq!(json["mx"][0]["tlsa"]["status"], "skipped");
+    assert_eq!(json["mx"][0]["tlsa"]["applies"], false);
+    assert!(common::codes(&json).contains(&"dnssec-off".to_string()));
+    assert_eq!(exit, 0);
+}
+
+#[test]
+fn the_bogus_mx_of_one_domain_does_not_taint_the_next() {
+    let mut args = common::lab_args(Via::Validate);
+    args.extend(["--json", "bogus-rrsig.test", "secure.test"].map(String::from));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = common::mxtls(&argv);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON array");
+    common::assert_valid(&json);
+    let arr = json.as_array().expect("several domains give an array");
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[0]["domain"], "bogus-rrsig.test", "input order is kept");
+    assert_eq!(arr[0]["mx_lookup"]["dnssec"], "bogus");
+    assert_eq!(arr[1]["mx_lookup"]["dnssec"], "secure");
+    assert_eq!(out.status.code(), Some(1), "a bogus MX is an error finding");
+}
