@@ -304,9 +304,19 @@ fn from_records(
 
 fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> Answer {
     let (canonical, aliases, chain) = follow_aliases(name, answers, Some(dnssec));
+    let dnssec = dnssec.and(chain);
+    // A denial that does not validate proves nothing: the name may well
+    // exist. Senders treat it as a failed lookup (RFC 4035 §5.5).
+    if dnssec == Dnssec::Bogus {
+        return Answer::failed(
+            name,
+            Dnssec::Bogus,
+            "DNSSEC validation failed (bogus): the denial of existence does not verify".into(),
+        );
+    }
     Answer {
         status,
-        dnssec: dnssec.and(chain),
+        dnssec,
         records: Vec::new(),
         canonical,
         aliases,
