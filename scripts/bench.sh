@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Throughput and memory of a batch scan against the lab (release build).
+#   scripts/bench.sh [ROUNDS] [CONCURRENCY]
+# Scans every catalogue domain ROUNDS times (default 50) and prints wall
+# time, domains per second and peak memory. Numbers, not pass/fail.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-50}
+concurrency=${2:-200}
+
+cargo build --quiet --release --features lab --bins
+bin=target/release
+dir=$(mktemp -d)
+"$bin/mxtls-lab" --dir "$dir" 2>"$dir/lab.log" &
+lab=$!
+trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do [ -f "$dir/lab.env" ] && break; sleep 0.1; done
+[ -f "$dir/lab.env" ] || { echo "bench: the lab did not start" >&2; exit 2; }
+# shellcheck disable=SC1091
+. "$dir/lab.env"
+
+"$bin/mxtls-lab" --list | awk '{print $1}' > "$dir/one.txt"
+for _ in $(seq 1 "$rounds"); do cat "$dir/one.txt"; done > "$dir/domains.txt"
+n=$(wc -l < "$dir/domains.txt")
+
+one() {
+    local start end
+    start=$(date +%s%N)
+    "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" --json secure.test >/dev/null || true
+    end=$(date +%s%N)
+    echo $(( (end - start) / 1000000 ))
+}
+echo "single scan of secure.test (process start included), ms: $(one) $(one) $(one)"
+
+start=$(date +%s%N)
+timer=()
+if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "%M" -o "$dir/rss"); else echo "?" > "$dir/rss"; fi
+"${timer[@]}" "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" \
+    --trust-anchor "$MXTLS_LAB_ANCHOR" --input "$dir/domains.txt" --jsonl \
+    --concurrency "$concurrency" > "$dir/out.jsonl" || true
+end=$(date +%s%N)
+ms=$(( (end - start) / 1000000 ))
+lines=$(wc -l < "$dir/out.jsonl")
+echo "batch: $n domains ($lines results) at concurrency $concurrency in $ms ms" \
+     "= $(( n * 1000 / (ms > 0 ? ms : 1) )) domains/s; peak RSS $(cat "$dir/rss") KiB"
