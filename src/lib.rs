@@ -12,6 +12,8 @@ pub mod dane;
 pub mod discover;
 pub mod dns;
 pub mod finding;
+#[cfg(feature = "lab")]
+pub mod lab;
 pub mod model;
 pub mod mta_sts;
 pub mod mx;

@@ -42,13 +42,13 @@ fn check_all(via: Via) {
     let mut failures = Vec::new();
     let mut checked = 0;
     for scenario in lab.catalogue.scenarios() {
-        if scenario.expect.is_empty() {
+        if scenario.expect().is_empty() {
             continue;
         }
         let domain = scenario.domain();
         let (exit, json) = scan_json(via, &domain);
         checked += 1;
-        for (key, want) in &scenario.expect {
+        for (key, want) in scenario.expect() {
             if key == "findings" {
                 let have = common::codes(&json);
                 for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {

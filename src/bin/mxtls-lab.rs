@@ -61,7 +61,7 @@ fn main() -> ExitCode {
     };
     if args.list {
         for s in catalogue.scenarios() {
-            println!("{:<22} {}", s.domain(), s.about);
+            println!("{:<22} {}", s.domain(), s.about());
         }
         return ExitCode::SUCCESS;
     }

@@ -1,0 +1,358 @@
+//! Building and signing the lab's zones: the root ".", the TLD and one zone
+//! per scenario, then breaking the signatures the catalogue asks for.
+//!
+//! Order per zone (each step relies on the previous one): SOA, apex NS, the
+//! delegations to child zones (NS, plus a DS for signed children, RFC 4035
+//! §2.4), the zone key, then signing with NSEC (RFC 4035 §2.3; NSEC3 is left
+//! out because hickory's validator judges hickory-server's NSEC3 positive
+//! answers bogus). Signing re-signs every RRset, so signatures are broken
+//! only afterwards. An insecure delegation is an NS with no DS: the parent's
+//! NSEC at the child name proves the DS absent (RFC 4035 §5.2).
+//!
+//! All zones name the same server, `ns.<tld>.`, with the address 127.0.0.1;
+//! the root carries it as glue.
+
+use std::{
+    collections::{BTreeMap, HashSet},
+    net::Ipv4Addr,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use hickory_proto::{
+    dnssec::{
+        DnssecSigner,
+        rdata::{DNSSECRData, RRSIG},
+    },
+    rr::{
+        DNSClass, LowerName, Name, RData, Record, RecordSet, RecordType, RrKey,
+        rdata::{A, NS, SOA},
+    },
+};
+use hickory_server::{
+    dnssec::NxProofKind,
+    store::in_memory::InMemoryZoneHandler,
+    zone_handler::{AxfrPolicy, Catalog, ZoneType},
+};
+use ring::rand::SystemRandom;
+use time::OffsetDateTime;
+
+use super::denial::Denial;
+use super::keys::ZoneKey;
+use crate::lab::{
+    LabError,
+    catalogue::{Catalogue, DnssecMode, RECORD_TTL, RrsetSelector},
+};
+
+/// How long the lab's good signatures stay valid.
+const SIGNATURE_VALIDITY: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Inception of an expired RRSIG, before now.
+const EXPIRED_INCEPTION_AGO: Duration = Duration::from_secs(10 * 24 * 3600);
+/// Validity of an expired RRSIG: it ended a week ago.
+const EXPIRED_VALIDITY: Duration = Duration::from_secs(3 * 24 * 3600);
+/// SOA timers (RFC 1912 §2.2 values; minimum = negative-caching TTL, RFC 2308).
+const SOA_TIMERS: (i32, i32, i32, u32) = (3600, 900, 604_800, 300);
+
+/// The zones, ready to serve, and what the validators need.
+pub struct BuiltZones {
+    /// One catalog per zone, keyed by the zone's origin.
+    pub catalogs: Vec<(LowerName, Catalog, Option<Denial>)>,
+    /// (owner, type) pairs answered SERVFAIL.
+    pub servfail: HashSet<(LowerName, RecordType)>,
+    /// The root zone's key, the lab's trust anchor.
+    pub root_key: ZoneKey,
+}
+
+/// One zone before it becomes a handler.
+struct ZonePlan {
+    origin: Name,
+    records: BTreeMap<RrKey, RecordSet>,
+    key: Option<ZoneKey>,
+    corrupt: Vec<RrsetSelector>,
+    expire: Vec<RrsetSelector>,
+}
+
+/// Builds, signs and breaks every zone of the catalogue.
+pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
+    let rng = SystemRandom::new();
+    let new_key = |zone: &Name| {
+        ZoneKey::generate(&rng).map_err(|detail| LabError::Signing {
+            zone: zone.to_string(),
+            detail,
+        })
+    };
+
+    let root = Name::root();
+    let tld = Name::from_ascii(format!("{}.", catalogue.tld())).map_err(|e| LabError::Zone {
+        zone: catalogue.tld().to_string(),
+        detail: e.to_string(),
+    })?;
+    let ns_host = tld.prepend_label("ns").map_err(|e| LabError::Zone {
+        zone: tld.to_string(),
+        detail: e.to_string(),
+    })?;
+
+    let mut plans = Vec::new();
+    let mut servfail = HashSet::new();
+    let mut tld_records = zone_head(&tld, &ns_host);
+    add(&mut tld_records, a_record(&ns_host));
+
+    for scenario in catalogue.scenarios() {
+        for selector in scenario.servfail() {
+            servfail.insert((LowerName::new(selector.owner()), selector.record_type()));
+        }
+        let origin = scenario.origin().clone();
+        let key = match scenario.dnssec() {
+            DnssecMode::Absent => continue,
+            DnssecMode::Insecure => None,
+            DnssecMode::Secure | DnssecMode::BogusDs => Some(new_key(&origin)?),
+        };
+        add(&mut tld_records, ns_record(&origin, &ns_host));
+        let ds = match (scenario.dnssec(), &key) {
+            (DnssecMode::Secure, Some(key)) => Some(ds_record(key, &origin)?),
+            // A DS made from a key the zone does not use (RFC 4035 §5.2).
+            (DnssecMode::BogusDs, _) => Some(ds_record(&new_key(&origin)?, &origin)?),
+            _ => None,
+        };
+        if let Some(ds) = ds {
+            add(&mut tld_records, ds);
+        }
+
+        let mut records = zone_head(&origin, &ns_host);
+        for rrset in scenario.records().values() {
+            for record in rrset.records_without_rrsigs() {
+                add(&mut records, record.clone());
+            }
+        }
+        plans.push(ZonePlan {
+            origin,
+            records,
+            key,
+            corrupt: scenario.corrupt().to_vec(),
+            expire: scenario.expire().to_vec(),
+        });
+    }
+
+    let tld_key = new_key(&tld)?;
+    let root_key = new_key(&root)?;
+    let mut root_records = zone_head(&root, &ns_host);
+    add(&mut root_records, ns_record(&tld, &ns_host));
+    add(&mut root_records, ds_record(&tld_key, &tld)?);
+    add(&mut root_records, a_record(&ns_host));
+
+    plans.push(ZonePlan {
+        origin: tld,
+        records: tld_records,
+        key: Some(tld_key),
+        corrupt: Vec::new(),
+        expire: Vec::new(),
+    });
+
+    let mut catalogs = Vec::with_capacity(plans.len() + 1);
+    for plan in plans {
+        catalogs.push(serve(plan)?);
+    }
+    let root_signer = root_key
+        .signer(&root, SIGNATURE_VALIDITY)
+        .map_err(|detail| LabError::Signing {
+            zone: root.to_string(),
+            detail,
+        })?;
+    let mut root_handler = signed_handler(&root, root_records, root_signer)?;
+    let denial = Denial::from_zone(&root, root_handler.records_get_mut());
+    let (name, root_catalog) = catalog(&root, root_handler);
+    catalogs.push((name, root_catalog, Some(denial)));
+
+    Ok(BuiltZones {
+        catalogs,
+        servfail,
+        root_key,
+    })
+}
+
+/// Turns a plan into a catalog holding that one zone.
+fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabError> {
+    let ZonePlan {
+        origin,
+        records,
+        key,
+        corrupt,
+        expire,
+    } = plan;
+    let Some(key) = key else {
+        let handler = InMemoryZoneHandler::new(
+            origin.clone(),
+            records,
+            ZoneType::Primary,
+            AxfrPolicy::Deny,
+            None,
+        )
+        .map_err(|detail| LabError::Zone {
+            zone: origin.to_string(),
+            detail,
+        })?;
+        let (name, catalog) = catalog(&origin, handler);
+        return Ok((name, catalog, None));
+    };
+    let signing_error = |detail: String| LabError::Signing {
+        zone: origin.to_string(),
+        detail,
+    };
+    let signer = key
+        .signer(&origin, SIGNATURE_VALIDITY)
+        .map_err(signing_error)?;
+    let mut handler = signed_handler(&origin, records, signer)?;
+
+    let zone_records = handler.records_get_mut();
+    for selector in &corrupt {
+        let rrset = rrset_mut(zone_records, selector, &origin)?;
+        let flipped = rrset.rrsigs().iter().map(corrupt_rrsig).collect::<Vec<_>>();
+        rrset.set_rrsigs(flipped);
+    }
+    if !expire.is_empty() {
+        let short = key
+            .signer(&origin, EXPIRED_VALIDITY)
+            .map_err(signing_error)?;
+        let inception = OffsetDateTime::from(SystemTime::now() - EXPIRED_INCEPTION_AGO);
+        for selector in &expire {
+            let rrset = rrset_mut(zone_records, selector, &origin)?;
+            let rrsig = RRSIG::from_rrset(rrset, DNSClass::IN, inception, &short)
+                .map_err(|e| signing_error(e.to_string()))?;
+            let record = Record::from_rdata(
+                rrset.name().clone(),
+                rrset.ttl(),
+                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)),
+            );
+            rrset.set_rrsigs(vec![record]);
+        }
+    }
+    let denial = Denial::from_zone(&origin, handler.records_get_mut());
+    let (name, catalog) = catalog(&origin, handler);
+    Ok((name, catalog, Some(denial)))
+}
+
+/// A zone handler with the key added and every RRset signed, NSEC chain made.
+fn signed_handler(
+    origin: &Name,
+    records: BTreeMap<RrKey, RecordSet>,
+    signer: DnssecSigner,
+) -> Result<InMemoryZoneHandler, LabError> {
+    let signing_error = |detail: String| LabError::Signing {
+        zone: origin.to_string(),
+        detail,
+    };
+    let mut handler = InMemoryZoneHandler::new(
+        origin.clone(),
+        records,
+        ZoneType::Primary,
+        AxfrPolicy::Deny,
+        Some(NxProofKind::Nsec),
+    )
+    .map_err(|detail| LabError::Zone {
+        zone: origin.to_string(),
+        detail,
+    })?;
+    handler
+        .add_zone_signing_key_mut(signer)
+        .map_err(|e| signing_error(e.to_string()))?;
+    handler
+        .secure_zone_mut()
+        .map_err(|e| signing_error(e.to_string()))?;
+    Ok(handler)
+}
+
+fn catalog(origin: &Name, handler: InMemoryZoneHandler) -> (LowerName, Catalog) {
+    let name = LowerName::new(origin);
+    let mut catalog = Catalog::new();
+    catalog.upsert(name.clone(), vec![Arc::new(handler)]);
+    (name, catalog)
+}
+
+fn rrset_mut<'z>(
+    records: &'z mut BTreeMap<RrKey, Arc<RecordSet>>,
+    selector: &RrsetSelector,
+    origin: &Name,
+) -> Result<&'z mut RecordSet, LabError> {
+    let key = RrKey::new(LowerName::new(selector.owner()), selector.record_type());
+    // The catalogue checked that the selected RRset exists in the zone.
+    let rrset = records.get_mut(&key).ok_or_else(|| LabError::Zone {
+        zone: origin.to_string(),
+        detail: format!("no RRset {selector}"),
+    })?;
+    Ok(Arc::make_mut(rrset))
+}
+
+/// The same RRSIG with the last signature byte flipped: well-formed, but
+/// it no longer verifies (RFC 4035 §5.3.3).
+fn corrupt_rrsig(record: &Record) -> Record {
+    let mut record = record.clone();
+    if let RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) = &record.data {
+        let mut sig = rrsig.sig().to_vec();
+        if let Some(last) = sig.last_mut() {
+            *last ^= 0xff;
+        }
+        record.data = RData::DNSSEC(DNSSECRData::RRSIG(RRSIG::from_sig(
+            rrsig.input().clone(),
+            sig,
+        )));
+    }
+    record
+}
+
+/// SOA and apex NS of a zone.
+fn zone_head(origin: &Name, ns_host: &Name) -> BTreeMap<RrKey, RecordSet> {
+    let (refresh, retry, expire, minimum) = SOA_TIMERS;
+    // Only a 255-octet origin could refuse the label; the SOA is then
+    // still well-formed with the origin itself as mailbox.
+    let hostmaster = origin
+        .prepend_label("hostmaster")
+        .unwrap_or_else(|_| origin.clone());
+    let soa = SOA::new(
+        ns_host.clone(),
+        hostmaster,
+        1,
+        refresh,
+        retry,
+        expire,
+        minimum,
+    );
+    let mut records = BTreeMap::new();
+    add(
+        &mut records,
+        Record::from_rdata(origin.clone(), RECORD_TTL, RData::SOA(soa)),
+    );
+    add(&mut records, ns_record(origin, ns_host));
+    records
+}
+
+fn ns_record(owner: &Name, ns_host: &Name) -> Record {
+    Record::from_rdata(owner.clone(), RECORD_TTL, RData::NS(NS(ns_host.clone())))
+}
+
+fn a_record(owner: &Name) -> Record {
+    Record::from_rdata(owner.clone(), RECORD_TTL, RData::A(A(Ipv4Addr::LOCALHOST)))
+}
+
+fn ds_record(key: &ZoneKey, child: &Name) -> Result<Record, LabError> {
+    let ds = key.ds(child).map_err(|detail| LabError::Signing {
+        zone: child.to_string(),
+        detail,
+    })?;
+    Ok(Record::from_rdata(
+        child.clone(),
+        RECORD_TTL,
+        RData::DNSSEC(DNSSECRData::DS(ds)),
+    ))
+}
+
+fn add(records: &mut BTreeMap<RrKey, RecordSet>, record: Record) {
+    let key = RrKey::new(LowerName::new(&record.name), record.record_type());
+    match records.get_mut(&key) {
+        Some(rrset) => {
+            rrset.insert(record, 0);
+        }
+        None => {
+            records.insert(key, RecordSet::from(record));
+        }
+    }
+}
