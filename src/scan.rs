@@ -115,7 +115,10 @@ impl Scanner {
         } = discovery;
         // A domain that accepts no mail needs no reports about its mail.
         if mx_lookup.status == MxStatus::NullMx {
-            tlsrpt.assessment.findings.retain(|f| f.code != "tlsrpt-missing");
+            tlsrpt
+                .assessment
+                .findings
+                .retain(|f| f.code != "tlsrpt-missing");
         }
         findings.append(&mut tlsrpt.assessment.findings);
         findings.extend(tlsrpt_dns_findings(&tlsrpt));
