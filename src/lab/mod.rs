@@ -8,8 +8,10 @@
 //! anything else. SMTP and HTTPS servers live beside it and are not part of
 //! this module yet.
 
+pub mod ca;
 pub mod catalogue;
 pub mod dns;
+pub mod https;
 
 use std::{io, path::PathBuf};
 

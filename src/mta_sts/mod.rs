@@ -8,6 +8,7 @@
 //! Fetching the policy over HTTPS (§3.3), caching (§5) and the DNS lookups
 //! live elsewhere: everything here takes bytes or strings and returns values.
 
+pub mod fetch;
 pub mod pattern;
 pub mod policy;
 pub mod record;
