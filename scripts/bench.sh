@@ -19,7 +19,8 @@ for _ in $(seq 1 100); do [ -f "$dir/lab.env" ] && break; sleep 0.1; done
 # shellcheck disable=SC1091
 . "$dir/lab.env"
 
-"$bin/mxtls-lab" --list | awk '{print $1}' > "$dir/one.txt"
+# Scenarios that wait out a timeout by design measure the timeout, not us.
+"$bin/mxtls-lab" --list | awk '{print $1}' | grep -v -e '^sts-hang' -e '^sts-headers-forever' > "$dir/one.txt"
 for _ in $(seq 1 "$rounds"); do cat "$dir/one.txt"; done > "$dir/domains.txt"
 n=$(wc -l < "$dir/domains.txt")
 
@@ -35,7 +36,7 @@ echo "single scan of secure.test (process start included), ms: $(one) $(one) $(o
 start=$(date +%s%N)
 timer=()
 if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "%M" -o "$dir/rss"); else echo "?" > "$dir/rss"; fi
-"${timer[@]}" "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" \
+"${timer[@]}" "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" --ca-file "$MXTLS_LAB_CA" --https-port "$MXTLS_LAB_HTTPS_PORT" --allow-private \
     --trust-anchor "$MXTLS_LAB_ANCHOR" --input "$dir/domains.txt" --jsonl \
     --concurrency "$concurrency" > "$dir/out.jsonl" || true
 end=$(date +%s%N)

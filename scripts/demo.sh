@@ -26,7 +26,8 @@ echo
 
 scan() {
     echo "== mxtls check $*"
-    "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" --timeout 3 "$@" \
+    "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" \
+        --ca-file "$MXTLS_LAB_CA" --https-port "$MXTLS_LAB_HTTPS_PORT" --allow-private --timeout 3 "$@" \
         && echo "(exit 0)" || echo "(exit $?)"
     echo
 }
@@ -36,6 +37,9 @@ scan insecure.test
 scan bogus-rrsig.test
 scan nullmx.test
 scan tlsrpt-nearmiss.test
+scan sts-good.test
+scan sts-redirect.test
+scan sts-uncovered.test
 echo "== The same domain through a validating resolver, trusting its AD bit"
 "$bin/mxtls" check --dnssec resolver --resolver "$MXTLS_LAB_RESOLVER" --timeout 3 --json tlsa-bogus.test \
     | grep -E '"(domain|status|dnssec)"' | head -12 || true

@@ -77,6 +77,27 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
 
+    /// Also trust the CA certificates in this PEM file (besides the Mozilla
+    /// roots of webpki-roots) for the MTA-STS policy host.
+    /// Example: --ca-file lab-ca.pem
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Trust only the CAs of --ca-file, not the built-in roots.
+    #[arg(long, requires = "ca_file")]
+    pub ca_file_only: bool,
+
+    /// TCP port of the MTA-STS policy host (443; for labs and tests).
+    #[arg(long, value_name = "N", default_value_t = 443)]
+    pub https_port: u16,
+
+    /// Also connect to loopback, private, link-local and other non-public
+    /// addresses. By default they are refused (with a finding), so that a
+    /// hostile domain cannot turn a scanning service against its own
+    /// network.
+    #[arg(long)]
+    pub allow_private: bool,
+
     /// How many domains are scanned at once (with --input or several domains).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,

@@ -12,6 +12,7 @@ pub mod dane;
 pub mod discover;
 pub mod dns;
 pub mod finding;
+pub mod ip_scope;
 #[cfg(feature = "lab")]
 pub mod lab;
 pub mod model;

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::dns::{Dnssec, DnssecMode};
 use crate::finding::{Finding, Severity};
+use crate::mta_sts::assess::MtaSts;
 use crate::tlsrpt::TlsRptAssessment;
 
 /// Schema identifier written into every document.
@@ -25,6 +26,7 @@ pub struct DomainReport {
     pub mx_lookup: MxLookup,
     pub mx: Vec<MxHost>,
     pub tlsrpt: TlsRpt,
+    pub mta_sts: MtaSts,
     pub findings: Vec<Finding>,
     /// Wall time of the scan of this domain.
     pub duration_ms: u64,

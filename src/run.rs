@@ -10,6 +10,9 @@ use crate::cli::CheckArgs;
 use crate::dns::{self, Dns, DnsConfig};
 use crate::finding::Severity;
 use crate::model::{DomainReport, MxStatus};
+use crate::mta_sts::fetch::FetchConfig;
+use crate::mta_sts::gather::StsConfig;
+use crate::pki::webpki::Roots;
 use crate::render;
 use crate::scan::{Domain, Scanner};
 
@@ -119,7 +122,29 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         )));
     }
     let dns = Dns::new(&config).await?;
-    let scanner = Scanner::new(dns, config.step_timeout);
+    let roots = match &args.ca_file {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                UsageError(format!("cannot read --ca-file {}: {e}", path.display()))
+            })?;
+            Roots::from_pem(&pem, args.ca_file_only).map_err(|e| {
+                UsageError(format!(
+                    "--ca-file {}: {e}; give a PEM file of CA certificates",
+                    path.display()
+                ))
+            })?
+        }
+        None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
+    };
+    let sts = StsConfig {
+        fetch: FetchConfig {
+            port: args.https_port,
+            timeout: config.step_timeout,
+            roots: roots.store(),
+        },
+        allow_private: args.allow_private,
+    };
+    let scanner = Scanner::new(dns, sts, config.step_timeout);
     let total = domains.len();
     let progress = total > 1 && std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();

@@ -11,6 +11,8 @@ use crate::discover::{self, Discovery};
 use crate::dns::{Dns, Dnssec};
 use crate::finding::{Finding, Severity};
 use crate::model::{DomainReport, MxLookup, MxStatus, SCHEMA, TlsRpt};
+use crate::mta_sts::assess;
+use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
 use crate::tlsrpt;
 
 /// A domain name as given by the user, checked and turned into A-labels.
@@ -78,14 +80,16 @@ impl Domain {
 #[derive(Clone)]
 pub struct Scanner {
     dns: Dns,
+    sts: StsConfig,
     /// Bound on one whole domain, whatever its servers do.
     domain_deadline: Duration,
 }
 
 impl Scanner {
-    pub fn new(dns: Dns, step: Duration) -> Scanner {
+    pub fn new(dns: Dns, sts: StsConfig, step: Duration) -> Scanner {
         Scanner {
             dns,
+            sts,
             domain_deadline: step * 6,
         }
     }
@@ -97,15 +101,26 @@ impl Scanner {
     /// Scans one domain. Never fails: what went wrong is in the report.
     pub async fn scan(&self, domain: &Domain) -> DomainReport {
         let started = Instant::now();
-        let discovery = match tokio::time::timeout(
-            self.domain_deadline,
-            discover::discover(&self.dns, &domain.name),
-        )
-        .await
-        {
-            Ok(d) => d,
-            Err(_) => self.timed_out(domain),
+        let work = async {
+            tokio::join!(
+                discover::discover(&self.dns, &domain.name),
+                gather::gather(&self.dns, &domain.name, &self.sts)
+            )
         };
+        let (discovery, sts) = match tokio::time::timeout(self.domain_deadline, work).await {
+            Ok(both) => both,
+            Err(_) => {
+                let d = self.timed_out(domain);
+                let reason = d.mx_lookup.error.clone().unwrap_or_default();
+                (d, StsEvidence::unavailable(&domain.ascii, &reason))
+            }
+        };
+        let mx_hosts: Option<Vec<String>> = matches!(
+            discovery.mx_lookup.status,
+            MxStatus::Found | MxStatus::Implicit
+        )
+        .then(|| discovery.mx.iter().map(|h| h.host.clone()).collect());
+        let sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref());
         let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
         let Discovery {
             mx_lookup,
@@ -122,6 +137,7 @@ impl Scanner {
         }
         findings.append(&mut tlsrpt.assessment.findings);
         findings.extend(tlsrpt_dns_findings(&tlsrpt));
+        findings.extend(sts.findings);
         sort_findings(&mut findings);
         DomainReport {
             schema: SCHEMA,
@@ -131,6 +147,7 @@ impl Scanner {
             mx_lookup,
             mx,
             tlsrpt,
+            mta_sts: sts.out,
             findings,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }

@@ -181,3 +181,55 @@ fn idn_domain_is_scanned_in_a_labels() {
     assert_eq!(json["domain_unicode"], "bücher.test");
     assert_eq!(json["mx_lookup"]["status"], "nxdomain");
 }
+
+#[test]
+fn non_public_policy_hosts_are_refused_without_allow_private() {
+    let lab = common::lab();
+    let args = [
+        "--resolver".to_string(),
+        lab.dns().authoritative().to_string(),
+        "--trust-anchor".to_string(),
+        lab.dnskey_anchor().display().to_string(),
+        "--ca-file".to_string(),
+        lab.ca().display().to_string(),
+        "--https-port".to_string(),
+        lab.servers.https_addr().port().to_string(),
+        "--json".to_string(),
+        "sts-good.test".to_string(),
+    ];
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = mxtls(&argv);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&json);
+    let policy = &json["mta_sts"]["policy"];
+    assert_eq!(policy["status"], "fetch-error");
+    assert!(
+        policy.get("fetch").is_none(),
+        "no connection was made: {policy}"
+    );
+    assert!(
+        policy["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("127.0.0.1 (loopback"),
+        "{policy}"
+    );
+    assert!(common::codes(&json).contains(&"sts-policy-not-fetched".to_string()));
+}
+
+#[test]
+fn unreadable_ca_file_is_a_usage_error() {
+    let out = mxtls(&[
+        "--ca-file",
+        "/nonexistent/ca.pem",
+        "--resolver",
+        "127.0.0.1:9",
+        "example.test",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot read --ca-file /nonexistent/ca.pem"),
+        "{}",
+        stderr(&out)
+    );
+}

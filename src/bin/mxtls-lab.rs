@@ -5,14 +5,14 @@
 //!     mxtls-lab --list                  # prints the catalogue and exits
 //!
 //! `lab.env` holds shell assignments (MXTLS_LAB_DNS, MXTLS_LAB_RESOLVER,
-//! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS) for scripts; it is written last, so its
+//! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS, MXTLS_LAB_CA, MXTLS_LAB_HTTPS_PORT) for scripts; it is written last, so its
 //! presence means the lab is serving.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mxtls::lab::catalogue::Catalogue;
-use mxtls::lab::dns::LabDns;
+use mxtls::lab::servers::Lab;
 
 const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--list]";
 
@@ -85,7 +85,8 @@ async fn serve(
     catalogue: &Catalogue,
     dir: Option<PathBuf>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let dns = LabDns::start(catalogue).await?;
+    let lab = Lab::start(catalogue).await?;
+    let dns = &lab.dns;
     let dir = match dir {
         Some(d) => d,
         None => std::env::temp_dir().join(format!("mxtls-lab-{}", std::process::id())),
@@ -95,12 +96,16 @@ async fn serve(
     let ds = dir.join("root.ds");
     std::fs::write(&anchor, dns.trust_anchor_dnskey())?;
     std::fs::write(&ds, dns.trust_anchor_ds())?;
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, lab.ca.root_pem())?;
     let env = format!(
-        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\n",
+        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\n",
         dns.authoritative(),
         dns.validating_resolver(),
         anchor.display(),
-        ds.display()
+        ds.display(),
+        ca.display(),
+        lab.https_addr().port()
     );
     let tmp = dir.join("lab.env.tmp");
     std::fs::write(&tmp, &env)?;

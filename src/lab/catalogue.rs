@@ -243,10 +243,73 @@ pub struct Scenario {
     corrupt: Vec<RrsetSelector>,
     expire: Vec<RrsetSelector>,
     servfail: Vec<RrsetSelector>,
+    policy: Option<PolicySpec>,
     expect: BTreeMap<String, String>,
 }
 
+/// Which certificate the lab's HTTPS server shows for a policy host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertKind {
+    /// Issued by the lab CA, valid now, naming the host.
+    #[default]
+    Good,
+    /// Issued by a CA the scanner is not told to trust.
+    Untrusted,
+    /// Validity ended days ago.
+    Expired,
+    /// Valid, but for another name.
+    WrongName,
+}
+
+/// How the policy host answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Serve {
+    /// `status`, `content_type` and `body` for the policy path.
+    #[default]
+    Policy,
+    /// 301 to `location`.
+    Redirect,
+    /// Accepts the request and never answers.
+    Hang,
+    /// 200 with a body far over the 64 KiB cap.
+    Oversized,
+    /// Header lines that never end.
+    HeadersForever,
+}
+
+/// The lab's HTTPS site `mta-sts.<scenario>` (`[scenario.policy]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    #[serde(default)]
+    pub cert: CertKind,
+    #[serde(default)]
+    pub serve: Serve,
+    #[serde(default = "default_status")]
+    pub status: u16,
+    /// Content-Type header; `text/plain` when absent, none when empty.
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub body: String,
+    /// Serve the body with CRLF line ends (as many web servers' files have).
+    #[serde(default)]
+    pub crlf: bool,
+    pub location: Option<String>,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
 impl Scenario {
+    /// The MTA-STS policy site, when the scenario has one.
+    #[must_use]
+    pub fn policy(&self) -> Option<&PolicySpec> {
+        self.policy.as_ref()
+    }
+
     /// The scenario name, which is also the zone's first label.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -344,6 +407,8 @@ struct RawScenario {
     expire: Vec<Spanned<String>>,
     #[serde(default)]
     servfail: Vec<Spanned<String>>,
+    #[serde(default)]
+    policy: Option<PolicySpec>,
     #[serde(default)]
     expect: BTreeMap<String, String>,
 }
@@ -529,6 +594,7 @@ fn build_scenario(
         corrupt,
         expire,
         servfail,
+        policy: raw.policy,
         expect: raw.expect,
     })
 }

@@ -12,6 +12,7 @@ pub mod ca;
 pub mod catalogue;
 pub mod dns;
 pub mod https;
+pub mod servers;
 
 use std::{io, path::PathBuf};
 
@@ -102,5 +103,13 @@ pub enum LabError {
         /// The last error.
         #[source]
         source: io::Error,
+    },
+    /// A server of the lab could not be started.
+    #[error("cannot start the lab's {what}: {detail}")]
+    Server {
+        /// Which server or part.
+        what: String,
+        /// What went wrong.
+        detail: String,
     },
 }

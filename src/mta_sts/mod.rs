@@ -8,7 +8,9 @@
 //! Fetching the policy over HTTPS (§3.3), caching (§5) and the DNS lookups
 //! live elsewhere: everything here takes bytes or strings and returns values.
 
+pub mod assess;
 pub mod fetch;
+pub mod gather;
 pub mod pattern;
 pub mod policy;
 pub mod record;

@@ -324,7 +324,9 @@ pub struct StsRecordAssessment {
     /// Why the status is not `valid`, in one sentence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Findings, codes `sts-record-*`.
+    /// Findings, codes `sts-record-*`. Not serialised here: the scan moves
+    /// them into the report's findings.
+    #[serde(skip)]
     pub findings: Vec<Finding>,
 }
 

@@ -44,6 +44,7 @@ const PLACEHOLDER_NAME: &str = "name-checked-separately.invalid";
 #[derive(Debug, Clone)]
 pub struct Roots {
     verifier: Arc<WebPkiServerVerifier>,
+    store: Arc<RootCertStore>,
     anchors: usize,
 }
 
@@ -101,8 +102,14 @@ impl Roots {
             return Err(RootsError::Empty);
         }
         let anchors = store.len();
-        let verifier = verifier_over(store).map_err(|reason| RootsError::Verifier { reason })?;
-        Ok(Roots { verifier, anchors })
+        let store = Arc::new(store);
+        let verifier =
+            verifier_over((*store).clone()).map_err(|reason| RootsError::Verifier { reason })?;
+        Ok(Roots {
+            verifier,
+            store,
+            anchors,
+        })
     }
 
     /// Like [`Roots::new`], with the extra roots read from PEM text (every
@@ -120,6 +127,12 @@ impl Roots {
             return Err(RootsError::NoCertificates);
         }
         Self::new(extra, only_extra)
+    }
+
+    /// The anchors themselves, for TLS clients that verify as they connect
+    /// (the MTA-STS policy fetch).
+    pub fn store(&self) -> Arc<RootCertStore> {
+        Arc::clone(&self.store)
     }
 
     /// How many trust anchors the set holds.

@@ -5,6 +5,8 @@ use comfy_table::{Cell, ContentArrangement, Table};
 
 use crate::finding::Severity;
 use crate::model::{DomainReport, MxStatus, TlsaStatus};
+use crate::mta_sts::assess::PolicyStatus;
+use crate::mta_sts::record::StsRecordStatus;
 use crate::sanitize::for_terminal;
 use crate::tlsrpt::TlsRptStatus;
 
@@ -63,6 +65,7 @@ pub fn summary(r: &DomainReport) -> String {
         Cell::new("TLSRPT"),
         Cell::new(format!("{rpt} (DNSSEC {})", t.dnssec.as_str())),
     ]);
+    dns.add_row(vec![Cell::new("MTA-STS"), Cell::new(mta_sts(r))]);
     out.push_str(&dns.to_string());
     out.push('\n');
 
@@ -167,4 +170,43 @@ fn status_word(s: TlsRptStatus) -> &'static str {
         TlsRptStatus::Bogus => "DNSSEC bogus",
         TlsRptStatus::Error => "lookup failed",
     }
+}
+
+fn mta_sts(r: &DomainReport) -> String {
+    let rec = &r.mta_sts.record;
+    let pol = &r.mta_sts.policy;
+    let record = match rec.assessment.status {
+        StsRecordStatus::Valid => format!(
+            "record id={} (DNSSEC {})",
+            for_terminal(rec.assessment.id.as_deref().unwrap_or(""), 40),
+            rec.dnssec.as_str()
+        ),
+        StsRecordStatus::Missing => "no record".to_string(),
+        other => format!("record {}", serde_plain(&other)),
+    };
+    let policy = match pol.status {
+        PolicyStatus::Valid => {
+            let mode = pol.mode.map(|m| m.as_str()).unwrap_or("?");
+            format!(
+                "policy valid: mode {mode}, max_age {}, mx {}",
+                pol.max_age.unwrap_or(0),
+                for_terminal(&pol.mx.join(" "), 200)
+            )
+        }
+        PolicyStatus::Missing => "no policy".to_string(),
+        other => format!(
+            "policy {}: {}",
+            serde_plain(&other),
+            for_terminal(pol.reason.as_deref().unwrap_or(""), 200)
+        ),
+    };
+    format!("{record}; {policy}")
+}
+
+/// A status enum as its JSON word.
+fn serde_plain<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }

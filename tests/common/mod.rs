@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use mxtls::lab::catalogue::Catalogue;
-use mxtls::lab::dns::LabDns;
+use mxtls::lab::servers::Lab as Servers;
 
 pub const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
 pub const SCHEMA: &str = concat!(
@@ -16,7 +16,7 @@ pub const SCHEMA: &str = concat!(
 );
 
 pub struct Lab {
-    pub dns: LabDns,
+    pub servers: Servers,
     pub catalogue: Catalogue,
     pub dir: tempfile::TempDir,
     // Keeps the lab's servers running for the life of the test process.
@@ -30,6 +30,12 @@ impl Lab {
     pub fn ds_anchor(&self) -> PathBuf {
         self.dir.path().join("root.ds")
     }
+    pub fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+    pub fn dns(&self) -> &mxtls::lab::dns::LabDns {
+        &self.servers.dns
+    }
 }
 
 /// The lab, started once per test process.
@@ -42,15 +48,17 @@ pub fn lab() -> &'static Lab {
             .build()
             .expect("a test runtime starts");
         let catalogue = Catalogue::load(Path::new(CATALOGUE)).expect("the catalogue parses");
-        let dns = runtime
-            .block_on(LabDns::start(&catalogue))
-            .expect("the lab DNS starts");
+        let servers = runtime
+            .block_on(Servers::start(&catalogue))
+            .expect("the lab starts");
+        let dns = &servers.dns;
         let dir = tempfile::tempdir().expect("a temp dir");
         std::fs::write(dir.path().join("root.key"), dns.trust_anchor_dnskey())
             .expect("write anchor");
         std::fs::write(dir.path().join("root.ds"), dns.trust_anchor_ds()).expect("write DS");
+        std::fs::write(dir.path().join("ca.pem"), servers.ca.root_pem()).expect("write CA");
         Lab {
-            dns,
+            servers,
             catalogue,
             dir,
             _runtime: runtime,
@@ -85,10 +93,10 @@ pub enum Via {
 
 pub fn lab_args(via: Via) -> Vec<String> {
     let lab = lab();
-    let auth = lab.dns.authoritative().to_string();
-    let resolver = lab.dns.validating_resolver().to_string();
+    let auth = lab.dns().authoritative().to_string();
+    let resolver = lab.dns().validating_resolver().to_string();
     let s = |x: &str| x.to_string();
-    match via {
+    let mut args = match via {
         Via::Validate => vec![
             s("--resolver"),
             auth,
@@ -109,7 +117,16 @@ pub fn lab_args(via: Via) -> Vec<String> {
             lab.dnskey_anchor().display().to_string(),
         ],
         Via::Off => vec![s("--resolver"), auth, s("--dnssec"), s("off")],
-    }
+    };
+    args.extend([
+        s("--ca-file"),
+        lab.ca().display().to_string(),
+        s("--ca-file-only"),
+        s("--https-port"),
+        lab.servers.https_addr().port().to_string(),
+        s("--allow-private"),
+    ]);
+    args
 }
 
 /// Scans `domain` through the lab and returns the exit code and JSON.

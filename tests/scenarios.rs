@@ -31,6 +31,13 @@ fn observed(key: &str, json: &Value, exit: i32) -> String {
             .as_array()
             .map(|a| a.iter().map(s).collect::<Vec<_>>().join(","))
             .unwrap_or_default(),
+        "sts_record" => s(&json["mta_sts"]["record"]["status"]),
+        "sts_record_cname" => s(&json["mta_sts"]["record"]["cname"]),
+        "sts_policy" => s(&json["mta_sts"]["policy"]["status"]),
+        "sts_reason_code" => s(&json["mta_sts"]["policy"]["reason_code"]),
+        "sts_mode" => s(&json["mta_sts"]["policy"]["mode"]),
+        "sts_host_cname" => s(&json["mta_sts"]["policy"]["host_cname"]),
+        "sts_coverage" => s(&json["mta_sts"]["policy"]["coverage"][0]["pattern"]),
         "exit" => exit.to_string(),
         other => panic!("the catalogue expects unknown key {other:?}"),
     }

@@ -1,0 +1,353 @@
+//! Judging MTA-STS evidence as the strictest correct sender would (pure).
+//!
+//! RFC 8461 §3.3: only a 200 over HTTPS with a WebPKI-valid certificate for
+//! `mta-sts.<domain>` is a policy; §3.2: the body must parse and (SHOULD)
+//! be `text/plain`; §4.1: every MX must match an `mx:` pattern. Our choice
+//! on the media type follows SPEC.md §2: judged as strict senders do.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::fetch::FetchOutcome;
+use super::gather::{NameFacts, StsEvidence};
+use super::pattern;
+use super::policy::{self, Mode, StsPolicy};
+use super::record::{StsRecordAssessment, StsRecordStatus};
+use crate::dns::Dnssec;
+use crate::finding::{Finding, Severity};
+use crate::pki::facts::{self, CertFacts};
+
+/// The `mta_sts` key of the JSON report.
+#[derive(Debug, Clone, Serialize)]
+pub struct MtaSts {
+    pub record: StsRecordOut,
+    pub policy: StsPolicyOut,
+}
+
+/// The `_mta-sts` TXT record with its DNS facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct StsRecordOut {
+    pub name: String,
+    pub dnssec: Dnssec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cname: Option<String>,
+    #[serde(flatten)]
+    pub assessment: StsRecordAssessment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PolicyStatus {
+    Valid,
+    Invalid,
+    FetchError,
+    WebpkiInvalid,
+    Missing,
+}
+
+/// Which pattern covered an MX host (RFC 8461 §4.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageOut {
+    pub host: String,
+    pub pattern: Option<String>,
+}
+
+/// The policy: where it was looked for, what came back, what it says.
+#[derive(Debug, Clone, Serialize)]
+pub struct StsPolicyOut {
+    pub status: PolicyStatus,
+    pub url: String,
+    pub host: String,
+    pub host_dnssec: Dnssec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_cname: Option<String>,
+    pub addresses: Vec<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u32>,
+    pub mx: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// RFC 8460 failure-reason-code for a failed policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// RFC 8460 result type (§4.3.2.2) when the policy failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<&'static str>,
+    /// What the fetch saw: status, media type, bytes, address, the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<FetchOutcome>,
+    /// The policy host's leaf certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertFacts>,
+    pub coverage: Vec<CoverageOut>,
+}
+
+/// The judgement: what to show, what to tell, and the policy senders would
+/// apply (None when they would apply none).
+pub struct StsJudgement {
+    pub out: MtaSts,
+    pub findings: Vec<Finding>,
+    pub policy: Option<StsPolicy>,
+}
+
+/// Judges the evidence; `mx_hosts` are the hosts the MX lookup gave (None
+/// when it failed, so coverage cannot be judged).
+pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> StsJudgement {
+    let url = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
+    let subject = url.clone();
+    let mut findings = Vec::new();
+    let StsEvidence {
+        record_name,
+        mut record,
+        host,
+        addresses,
+        fetch,
+        not_fetched,
+    } = ev;
+    findings.append(&mut record.findings);
+    let published = !matches!(record.status, StsRecordStatus::Missing);
+    let record_valid = record.status == StsRecordStatus::Valid;
+    match record.status {
+        StsRecordStatus::Bogus => findings.push(Finding::new(
+            Severity::Error,
+            "sts-record-dnssec-bogus",
+            &record_name.name,
+            format!(
+                "the MTA-STS record at {} is DNSSEC-bogus: validating senders cannot read it",
+                record_name.name
+            ),
+            format!(
+                "Re-sign the zone holding {0}; check with `delv {0} TXT`.",
+                record_name.name
+            ),
+        )),
+        StsRecordStatus::Error => findings.push(Finding::new(
+            Severity::Warning,
+            "sts-record-lookup-failed",
+            &record_name.name,
+            format!(
+                "the MTA-STS record lookup for {} failed: {}",
+                record_name.name,
+                record_name.error.as_deref().unwrap_or("no answer")
+            ),
+            "Make the zone's name servers answer TXT queries for this name, then scan again."
+                .to_string(),
+        )),
+        _ => {}
+    }
+
+    let mut out = StsPolicyOut {
+        status: PolicyStatus::Missing,
+        url: url.clone(),
+        host: host.name.clone(),
+        host_dnssec: host.dnssec,
+        host_cname: host.cname.clone(),
+        addresses,
+        mode: None,
+        max_age: None,
+        mx: Vec::new(),
+        reason: None,
+        reason_code: None,
+        result_type: None,
+        fetch: None,
+        certificate: None,
+        coverage: Vec::new(),
+    };
+    let mut parsed: Option<StsPolicy> = None;
+    // A policy that exists but cannot be used matters as an error only
+    // when a record tells senders to look for it.
+    let failure = if published {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let no_cache_note = "Until it can be fetched the policy protects nobody: a sender without a cached policy delivers as if the domain had no MTA-STS (RFC 8461 §3.3).";
+
+    if let Some(reason) = &not_fetched {
+        out.status = PolicyStatus::FetchError;
+        out.reason = Some(reason.clone());
+        out.reason_code = Some("not-fetched-non-public".into());
+        findings.push(Finding::new(
+            Severity::Warning,
+            "sts-policy-not-fetched",
+            &subject,
+            reason.clone(),
+            "Scan from a network that may reach the policy host, or pass --allow-private if these addresses are yours.".to_string(),
+        ));
+    }
+    match &fetch {
+        None if not_fetched.is_none() && published => {
+            out.status = PolicyStatus::FetchError;
+            out.reason = Some(host_problem(&host));
+            out.reason_code = Some("no-address".into());
+            out.result_type = Some("sts-policy-fetch-error");
+            findings.push(Finding::new(
+                Severity::Error,
+                "sts-policy-fetch-error",
+                &subject,
+                format!(
+                    "the MTA-STS record is published but the policy host {}: {}",
+                    host.name,
+                    host_problem(&host)
+                ),
+                format!(
+                    "Publish A/AAAA records for {} and serve the policy there. {no_cache_note}",
+                    host.name
+                ),
+            ));
+        }
+        None => {}
+        Some(FetchOutcome::FetchError {
+            reason_code,
+            detail,
+            ..
+        }) => {
+            out.status = if published {
+                PolicyStatus::FetchError
+            } else {
+                PolicyStatus::Missing
+            };
+            out.reason = Some(detail.clone());
+            out.reason_code = Some(reason_code.as_str().to_string());
+            if published {
+                out.result_type = Some("sts-policy-fetch-error");
+                findings.push(Finding::new(
+                    Severity::Error,
+                    "sts-policy-fetch-error",
+                    &subject,
+                    format!("the MTA-STS policy cannot be fetched: {detail}"),
+                    format!(
+                        "Serve the policy at {url} with status 200, no redirect, over HTTPS with a valid certificate for {}. {no_cache_note}",
+                        host.name
+                    ),
+                ));
+            }
+        }
+        Some(FetchOutcome::WebPkiInvalid {
+            reason,
+            detail,
+            chain,
+            ..
+        }) => {
+            out.status = PolicyStatus::WebpkiInvalid;
+            out.reason = Some(detail.clone());
+            out.reason_code = Some(reason.as_str().to_string());
+            out.result_type = Some("sts-webpki-invalid");
+            out.certificate = chain.first().and_then(|c| facts::facts(c).ok());
+            findings.push(Finding::new(
+                failure,
+                "sts-webpki-invalid",
+                &subject,
+                format!("the certificate of the policy host {} {}: {detail}", host.name, reason.explain()),
+                format!(
+                    "Install a certificate from a public CA naming {} (e.g. with an ACME client), with its full chain. {no_cache_note}",
+                    host.name
+                ),
+            ));
+        }
+        Some(FetchOutcome::Fetched {
+            content_type,
+            media_type_ok,
+            body,
+            chain,
+            ..
+        }) => {
+            out.certificate = chain.first().and_then(|c| facts::facts(c).ok());
+            match policy::parse(body) {
+                Ok(p) => {
+                    out.mode = Some(p.mode());
+                    out.max_age = Some(p.max_age());
+                    out.mx = p.mx().iter().map(|m| m.raw().to_string()).collect();
+                    findings.extend(policy::lint(&p, domain));
+                    parsed = Some(p);
+                    out.status = PolicyStatus::Valid;
+                }
+                Err(e) => {
+                    out.status = PolicyStatus::Invalid;
+                    out.reason = Some(e.to_string());
+                    out.reason_code = Some(e.reason_code().to_string());
+                    out.result_type = Some("sts-policy-invalid");
+                    findings.push(Finding::new(
+                        failure,
+                        "sts-policy-invalid",
+                        &subject,
+                        format!("the MTA-STS policy does not parse: {e}"),
+                        "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.".to_string(),
+                    ));
+                }
+            }
+            if !media_type_ok {
+                let served = content_type
+                    .clone()
+                    .unwrap_or_else(|| "no Content-Type".into());
+                out.status = PolicyStatus::Invalid;
+                out.reason = Some(format!(
+                    "served as {served}, not text/plain (RFC 8461 §3.2)"
+                ));
+                out.reason_code = Some("wrong-media-type".into());
+                out.result_type = Some("sts-policy-invalid");
+                parsed = None;
+                findings.push(Finding::new(
+                    failure,
+                    "sts-policy-wrong-media-type",
+                    &subject,
+                    format!("the policy is served as {served}; senders SHOULD check that it is text/plain, and strict ones (e.g. Postfix's MTA-STS resolver) reject it"),
+                    "Serve /.well-known/mta-sts.txt as `Content-Type: text/plain` (a charset parameter is fine). Some senders accept other types, but the strict ones apply no policy.".to_string(),
+                ));
+            }
+            if !published {
+                findings.push(Finding::new(
+                    Severity::Warning,
+                    "sts-policy-without-record",
+                    &subject,
+                    format!("a policy is served at {url}, but no MTA-STS record is published at _mta-sts.{domain}: senders never fetch it"),
+                    format!("Publish `_mta-sts.{domain}. IN TXT \"v=STSv1; id=<timestamp>\"` (change the id whenever the policy changes)."),
+                ));
+                parsed = None;
+            }
+        }
+    }
+    if !record_valid && published {
+        // RFC 8461 §3.1: a record that does not parse means no policy.
+        parsed = None;
+    }
+    if let (Some(p), Some(hosts)) = (&parsed, mx_hosts) {
+        let cov = pattern::coverage(p.mx(), hosts);
+        out.coverage = cov
+            .hosts
+            .iter()
+            .map(|h| CoverageOut {
+                host: h.host.clone(),
+                pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
+            })
+            .collect();
+        findings.extend(pattern::coverage_findings(&cov, domain, p.mode()));
+    }
+    out.fetch = fetch;
+    StsJudgement {
+        out: MtaSts {
+            record: StsRecordOut {
+                name: record_name.name.clone(),
+                dnssec: record_name.dnssec,
+                cname: record_name.cname.clone(),
+                assessment: record,
+                error: record_name.error.clone(),
+            },
+            policy: out,
+        },
+        findings,
+        policy: parsed,
+    }
+}
+
+fn host_problem(host: &NameFacts) -> String {
+    match &host.error {
+        Some(e) => format!("cannot be resolved ({e})"),
+        None => "has no A or AAAA records".to_string(),
+    }
+}

@@ -1,0 +1,175 @@
+//! Gathering MTA-STS evidence: the TXT record, the policy host's addresses
+//! and the policy fetch (RFC 8461 §3). I/O only; `assess` judges.
+
+use std::net::IpAddr;
+
+use hickory_proto::rr::{Name, RecordType};
+
+use super::fetch::{self, FetchConfig, FetchOutcome};
+use super::record::{self, StsRecordAssessment, StsRecordStatus};
+use crate::discover::display_name;
+use crate::dns::{Dns, Dnssec, Status};
+use crate::ip_scope;
+
+/// How to fetch, and whether non-public addresses may be contacted.
+#[derive(Debug, Clone)]
+pub struct StsConfig {
+    pub fetch: FetchConfig,
+    pub allow_private: bool,
+}
+
+/// What the DNS said about one name.
+#[derive(Debug, Clone)]
+pub struct NameFacts {
+    pub name: String,
+    pub dnssec: Dnssec,
+    /// The canonical name, when the name is an alias (RFC 8461 §3.1, §8.2:
+    /// senders follow CNAMEs of both names).
+    pub cname: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Everything learned about a domain's MTA-STS, before judgement.
+#[derive(Debug, Clone)]
+pub struct StsEvidence {
+    pub record_name: NameFacts,
+    pub record: StsRecordAssessment,
+    pub host: NameFacts,
+    pub addresses: Vec<IpAddr>,
+    /// The fetch, when one was attempted.
+    pub fetch: Option<FetchOutcome>,
+    /// Why no fetch was attempted although the record asks for one.
+    pub not_fetched: Option<String>,
+}
+
+impl StsEvidence {
+    /// Evidence for a domain whose scan was cut short: nothing known.
+    pub fn unavailable(domain: &str, reason: &str) -> StsEvidence {
+        let facts = |n: &str| NameFacts {
+            name: format!("{n}.{domain}"),
+            dnssec: Dnssec::Indeterminate,
+            cname: None,
+            error: Some(reason.to_string()),
+        };
+        let mut record = record::assess_record(domain, &[]);
+        record.status = StsRecordStatus::Error;
+        record.reason = Some(reason.to_string());
+        StsEvidence {
+            record_name: facts("_mta-sts"),
+            record,
+            host: facts("mta-sts"),
+            addresses: Vec::new(),
+            fetch: None,
+            not_fetched: None,
+        }
+    }
+}
+
+/// Looks up `_mta-sts.<domain>` and `mta-sts.<domain>`, then fetches the
+/// policy when a record is published or the policy host exists.
+pub async fn gather(dns: &Dns, domain: &Name, config: &StsConfig) -> StsEvidence {
+    let domain_text = display_name(domain);
+    let record_name = Name::from_ascii("_mta-sts").and_then(|p| p.append_domain(domain));
+    let host_name = Name::from_ascii("mta-sts").and_then(|p| p.append_domain(domain));
+    let (Ok(record_name), Ok(host_name)) = (record_name, host_name) else {
+        let facts = |n: &str| NameFacts {
+            name: format!("{n}.{domain_text}"),
+            dnssec: Dnssec::Indeterminate,
+            cname: None,
+            error: Some("the name is too long to be a DNS name".into()),
+        };
+        return StsEvidence {
+            record_name: facts("_mta-sts"),
+            record: record::assess_record(&domain_text, &[]),
+            host: facts("mta-sts"),
+            addresses: Vec::new(),
+            fetch: None,
+            not_fetched: Some("the policy host name is too long to be a DNS name".into()),
+        };
+    };
+    let (txt, a, aaaa) = tokio::join!(
+        dns.lookup(&record_name, RecordType::TXT),
+        dns.lookup(&host_name, RecordType::A),
+        dns.lookup(&host_name, RecordType::AAAA),
+    );
+    let mut assessment = record::assess_record(&domain_text, &txt.txt_strings());
+    if txt.status == Status::Failed {
+        assessment.status = if txt.dnssec == Dnssec::Bogus {
+            StsRecordStatus::Bogus
+        } else {
+            StsRecordStatus::Error
+        };
+        assessment.findings.clear();
+        assessment.reason = txt.error.clone();
+    }
+    let record_facts = NameFacts {
+        name: display_name(&record_name),
+        dnssec: txt.dnssec,
+        cname: (!txt.aliases.is_empty()).then(|| display_name(&txt.canonical)),
+        error: txt.error.clone(),
+    };
+    let mut addresses = a.addresses();
+    addresses.extend(aaaa.addresses());
+    let host_alias = [&a, &aaaa]
+        .iter()
+        .find(|x| !x.aliases.is_empty())
+        .map(|x| display_name(&x.canonical));
+    let host_error = [&a, &aaaa]
+        .iter()
+        .filter(|x| x.status == Status::Failed)
+        .find_map(|x| x.error.clone());
+    let host = NameFacts {
+        name: display_name(&host_name),
+        dnssec: a.dnssec.and(aaaa.dnssec),
+        cname: host_alias,
+        error: host_error,
+    };
+
+    let record_published = !matches!(assessment.status, StsRecordStatus::Missing);
+    if !record_published && addresses.is_empty() {
+        // Nothing published and no host: no policy to look for.
+        return StsEvidence {
+            record_name: record_facts,
+            record: assessment,
+            host,
+            addresses,
+            fetch: None,
+            not_fetched: None,
+        };
+    }
+    let (usable, refused): (Vec<IpAddr>, Vec<IpAddr>) = addresses
+        .iter()
+        .partition(|ip| config.allow_private || ip_scope::non_public_reason(**ip).is_none());
+    if usable.is_empty() && !refused.is_empty() {
+        let list: Vec<String> = refused
+            .iter()
+            .map(|ip| {
+                format!(
+                    "{ip} ({})",
+                    ip_scope::non_public_reason(*ip).unwrap_or("non-public")
+                )
+            })
+            .collect();
+        return StsEvidence {
+            record_name: record_facts,
+            record: assessment,
+            host,
+            addresses,
+            fetch: None,
+            not_fetched: Some(format!(
+                "not fetched: {} resolves only to non-public addresses ({}); use --allow-private to fetch from them",
+                display_name(&host_name),
+                list.join(", ")
+            )),
+        };
+    }
+    let outcome = fetch::fetch(&domain_text, &usable, &config.fetch).await;
+    StsEvidence {
+        record_name: record_facts,
+        record: assessment,
+        host,
+        addresses,
+        fetch: Some(outcome),
+        not_fetched: None,
+    }
+}
