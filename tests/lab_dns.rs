@@ -34,7 +34,9 @@ use mxtls::lab::{catalogue::Catalogue, dns::LabDns};
 const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
 
 async fn start_lab() -> LabDns {
-    let catalogue = Catalogue::load(CATALOGUE).expect("the shipped catalogue parses");
+    let catalogue = mxtls::lab::prepare::prepare_file(std::path::Path::new(CATALOGUE))
+        .expect("the shipped catalogue parses")
+        .catalogue;
     LabDns::start(&catalogue)
         .await
         .expect("the lab starts on loopback")
@@ -795,7 +797,9 @@ async fn the_other_scenario_zones_answer_their_records() {
 
 #[tokio::test]
 async fn start_up_time_is_printed() {
-    let catalogue = Catalogue::load(CATALOGUE).expect("the shipped catalogue parses");
+    let catalogue = mxtls::lab::prepare::prepare_file(std::path::Path::new(CATALOGUE))
+        .expect("the shipped catalogue parses")
+        .catalogue;
     let started = Instant::now();
     let lab = LabDns::start(&catalogue).await.expect("the lab starts");
     let elapsed = started.elapsed();

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use mxtls::lab::catalogue::Catalogue;
+use mxtls::lab::prepare::{self, Prepared};
 use mxtls::lab::servers::Lab;
 
 const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--list]";
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let catalogue = match Catalogue::load(&args.catalogue) {
+    let prepared = match prepare::prepare_file(&args.catalogue) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("mxtls-lab: {e}");
@@ -60,7 +61,7 @@ fn main() -> ExitCode {
         }
     };
     if args.list {
-        for s in catalogue.scenarios() {
+        for s in prepared.catalogue.scenarios() {
             println!("{:<22} {}", s.domain(), s.about());
         }
         return ExitCode::SUCCESS;
@@ -72,7 +73,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(&catalogue, args.dir)) {
+    match runtime.block_on(serve(prepared, args.dir)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mxtls-lab: {e}");
@@ -81,11 +82,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(
-    catalogue: &Catalogue,
-    dir: Option<PathBuf>,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let lab = Lab::start(catalogue).await?;
+async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
+    let lab = Lab::start(prepared).await?;
+    let catalogue: &Catalogue = &lab.catalogue;
     let dns = &lab.dns;
     let dir = match dir {
         Some(d) => d,

@@ -311,6 +311,29 @@ impl LabCa {
         self.issue(&IssueSpec::cn_only(name))
     }
 
+    /// A self-signed leaf for `name`: no CA vouches for it.
+    pub fn self_signed_leaf(name: &str) -> Result<Issued, CaError> {
+        let now = OffsetDateTime::now_utc();
+        let mut params = CertificateParams::default();
+        params.subject_alt_names = vec![san(name)?];
+        let mut dn = DistinguishedName::new();
+        dn.push(DnType::CommonName, name);
+        params.distinguished_name = dn;
+        params.not_before = now - Duration::days(1);
+        params.not_after = now + Duration::days(30);
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = new_key(name)?;
+        let cert = params.self_signed(&key).map_err(|source| CaError::Sign {
+            subject: name.to_string(),
+            source,
+        })?;
+        Ok(Issued {
+            chain: vec![cert.der().clone()],
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        })
+    }
+
     /// A good leaf for `name`, issued by a second, throw-away CA that no
     /// test trusts: a WebPKI check must say "unknown issuer".
     pub fn untrusted_leaf(name: &str) -> Result<Issued, CaError> {

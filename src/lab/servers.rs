@@ -8,12 +8,14 @@ use super::ca::LabCa;
 use super::catalogue::{Catalogue, CertKind, Serve};
 use super::dns::LabDns;
 use super::https::{Behaviour, LabHttps, Site};
+use super::prepare::Prepared;
 
 /// Address every lab policy host resolves to; the server picks the site by SNI.
 pub const HTTPS_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// The running lab.
 pub struct Lab {
+    pub catalogue: Catalogue,
     pub dns: LabDns,
     pub https: LabHttps,
     pub ca: LabCa,
@@ -21,11 +23,8 @@ pub struct Lab {
 
 impl Lab {
     /// Starts every server the catalogue needs, on loopback only.
-    pub async fn start(catalogue: &Catalogue) -> Result<Lab, LabError> {
-        let ca = LabCa::new("mxtls lab CA").map_err(|e| LabError::Server {
-            what: "lab CA".into(),
-            detail: e.to_string(),
-        })?;
+    pub async fn start(prepared: Prepared) -> Result<Lab, LabError> {
+        let Prepared { catalogue, ca, .. } = prepared;
         let mut sites = Vec::new();
         for s in catalogue.scenarios() {
             let Some(spec) = s.policy() else { continue };
@@ -77,8 +76,13 @@ impl Lab {
                 what: "HTTPS server".into(),
                 detail: e.to_string(),
             })?;
-        let dns = LabDns::start(catalogue).await?;
-        Ok(Lab { dns, https, ca })
+        let dns = LabDns::start(&catalogue).await?;
+        Ok(Lab {
+            catalogue,
+            dns,
+            https,
+            ca,
+        })
     }
 
     /// Where the policy hosts listen (use its port with `--https-port`).

@@ -47,9 +47,11 @@ pub fn lab() -> &'static Lab {
             .enable_all()
             .build()
             .expect("a test runtime starts");
-        let catalogue = Catalogue::load(Path::new(CATALOGUE)).expect("the catalogue parses");
+        let prepared =
+            mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE)).expect("the catalogue parses");
+        let catalogue = prepared.catalogue.clone();
         let servers = runtime
-            .block_on(Servers::start(&catalogue))
+            .block_on(Servers::start(prepared))
             .expect("the lab starts");
         let dns = &servers.dns;
         let dir = tempfile::tempdir().expect("a temp dir");

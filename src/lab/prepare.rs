@@ -1,0 +1,150 @@
+//! Turning the catalogue text into a catalogue with real certificates.
+//!
+//! TLSA records must hold digests of certificates the lab makes at start-up,
+//! so the zone text names them by placeholder and they are filled in before
+//! the zones are parsed and signed:
+//!
+//! - `{spki:IP}`: SHA-256 of the SPKI of the leaf the SMTP server at IP shows
+//! - `{cert:IP}`: SHA-256 of that whole leaf certificate
+//! - `{intermediate}`: SHA-256 of the lab's intermediate CA certificate
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::Deserialize;
+
+use super::LabError;
+use super::ca::{IssueSpec, Issued, LabCa};
+use super::catalogue::Catalogue;
+
+/// Which certificate an SMTP server shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeafKind {
+    /// Issued by the lab CA (through the intermediate), naming every host.
+    #[default]
+    Good,
+    Expired,
+    NotYetValid,
+    /// Valid, for `wrong-name.invalid`.
+    WrongName,
+    SelfSigned,
+    /// From a CA the scanner is not told to trust.
+    Untrusted,
+}
+
+/// One `[[smtp]]` entry of the catalogue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSpec {
+    pub ip: IpAddr,
+    /// How the server behaves (see `lab::smtp`), e.g. `good`, `no-starttls`.
+    pub behaviour: String,
+    #[serde(default)]
+    pub cert: LeafKind,
+    /// Names the certificate carries (the first is its CN).
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Optional note for `mxtls-lab --list`.
+    #[serde(default)]
+    pub about: String,
+}
+
+#[derive(Deserialize)]
+struct SmtpOnly {
+    #[serde(default)]
+    smtp: Vec<SmtpSpec>,
+}
+
+/// The catalogue with its certificates.
+pub struct Prepared {
+    pub catalogue: Catalogue,
+    pub ca: LabCa,
+    /// Each SMTP server's spec and the certificate it shows.
+    pub smtp: Vec<(SmtpSpec, Issued)>,
+}
+
+/// Makes the lab CA and every SMTP certificate, fills in the placeholders
+/// and parses the catalogue.
+pub fn prepare(text: &str) -> Result<Prepared, LabError> {
+    let server = |what: &str, e: String| LabError::Server {
+        what: what.to_string(),
+        detail: e,
+    };
+    let specs: SmtpOnly =
+        toml::from_str(text).map_err(|e| server("catalogue [[smtp]]", e.to_string()))?;
+    let ca = LabCa::new("mxtls lab CA").map_err(|e| server("lab CA", e.to_string()))?;
+    let mut smtp = Vec::new();
+    let mut digests: BTreeMap<String, String> = BTreeMap::new();
+    digests.insert(
+        "{intermediate}".into(),
+        sha256_hex(ca.intermediate_der().as_ref()),
+    );
+    for spec in specs.smtp {
+        let first = spec
+            .names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| format!("{}.lab", spec.ip));
+        let issued = match spec.cert {
+            LeafKind::Good => ca.issue(&IssueSpec {
+                names: spec.names.clone(),
+                ..IssueSpec::good(&first).through_intermediate()
+            }),
+            LeafKind::Expired => ca.issue(&IssueSpec {
+                names: spec.names.clone(),
+                ..IssueSpec::expired(&first).through_intermediate()
+            }),
+            LeafKind::NotYetValid => ca.issue(&IssueSpec {
+                names: spec.names.clone(),
+                ..IssueSpec::not_yet_valid(&first).through_intermediate()
+            }),
+            LeafKind::WrongName => ca.issue(&IssueSpec::wrong_name().through_intermediate()),
+            LeafKind::SelfSigned => LabCa::self_signed_leaf(&first),
+            LeafKind::Untrusted => LabCa::untrusted_leaf(&first),
+        }
+        .map_err(|e| {
+            server(
+                &format!("certificate for the SMTP server {}", spec.ip),
+                e.to_string(),
+            )
+        })?;
+        let leaf = issued
+            .chain
+            .first()
+            .map(|c| c.as_ref().to_vec())
+            .unwrap_or_default();
+        digests.insert(format!("{{cert:{}}}", spec.ip), sha256_hex(&leaf));
+        digests.insert(format!("{{spki:{}}}", spec.ip), sha256_hex(&spki(&leaf)));
+        smtp.push((spec, issued));
+    }
+    let mut filled = text.to_string();
+    for (placeholder, hex) in &digests {
+        filled = filled.replace(placeholder.as_str(), hex);
+    }
+    let catalogue = Catalogue::parse(&filled)?;
+    Ok(Prepared {
+        catalogue,
+        ca,
+        smtp,
+    })
+}
+
+/// Reads and prepares a catalogue file.
+pub fn prepare_file(path: &std::path::Path) -> Result<Prepared, LabError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LabError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    prepare(&text)
+}
+
+fn spki(der: &[u8]) -> Vec<u8> {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.tbs_certificate.subject_pki.raw.to_vec())
+        .unwrap_or_default()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
+}
