@@ -29,7 +29,7 @@ use hickory_resolver::{
     Resolver, TokioResolver,
     config::{NameServerConfig, ResolveHosts, ResolverConfig},
 };
-use mxtls::lab::{catalogue::Catalogue, dns::LabDns};
+use mxtls::lab::dns::LabDns;
 
 const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
 
