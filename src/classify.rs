@@ -6,7 +6,7 @@
 use crate::discover::Discovery;
 use crate::dns::{Dnssec, DnssecMode};
 use crate::finding::{Finding, Severity};
-use crate::model::{MxHost, MxStatus, TlsaStatus};
+use crate::model::{MxHost, MxLookup, MxStatus, TlsaStatus};
 use crate::mx;
 
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
@@ -104,6 +104,41 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
             &subject,
             format!("DANE applies to {dane_hosts} of {} MX hosts; not to {}", d.mx.len(), without.join(", ")),
             "Publish secure TLSA records for every MX host: a sender falls back to the unprotected ones.".to_string(),
+        ));
+    }
+    out
+}
+
+/// Findings for `--require-dane` and `--require-sts`: absence becomes an
+/// error (our choice; the RFCs leave both optional).
+pub fn requirement_findings(
+    domain: &str,
+    require_dane: bool,
+    require_sts: bool,
+    lookup: &MxLookup,
+    mx: &[MxHost],
+    sts_policy_applies: bool,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let receives = matches!(lookup.status, MxStatus::Found | MxStatus::Implicit);
+    if require_dane && receives {
+        for h in mx.iter().filter(|h| !h.tlsa.applies) {
+            out.push(Finding::new(
+                Severity::Error,
+                "dane-required",
+                &h.host,
+                format!("DANE is required (--require-dane) but does not apply to {}: {}", h.host, h.tlsa.reason),
+                format!("Sign the zones of {domain} and {} with DNSSEC and publish `_25._tcp.{} IN TLSA 3 1 1 <SHA-256 of the server's public key>`.", h.host, h.host),
+            ));
+        }
+    }
+    if require_sts && receives && !sts_policy_applies {
+        out.push(Finding::new(
+            Severity::Error,
+            "sts-required",
+            domain,
+            format!("MTA-STS is required (--require-sts) but {domain} has no valid MTA-STS record and policy that senders would apply"),
+            format!("Publish `_mta-sts.{domain}. IN TXT \"v=STSv1; id=<timestamp>\"` and serve a policy at https://mta-sts.{domain}/.well-known/mta-sts.txt."),
         ));
     }
     out

@@ -98,7 +98,33 @@ pub struct CheckArgs {
     #[arg(long)]
     pub allow_private: bool,
 
+    /// Exit with status 1 when a finding is at least this severe: error
+    /// (default), warning, or never (always 0 once something was scanned).
+    /// Example for CI: --fail-on warning
+    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: FailOn,
+
+    /// Make the absence of DANE an error: every MX must have a secure,
+    /// usable TLSA RRset.
+    #[arg(long)]
+    pub require_dane: bool,
+
+    /// Make the absence of a valid MTA-STS record and policy an error.
+    #[arg(long)]
+    pub require_sts: bool,
+
     /// How many domains are scanned at once (with --input or several domains).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+}
+
+/// The severity that fails the run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Findings of severity error.
+    Error,
+    /// Findings of severity warning or error.
+    Warning,
+    /// Nothing: exit 0 whenever something was scanned.
+    Never,
 }

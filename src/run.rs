@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::cli::CheckArgs;
+use crate::cli::{CheckArgs, FailOn};
 use crate::dns::{self, Dns, DnsConfig};
 use crate::finding::Severity;
 use crate::model::{DomainReport, MxStatus};
@@ -14,7 +14,7 @@ use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::pki::webpki::Roots;
 use crate::render;
-use crate::scan::{Domain, Scanner};
+use crate::scan::{Domain, Requirements, Scanner};
 
 /// Exit statuses (DESIGN.md).
 pub mod exit {
@@ -144,7 +144,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         },
         allow_private: args.allow_private,
     };
-    let scanner = Scanner::new(dns, sts, config.step_timeout);
+    let scanner = Scanner::new(dns, sts, config.step_timeout).with_requirements(Requirements {
+        dane: args.require_dane,
+        sts: args.require_sts,
+    });
     let total = domains.len();
     let progress = total > 1 && std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();
@@ -201,9 +204,13 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         );
         return Ok(exit::OPERATIONAL);
     }
-    Ok(if worst == Some(Severity::Error) {
-        exit::FINDINGS
-    } else {
-        exit::PASSED
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Never => None,
+    };
+    Ok(match (threshold, worst) {
+        (Some(t), Some(w)) if w >= t => exit::FINDINGS,
+        _ => exit::PASSED,
     })
 }

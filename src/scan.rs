@@ -76,10 +76,18 @@ impl Domain {
     }
 }
 
+/// What the user requires beyond what the RFCs do (`--require-*`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Requirements {
+    pub dane: bool,
+    pub sts: bool,
+}
+
 /// Scans domains with one shared resolver.
 #[derive(Clone)]
 pub struct Scanner {
     dns: Dns,
+    requirements: Requirements,
     sts: StsConfig,
     /// Bound on one whole domain, whatever its servers do.
     domain_deadline: Duration,
@@ -89,9 +97,15 @@ impl Scanner {
     pub fn new(dns: Dns, sts: StsConfig, step: Duration) -> Scanner {
         Scanner {
             dns,
+            requirements: Requirements::default(),
             sts,
             domain_deadline: step * 6,
         }
+    }
+
+    pub fn with_requirements(mut self, requirements: Requirements) -> Scanner {
+        self.requirements = requirements;
+        self
     }
 
     pub fn dns(&self) -> &Dns {
@@ -138,6 +152,14 @@ impl Scanner {
         findings.append(&mut tlsrpt.assessment.findings);
         findings.extend(tlsrpt_dns_findings(&tlsrpt));
         findings.extend(sts.findings);
+        findings.extend(classify::requirement_findings(
+            &domain.ascii,
+            self.requirements.dane,
+            self.requirements.sts,
+            &mx_lookup,
+            &mx,
+            sts.policy.is_some(),
+        ));
         sort_findings(&mut findings);
         DomainReport {
             schema: SCHEMA,

@@ -233,3 +233,49 @@ fn unreadable_ca_file_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+fn exit_and_codes(extra: &[&str]) -> (Option<i32>, Vec<String>) {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    let out = run(Via::Validate, &args);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&json);
+    (out.status.code(), common::codes(&json))
+}
+
+#[test]
+fn fail_on_sets_the_threshold_of_exit_status_1() {
+    // sts-testing.test has warnings and no error.
+    assert_eq!(exit_and_codes(&["sts-testing.test"]).0, Some(0));
+    assert_eq!(
+        exit_and_codes(&["--fail-on", "warning", "sts-testing.test"]).0,
+        Some(1)
+    );
+    // bogus-rrsig.test has an error finding.
+    assert_eq!(exit_and_codes(&["bogus-rrsig.test"]).0, Some(1));
+    assert_eq!(
+        exit_and_codes(&["--fail-on", "never", "bogus-rrsig.test"]).0,
+        Some(0)
+    );
+}
+
+#[test]
+fn require_dane_makes_a_missing_tlsa_an_error() {
+    let (exit, codes) = exit_and_codes(&["--require-dane", "insecure.test"]);
+    assert!(codes.contains(&"dane-required".to_string()), "{codes:?}");
+    assert_eq!(exit, Some(1));
+    let (_, codes) = exit_and_codes(&["--require-dane", "secure.test"]);
+    assert!(
+        !codes.contains(&"dane-required".to_string()),
+        "secure.test has DANE: {codes:?}"
+    );
+}
+
+#[test]
+fn require_sts_makes_a_missing_policy_an_error() {
+    let (exit, codes) = exit_and_codes(&["--require-sts", "secure.test"]);
+    assert!(codes.contains(&"sts-required".to_string()), "{codes:?}");
+    assert_eq!(exit, Some(1));
+    let (_, codes) = exit_and_codes(&["--require-sts", "sts-good.test"]);
+    assert!(!codes.contains(&"sts-required".to_string()), "{codes:?}");
+}
