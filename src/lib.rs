@@ -25,3 +25,4 @@ pub mod sanitize;
 pub mod scan;
 pub mod tlsrpt;
 pub mod txt_record;
+pub mod verdict;

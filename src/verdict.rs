@@ -1,0 +1,401 @@
+//! The RFC 8460 result of one session under each policy (pure).
+//!
+//! A session is judged under DANE when DANE applies to its MX (RFC 7672
+//! §2.2) and under MTA-STS when the domain's policy applies (RFC 8461 §4);
+//! `result` is what a sender implementing both concludes: DANE first
+//! ("MTA-STS MUST NOT override a failing DANE validation", RFC 8461 §2),
+//! else MTA-STS, else opportunistic TLS. SPEC.md §5 gives the table.
+//!
+//! Two outcomes are not RFC 8460 result types and never become one: a TCP
+//! connection that failed (no result at all) and a temporary refusal of the
+//! greeting or EHLO such as `421` (`inconclusive`, RFC 8460 §4.3.4).
+
+use rustls::pki_types::{CertificateDer, UnixTime};
+use serde::Serialize;
+
+use crate::dane::tlsa::TlsaRecord;
+use crate::dane::verdict::{self as dane, DaneVerdict, ReferenceIds};
+use crate::mta_sts::policy::Mode;
+use crate::pki::webpki::{self, Roots, WebPkiVerdict};
+
+/// What the probe of one address saw, reduced to what judging needs.
+#[derive(Debug, Clone)]
+pub enum Probe<'a> {
+    /// TCP did not connect: nothing to judge.
+    ConnectFailed,
+    /// The greeting or EHLO was refused (4xx/5xx): we cannot tell.
+    Inconclusive {
+        stage: &'a str,
+        code: u16,
+    },
+    StarttlsNotOffered,
+    StarttlsRefused {
+        code: u16,
+    },
+    /// The TLS handshake failed; `protocol_version` when no common version.
+    HandshakeFailed {
+        protocol_version: bool,
+    },
+    /// The server broke the protocol or went silent at `stage`.
+    ProtocolError {
+        stage: &'a str,
+        after_starttls: bool,
+    },
+    /// TLS is up; the chain as presented, leaf first.
+    Established {
+        chain: &'a [CertificateDer<'static>],
+    },
+}
+
+/// One verdict: `success`, `inconclusive`, or an RFC 8460 result type,
+/// with a failure-reason-code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Verdict {
+    pub fn success() -> Verdict {
+        Verdict {
+            result: "success".into(),
+            reason: None,
+        }
+    }
+
+    fn failure(result: &str, reason: impl Into<String>) -> Verdict {
+        Verdict {
+            result: result.into(),
+            reason: Some(reason.into()),
+        }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.result == "success"
+    }
+
+    pub fn is_failure(&self) -> bool {
+        self.result != "success" && self.result != "inconclusive"
+    }
+}
+
+/// DANE's view of one MX.
+pub enum DaneContext<'a> {
+    /// A secure, non-empty TLSA RRset: DANE applies.
+    Applies {
+        records: &'a [TlsaRecord],
+        names: ReferenceIds,
+    },
+    /// The TLSA lookup was bogus or failed: the MX must be treated as
+    /// unreachable (RFC 7672 §2.1.1).
+    LookupFailed { reason: &'static str },
+}
+
+/// MTA-STS's view of one MX.
+pub struct StsContext<'a> {
+    pub mode: Mode,
+    /// Whether an `mx:` pattern covers the MX host (RFC 8461 §4.1).
+    pub covered: bool,
+    pub mx_host: &'a str,
+    pub roots: &'a Roots,
+}
+
+/// The verdicts of one session, with the evidence behind them.
+#[derive(Debug, Clone, Default)]
+pub struct SessionVerdicts {
+    pub tlsa: Option<Verdict>,
+    pub sts: Option<Verdict>,
+    /// What a sender implementing both concludes; None when TCP failed.
+    pub result: Option<Verdict>,
+    pub dane: Option<DaneVerdict>,
+    pub webpki: Option<WebPkiVerdict>,
+}
+
+/// Judges one session under the policies that apply to its MX.
+pub fn judge(
+    probe: &Probe<'_>,
+    dane_ctx: Option<&DaneContext<'_>>,
+    sts_ctx: Option<&StsContext<'_>>,
+    now: UnixTime,
+) -> SessionVerdicts {
+    let mut out = SessionVerdicts::default();
+    if matches!(probe, Probe::ConnectFailed) {
+        return out;
+    }
+    if let Some(ctx) = dane_ctx {
+        out.tlsa = Some(match (ctx, probe) {
+            (DaneContext::LookupFailed { reason }, _) => {
+                Verdict::failure("dnssec-invalid", *reason)
+            }
+            (DaneContext::Applies { records, names }, Probe::Established { chain }) => {
+                let v = dane::verify(records, chain, names, now);
+                let verdict = match (v.result_type(), v.reason_code()) {
+                    (Some(t), r) => Verdict::failure(t, r.unwrap_or("dane-failure")),
+                    (None, _) => Verdict::success(),
+                };
+                out.dane = Some(v);
+                verdict
+            }
+            (DaneContext::Applies { .. }, other) => transport_failure(other),
+        });
+    }
+    if let Some(ctx) = sts_ctx {
+        let verdict = match probe {
+            _ if !ctx.covered => Verdict::failure("validation-failure", "mx-not-covered"),
+            Probe::Established { chain } => {
+                let w = webpki::verify(chain, ctx.mx_host, ctx.roots, now);
+                let verdict = match w.primary() {
+                    Some(d) => Verdict::failure(d.result_type(), d.reason_code()),
+                    None => Verdict::success(),
+                };
+                out.webpki = Some(w);
+                verdict
+            }
+            other => transport_failure(other),
+        };
+        // Mode none: senders apply no policy (RFC 8461 §5).
+        if ctx.mode != Mode::None {
+            out.sts = Some(verdict);
+        }
+    }
+    out.result = Some(match (&out.tlsa, &out.sts) {
+        (Some(t), _) => t.clone(),
+        (None, Some(s)) => s.clone(),
+        (None, None) => match probe {
+            Probe::Established { .. } => Verdict::success(),
+            other => transport_failure(other),
+        },
+    });
+    out
+}
+
+/// The verdict for a session that did not reach TLS.
+fn transport_failure(probe: &Probe<'_>) -> Verdict {
+    match probe {
+        Probe::Inconclusive { stage, code } => Verdict {
+            result: "inconclusive".into(),
+            reason: Some(format!("{stage}-refused-{code}")),
+        },
+        Probe::StarttlsNotOffered => {
+            Verdict::failure("starttls-not-supported", "starttls-not-offered")
+        }
+        Probe::StarttlsRefused { code } => {
+            Verdict::failure("starttls-not-supported", format!("starttls-refused-{code}"))
+        }
+        Probe::HandshakeFailed {
+            protocol_version: true,
+        } => Verdict::failure("validation-failure", "tls-protocol-version"),
+        Probe::HandshakeFailed { .. } => {
+            Verdict::failure("validation-failure", "tls-handshake-failed")
+        }
+        // Before STARTTLS we could not tell whether TLS works.
+        Probe::ProtocolError {
+            stage,
+            after_starttls: false,
+        } => Verdict {
+            result: "inconclusive".into(),
+            reason: Some(format!("protocol-error-{stage}")),
+        },
+        Probe::ProtocolError { stage, .. } => {
+            Verdict::failure("validation-failure", format!("protocol-error-{stage}"))
+        }
+        Probe::ConnectFailed | Probe::Established { .. } => Verdict::success(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::test_pki::{Pki, leaf_spec, now};
+
+    fn roots(pki: &Pki) -> Roots {
+        Roots::new(vec![pki.root.clone()], true).expect("roots")
+    }
+
+    fn spki_sha256(cert: &CertificateDer<'_>) -> Vec<u8> {
+        let (_, c) = x509_parser::parse_x509_certificate(cert.as_ref()).expect("cert");
+        ring::digest::digest(&ring::digest::SHA256, c.tbs_certificate.subject_pki.raw)
+            .as_ref()
+            .to_vec()
+    }
+
+    fn names() -> ReferenceIds {
+        ReferenceIds {
+            tlsa_base: "mx1.example.test".into(),
+            mx_host: "mx1.example.test".into(),
+            next_hop: Some("example.test".into()),
+        }
+    }
+
+    #[test]
+    fn each_row_of_the_classification_table() {
+        let pki = Pki::new();
+        let good = pki.chain(&leaf_spec(&["mx1.example.test"]));
+        let wrong = pki.chain(&leaf_spec(&["other.example.test"]));
+        let roots = roots(&pki);
+        let matching = vec![TlsaRecord::new(3, 1, 1, spki_sha256(&good[0]))];
+        // DANE-EE ignores names (RFC 7672 §3.1.1): a record for the
+        // wrong-name certificate still authenticates it.
+        let matching_wrong = vec![TlsaRecord::new(3, 1, 1, spki_sha256(&wrong[0]))];
+        let mismatching = vec![TlsaRecord::new(3, 1, 1, vec![0u8; 32])];
+        let pkix_only = vec![TlsaRecord::new(1, 1, 1, spki_sha256(&good[0]))];
+        let dane = |records| DaneContext::Applies {
+            records,
+            names: names(),
+        };
+        let sts = |covered| StsContext {
+            mode: Mode::Enforce,
+            covered,
+            mx_host: "mx1.example.test",
+            roots: &roots,
+        };
+        let established = |c| Probe::Established { chain: c };
+        type Row<'a> = (
+            &'a str,
+            Probe<'a>,
+            Option<DaneContext<'a>>,
+            Option<StsContext<'a>>,
+            Option<(&'a str, &'a str)>,
+        );
+        let rows: Vec<Row<'_>> = vec![
+            (
+                "sts success",
+                established(&good),
+                None,
+                Some(sts(true)),
+                None,
+            ),
+            (
+                "sts host mismatch",
+                established(&wrong),
+                None,
+                Some(sts(true)),
+                Some(("certificate-host-mismatch", "host-mismatch")),
+            ),
+            (
+                "sts mx not covered",
+                established(&good),
+                None,
+                Some(sts(false)),
+                Some(("validation-failure", "mx-not-covered")),
+            ),
+            (
+                "no starttls",
+                Probe::StarttlsNotOffered,
+                None,
+                Some(sts(true)),
+                Some(("starttls-not-supported", "starttls-not-offered")),
+            ),
+            (
+                "starttls 454",
+                Probe::StarttlsRefused { code: 454 },
+                None,
+                None,
+                Some(("starttls-not-supported", "starttls-refused-454")),
+            ),
+            (
+                "tls below 1.2",
+                Probe::HandshakeFailed {
+                    protocol_version: true,
+                },
+                None,
+                Some(sts(true)),
+                Some(("validation-failure", "tls-protocol-version")),
+            ),
+            (
+                "dane match",
+                established(&good),
+                Some(dane(&matching)),
+                None,
+                None,
+            ),
+            (
+                "dane-ee ignores the name",
+                established(&wrong),
+                Some(dane(&matching_wrong)),
+                None,
+                None,
+            ),
+            (
+                "dane no match",
+                established(&good),
+                Some(dane(&mismatching)),
+                None,
+                Some(("tlsa-invalid", "dane-no-match")),
+            ),
+            (
+                "dane all unusable",
+                established(&good),
+                Some(dane(&pkix_only)),
+                None,
+                Some(("tlsa-invalid", "all-records-unusable")),
+            ),
+            (
+                "dane bogus tlsa",
+                established(&good),
+                Some(DaneContext::LookupFailed {
+                    reason: "tlsa-lookup-bogus",
+                }),
+                None,
+                Some(("dnssec-invalid", "tlsa-lookup-bogus")),
+            ),
+            (
+                "dane beats sts",
+                established(&good),
+                Some(dane(&mismatching)),
+                Some(sts(true)),
+                Some(("tlsa-invalid", "dane-no-match")),
+            ),
+            ("opportunistic tls", established(&wrong), None, None, None),
+            (
+                "421 greeting",
+                Probe::Inconclusive {
+                    stage: "greeting",
+                    code: 421,
+                },
+                None,
+                Some(sts(true)),
+                Some(("inconclusive", "greeting-refused-421")),
+            ),
+        ];
+        for (what, probe, d, s, want) in rows {
+            let v = judge(&probe, d.as_ref(), s.as_ref(), now());
+            let result = v.result.expect("connected sessions have a result");
+            match want {
+                None => assert!(result.is_success(), "{what}: {result:?}"),
+                Some((t, r)) => {
+                    assert_eq!(result.result, t, "{what}");
+                    assert_eq!(result.reason.as_deref(), Some(r), "{what}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_connection_has_no_result() {
+        let v = judge(&Probe::ConnectFailed, None, None, now());
+        assert!(v.result.is_none() && v.tlsa.is_none() && v.sts.is_none());
+    }
+
+    #[test]
+    fn mode_none_applies_no_sts_verdict() {
+        let pki = Pki::new();
+        let roots = roots(&pki);
+        let chain = pki.chain(&leaf_spec(&["other.test"]));
+        let ctx = StsContext {
+            mode: Mode::None,
+            covered: false,
+            mx_host: "mx1.example.test",
+            roots: &roots,
+        };
+        let v = judge(
+            &Probe::Established { chain: &chain },
+            None,
+            Some(&ctx),
+            now(),
+        );
+        assert!(v.sts.is_none());
+        assert!(v.result.expect("result").is_success());
+    }
+}
