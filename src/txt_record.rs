@@ -29,6 +29,22 @@ pub fn concatenate(strings: &[Vec<u8>]) -> String {
     String::from_utf8_lossy(&joined).into_owned()
 }
 
+/// An extension field name, the same in TLSRPT (RFC 8460 §3 `tlsrpt-ext-name`),
+/// the MTA-STS record and the MTA-STS policy (RFC 8461 §3.1, §3.2):
+/// `(ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`.
+pub fn is_extension_name(name: &str) -> bool {
+    match name.as_bytes().split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphanumeric()
+                && rest.len() <= 31
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
 /// Selects the record that starts with `tag` (e.g. `v=TLSRPTv1;`), matched
 /// case-sensitively as both RFCs' ABNF literals are.
 pub fn select(records: &[Vec<Vec<u8>>], tag: &str) -> Selection {

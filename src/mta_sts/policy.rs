@@ -37,6 +37,7 @@
 //!
 //! Left out: the HTTP fetch, media type and size cap (§3.3), and caching.
 
+use crate::txt_record;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -587,28 +588,13 @@ fn split_field(text: &str, line: usize) -> Result<(&str, &str), PolicyError> {
             text: err_text(),
         });
     }
-    if !is_ext_name(key) {
+    if !txt_record::is_extension_name(key) {
         return Err(PolicyError::InvalidKey {
             line,
             text: err_text(),
         });
     }
     Ok((key, rest.trim_matches(is_wsp)))
-}
-
-/// `sts-policy-ext-name = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`
-fn is_ext_name(key: &str) -> bool {
-    let bytes = key.as_bytes();
-    match bytes.split_first() {
-        Some((first, rest)) => {
-            first.is_ascii_alphanumeric()
-                && rest.len() <= 31
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        }
-        None => false,
-    }
 }
 
 /// `sts-policy-ext-value`: printable ASCII or UTF-8 beyond ASCII, with

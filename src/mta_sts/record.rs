@@ -150,21 +150,6 @@ fn is_wsp(c: char) -> bool {
     c == ' ' || c == '\t'
 }
 
-/// `sts-ext-name`.
-fn is_ext_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    match bytes.split_first() {
-        Some((first, rest)) => {
-            first.is_ascii_alphanumeric()
-                && rest.len() <= 31
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        }
-        None => false,
-    }
-}
-
 /// `sts-ext-value`: `;` cannot occur, the record was split on it.
 fn is_ext_value(value: &str) -> bool {
     !value.is_empty()
@@ -239,7 +224,7 @@ pub fn parse(text: &str) -> Result<StsRecord, RecordError> {
                 field: escape_str(field),
             });
         };
-        if !is_ext_name(name) {
+        if !txt_record::is_extension_name(name) {
             return Err(RecordError::InvalidFieldName {
                 name: escape_str(name),
             });

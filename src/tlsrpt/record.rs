@@ -37,6 +37,7 @@
 //! extension field when another, good `rua=` field exists. A sender would try
 //! to use it as a destination, so hiding it as an "extension" helps nobody.
 
+use crate::txt_record;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -44,9 +45,6 @@ use thiserror::Error;
 
 /// The version field every TLSRPT record begins with (RFC 8460 §3).
 pub const VERSION: &str = "v=TLSRPTv1";
-
-/// Longest extension name: one leading character plus up to 31 more (§3).
-const MAX_EXT_NAME_LEN: usize = 32;
 
 /// A TLSRPT record that follows the RFC 8460 §3 grammar.
 ///
@@ -400,7 +398,7 @@ impl Fields {
             self.rua_list(text, value_start, value)?;
             return Ok(end);
         }
-        if !is_ext_name(name) {
+        if !txt_record::is_extension_name(name) {
             return Err(RecordError::BadFieldName {
                 offset: start,
                 name: name.to_string(),
@@ -462,14 +460,6 @@ impl Fields {
             pos = skip_wsp(bytes, pos + 1);
         }
     }
-}
-
-/// `(ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`
-fn is_ext_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && name.len() <= MAX_EXT_NAME_LEN
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// Checks one URI (at byte `offset` of the record) and finds its kind.
