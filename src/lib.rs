@@ -23,6 +23,7 @@ pub mod render;
 pub mod run;
 pub mod sanitize;
 pub mod scan;
+pub mod smtp;
 pub mod tlsrpt;
 pub mod txt_record;
 pub mod verdict;

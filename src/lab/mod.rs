@@ -14,6 +14,7 @@ pub mod dns;
 pub mod https;
 pub mod prepare;
 pub mod servers;
+pub mod smtp;
 
 use std::{io, path::PathBuf};
 

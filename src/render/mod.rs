@@ -1,4 +1,5 @@
 //! Turning scan results into what people and programs read.
 
 pub mod json;
+pub mod rfc8460;
 pub mod table;

@@ -1,0 +1,22 @@
+//! The STARTTLS probe: one SMTP session to one MX address, recording what
+//! the server says and presents.
+//!
+//! A session follows RFC 5321 and RFC 3207 the way a sending MTA does:
+//! connect, read the 220 greeting, EHLO, STARTTLS if advertised, the TLS
+//! handshake (TLS 1.2 or 1.3, SNI as asked), EHLO again to see the
+//! extensions offered under TLS (REQUIRETLS among them, RFC 8689 §2), QUIT.
+//! Probing observes; it never judges certificates. The chain is recorded
+//! as presented and judged elsewhere (WebPKI, DANE, MTA-STS), and the
+//! outcome keeps apart the cases RFC 8460 must not confuse: a failed TCP
+//! connection and a temporary refusal are not `starttls-not-supported`.
+//!
+//! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
+//! - [`verifier`]: the TLS verifier that records the chain
+//! - [`client`]: the session itself and its recorded evidence
+//!
+//! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
+//! one at a time), DANE/MTA-STS verdicts, retries.
+
+pub mod client;
+pub mod reply;
+pub mod verifier;
