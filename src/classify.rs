@@ -6,8 +6,10 @@
 use crate::discover::Discovery;
 use crate::dns::{Dnssec, DnssecMode};
 use crate::finding::{Finding, Severity};
-use crate::model::{MxHost, MxLookup, MxStatus, TlsaStatus};
+use crate::model::{MxHost, MxLookup, MxStatus, SessionOut, TlsaStatus};
+use crate::mta_sts::policy::Mode;
 use crate::mx;
+use crate::smtp::client::Connect;
 
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
 pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
@@ -107,6 +109,104 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
         ));
     }
     out
+}
+
+/// Findings about the STARTTLS sessions: one per failed or doubtful
+/// session, saying which policy failed and what a sender does about it.
+pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in sessions {
+        let subject = format!("{} {}", s.mx, s.ip);
+        if s.connect != Connect::Ok {
+            out.push(Finding::new(
+                Severity::Warning,
+                "mx-connect-failed",
+                &subject,
+                format!(
+                    "could not connect to {} ({}): {}; no TLS was attempted, so this is not a TLS failure",
+                    s.ip,
+                    s.mx,
+                    connect_word(s.connect)
+                ),
+                "Check that the server listens on port 25 and that no firewall blocks it, then scan again.",
+            ));
+            continue;
+        }
+        let Some(result) = &s.result else { continue };
+        let reason = s.failure_reason.as_deref().unwrap_or("");
+        if result == "inconclusive" {
+            out.push(Finding::new(
+                Severity::Warning,
+                "mx-inconclusive",
+                &subject,
+                format!("{} ({}) refused or broke off the session before STARTTLS ({reason}); whether TLS works could not be told", s.ip, s.mx),
+                "Retry later: a 421 or a timeout is often temporary. If it persists, check the server's connection limits and greeting.",
+            ));
+            continue;
+        }
+        if result == "success" {
+            continue;
+        }
+        let (severity, who) = match (&s.tlsa_verdict, &s.sts_verdict) {
+            (Some(t), sts) if t.is_failure() => {
+                let note = match sts {
+                    Some(x) if x.is_success() => " MTA-STS passes, but a DANE sender will not deliver: MTA-STS cannot override a failing DANE validation (RFC 8461 §2).",
+                    _ => "",
+                };
+                (Severity::Error, format!("DANE senders will not deliver to this address.{note}"))
+            }
+            (_, Some(x)) if x.is_failure() && sts_mode == Some(Mode::Testing) => (
+                Severity::Warning,
+                "MTA-STS is in testing mode: senders report the failure but still deliver.".to_string(),
+            ),
+            (_, Some(x)) if x.is_failure() => (
+                Severity::Error,
+                "MTA-STS senders will not deliver to this address (mode enforce).".to_string(),
+            ),
+            _ if result == "starttls-not-supported" => (
+                Severity::Error,
+                "Mail to this address travels in plain text.".to_string(),
+            ),
+            _ => (
+                Severity::Warning,
+                "Without DANE or MTA-STS, senders fall back to unauthenticated or plain-text delivery.".to_string(),
+            ),
+        };
+        out.push(Finding::new(
+            severity,
+            &format!("mx-{result}"),
+            &subject,
+            format!("{result} ({reason}) at {} ({}). {who}", s.ip, s.mx),
+            advice_for(result, reason, &s.mx),
+        ));
+    }
+    out
+}
+
+fn connect_word(c: Connect) -> &'static str {
+    match c {
+        Connect::Ok => "connected",
+        Connect::Refused => "connection refused",
+        Connect::Timeout => "connection timed out",
+        Connect::Unreachable => "network unreachable",
+        Connect::Error => "connection error",
+    }
+}
+
+fn advice_for(result: &str, reason: &str, host: &str) -> String {
+    match result {
+        "starttls-not-supported" if reason.starts_with("starttls-refused") => "The server advertises STARTTLS but refuses it: check its TLS certificate and key configuration (e.g. Postfix `smtpd_tls_chain_files`) and its logs.".to_string(),
+        "starttls-not-supported" => "Enable STARTTLS on the server (e.g. Postfix `smtpd_tls_security_level = may` with a certificate).".to_string(),
+        "certificate-expired" => format!("Renew the certificate of {host} and reload the server; automate renewal (ACME)."),
+        "certificate-host-mismatch" => format!("Serve a certificate whose subjectAltName includes {host}."),
+        "certificate-not-trusted" => "Serve a certificate from a public CA with its full chain (leaf then intermediates).".to_string(),
+        "tlsa-invalid" if reason == "all-records-unusable" => format!("Publish `_25._tcp.{host} IN TLSA 3 1 1 <SHA-256 of the server's public key>`; PKIX usages 0 and 1 are unusable for SMTP."),
+        "tlsa-invalid" => format!("Make the TLSA records at _25._tcp.{host} match the certificate served now (`3 1 1` = SHA-256 of its public key); publish the next key's record before rolling over."),
+        "dnssec-invalid" => format!("Fix DNSSEC for _25._tcp.{host}: the TLSA lookup must return signed data or a signed denial."),
+        "validation-failure" if reason == "mx-not-covered" => format!("Add `mx: {host}` to the MTA-STS policy and change the record's id."),
+        "validation-failure" if reason == "tls-protocol-version" => "Enable TLS 1.2 or 1.3 on the server; older versions fail MTA-STS and DANE (RFC 8461 §7.2).".to_string(),
+        _ => "Check the server's TLS configuration and logs.".to_string(),
+    }
 }
 
 /// Findings for `--require-dane` and `--require-sts`: absence becomes an
@@ -271,6 +371,7 @@ mod tests {
             usable,
             applies,
             reason: String::new(),
+            parsed: Vec::new(),
             error: None,
         }
     }

@@ -87,6 +87,16 @@ pub struct CheckArgs {
     #[arg(long, requires = "ca_file")]
     pub ca_file_only: bool,
 
+    /// TCP port of the MX hosts' SMTP servers (25; for labs and tests).
+    #[arg(long, value_name = "N", default_value_t = 25)]
+    pub smtp_port: u16,
+
+    /// Name sent with EHLO. Default: this host's name when it is a
+    /// fully-qualified domain name, else mxtls.invalid. Some servers refuse
+    /// names that do not resolve. Example: --ehlo-name scanner.example.com
+    #[arg(long, value_name = "NAME")]
+    pub ehlo_name: Option<String>,
+
     /// TCP port of the MTA-STS policy host (443; for labs and tests).
     #[arg(long, value_name = "N", default_value_t = 443)]
     pub https_port: u16,

@@ -137,6 +137,7 @@ async fn discover_tlsa(
         usable: 0,
         applies: false,
         reason: reason.to_string(),
+        parsed: Vec::new(),
         error: None,
     };
     if dns.mode() == DnssecMode::Off {
@@ -231,6 +232,7 @@ async fn discover_tlsa(
         usable,
         applies,
         reason,
+        parsed: tlsa,
         error: answer.error,
     }
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::dns::{Dnssec, DnssecMode};
 use crate::finding::{Finding, Severity};
 use crate::mta_sts::assess::MtaSts;
+pub use crate::probe::SessionOut;
 use crate::tlsrpt::TlsRptAssessment;
 
 /// Schema identifier written into every document.
@@ -27,6 +28,8 @@ pub struct DomainReport {
     pub mx: Vec<MxHost>,
     pub tlsrpt: TlsRpt,
     pub mta_sts: MtaSts,
+    /// One STARTTLS session per MX address tried.
+    pub sessions: Vec<SessionOut>,
     pub findings: Vec<Finding>,
     /// Wall time of the scan of this domain.
     pub duration_ms: u64,
@@ -110,6 +113,9 @@ pub struct Tlsa {
     pub applies: bool,
     /// Why DANE does or does not apply, in words.
     pub reason: String,
+    /// The records, parsed, for judging sessions.
+    #[serde(skip)]
+    pub parsed: Vec<crate::dane::tlsa::TlsaRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

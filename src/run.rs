@@ -13,8 +13,12 @@ use crate::model::{DomainReport, MxStatus};
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::pki::webpki::Roots;
+use crate::probe::ProbeSettings;
 use crate::render;
 use crate::scan::{Domain, Requirements, Scanner};
+use crate::smtp::client::ProbeConfig;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Exit statuses (DESIGN.md).
 pub mod exit {
@@ -95,6 +99,40 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
     })
 }
 
+/// Most STARTTLS sessions in flight at once, whatever --concurrency says:
+/// each holds a socket and a TLS state.
+const MAX_SESSIONS: usize = 1024;
+
+/// The EHLO name: as given (checked), else this host's FQDN, else a
+/// reserved name that is at least syntactically an FQDN (RFC 5321 §4.1.4).
+fn ehlo_name(given: Option<&str>) -> Result<String, UsageError> {
+    let valid = |n: &str| {
+        !n.is_empty()
+            && n.len() <= 253
+            && n.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+    };
+    if let Some(n) = given {
+        return if valid(n) {
+            Ok(n.to_string())
+        } else {
+            Err(UsageError(format!(
+                "--ehlo-name {n:?} is not a host name (letters, digits, hyphens and dots)"
+            )))
+        };
+    }
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host = host.trim();
+    Ok(if host.contains('.') && valid(host) {
+        host.to_string()
+    } else {
+        "mxtls.invalid".to_string()
+    })
+}
+
 /// Runs `mxtls check`; returns the exit status. Diagnostics go to stderr.
 pub async fn check(args: CheckArgs) -> u8 {
     match check_inner(args).await {
@@ -144,10 +182,23 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         },
         allow_private: args.allow_private,
     };
-    let scanner = Scanner::new(dns, sts, config.step_timeout).with_requirements(Requirements {
-        dane: args.require_dane,
-        sts: args.require_sts,
-    });
+    let probe = ProbeSettings {
+        config: ProbeConfig {
+            port: args.smtp_port,
+            step_timeout: config.step_timeout,
+            ehlo_name: ehlo_name(args.ehlo_name.as_deref())?,
+        },
+        roots: roots.clone(),
+        allow_private: args.allow_private,
+        permits: Arc::new(Semaphore::new(
+            args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
+        )),
+    };
+    let scanner =
+        Scanner::new(dns, sts, probe, config.step_timeout).with_requirements(Requirements {
+            dane: args.require_dane,
+            sts: args.require_sts,
+        });
     let total = domains.len();
     let progress = total > 1 && std::io::stderr().is_terminal();
     let mut stdout = std::io::stdout().lock();

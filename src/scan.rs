@@ -13,6 +13,7 @@ use crate::finding::{Finding, Severity};
 use crate::model::{DomainReport, MxLookup, MxStatus, SCHEMA, TlsRpt};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
+use crate::probe::{self, AppliedSts, ProbeSettings};
 use crate::tlsrpt;
 
 /// A domain name as given by the user, checked and turned into A-labels.
@@ -83,23 +84,34 @@ pub struct Requirements {
     pub sts: bool,
 }
 
+/// Steps of --timeout allowed for discovery (DNS lookups with retries, the
+/// policy fetch) and for a whole domain (discovery, then the sessions, each
+/// bounded by `smtp::client::SESSION_STEPS` steps).
+const DISCOVERY_STEPS: u32 = 6;
+const DOMAIN_STEPS: u32 = 16;
+
 /// Scans domains with one shared resolver.
 #[derive(Clone)]
 pub struct Scanner {
     dns: Dns,
+    probe: ProbeSettings,
     requirements: Requirements,
     sts: StsConfig,
+    /// Bound on the DNS and policy work of one domain.
+    discovery_deadline: Duration,
     /// Bound on one whole domain, whatever its servers do.
     domain_deadline: Duration,
 }
 
 impl Scanner {
-    pub fn new(dns: Dns, sts: StsConfig, step: Duration) -> Scanner {
+    pub fn new(dns: Dns, sts: StsConfig, probe: ProbeSettings, step: Duration) -> Scanner {
         Scanner {
             dns,
+            probe,
             requirements: Requirements::default(),
             sts,
-            domain_deadline: step * 6,
+            discovery_deadline: step * DISCOVERY_STEPS,
+            domain_deadline: step * DOMAIN_STEPS,
         }
     }
 
@@ -121,7 +133,7 @@ impl Scanner {
                 gather::gather(&self.dns, &domain.name, &self.sts)
             )
         };
-        let (discovery, sts) = match tokio::time::timeout(self.domain_deadline, work).await {
+        let (discovery, sts) = match tokio::time::timeout(self.discovery_deadline, work).await {
             Ok(both) => both,
             Err(_) => {
                 let d = self.timed_out(domain);
@@ -136,6 +148,38 @@ impl Scanner {
         .then(|| discovery.mx.iter().map(|h| h.host.clone()).collect());
         let sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref());
         let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
+        let applied = sts.policy.as_ref().map(|policy| AppliedSts { policy });
+        let probing = probe::probe_all(
+            &domain.ascii,
+            &discovery.mx,
+            discovery.mx_lookup.dnssec,
+            applied,
+            &self.probe,
+        );
+        let remaining = self.domain_deadline.saturating_sub(started.elapsed());
+        let sessions = match tokio::time::timeout(remaining, probing).await {
+            Ok((sessions, mut not_probed)) => {
+                findings.append(&mut not_probed);
+                sessions
+            }
+            Err(_) => {
+                findings.push(Finding::new(
+                    Severity::Warning,
+                    "probe-deadline",
+                    &domain.ascii,
+                    format!(
+                        "the STARTTLS sessions did not finish within the whole-domain bound of {} s",
+                        self.domain_deadline.as_secs()
+                    ),
+                    "Scan again with a larger --timeout; the MX hosts answer slowly.",
+                ));
+                Vec::new()
+            }
+        };
+        findings.extend(classify::session_findings(
+            &sessions,
+            sts.policy.as_ref().map(|p| p.mode()),
+        ));
         let Discovery {
             mx_lookup,
             mx,
@@ -170,6 +214,7 @@ impl Scanner {
             mx,
             tlsrpt,
             mta_sts: sts.out,
+            sessions,
             findings,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
@@ -178,7 +223,7 @@ impl Scanner {
     fn timed_out(&self, domain: &Domain) -> Discovery {
         let error = format!(
             "the scan did not finish within the whole-domain bound of {} s",
-            self.domain_deadline.as_secs()
+            self.discovery_deadline.as_secs()
         );
         Discovery {
             mx_lookup: MxLookup {

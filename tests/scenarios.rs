@@ -38,6 +38,14 @@ fn observed(key: &str, json: &Value, exit: i32) -> String {
         "sts_mode" => s(&json["mta_sts"]["policy"]["mode"]),
         "sts_host_cname" => s(&json["mta_sts"]["policy"]["host_cname"]),
         "sts_coverage" => s(&json["mta_sts"]["policy"]["coverage"][0]["pattern"]),
+        "sessions" => json["sessions"].as_array().map_or(0, Vec::len).to_string(),
+        "session_connect" => s(&json["sessions"][0]["connect"]),
+        "session_result" => s(&json["sessions"][0]["result"]),
+        "session_reason" => s(&json["sessions"][0]["failure_reason"]),
+        "session_tlsa" => s(&json["sessions"][0]["results"]["tlsa"]),
+        "session_sts" => s(&json["sessions"][0]["results"]["sts"]),
+        "session_tls_version" => s(&json["sessions"][0]["tls_version"]),
+        "session_requiretls" => s(&json["sessions"][0]["requiretls"]),
         "exit" => exit.to_string(),
         other => panic!("the catalogue expects unknown key {other:?}"),
     }
@@ -67,8 +75,13 @@ fn check_all(via: Via) {
             }
             let got = observed(key, &json, exit);
             if &got != want {
+                let context = if key.starts_with("session") {
+                    format!(" (first session: {})", json["sessions"][0])
+                } else {
+                    String::new()
+                };
                 failures.push(format!(
-                    "{domain}: {key} = {got:?}, catalogue expects {want:?}"
+                    "{domain}: {key} = {got:?}, catalogue expects {want:?}{context}"
                 ));
             }
         }

@@ -5,7 +5,8 @@
 //!     mxtls-lab --list                  # prints the catalogue and exits
 //!
 //! `lab.env` holds shell assignments (MXTLS_LAB_DNS, MXTLS_LAB_RESOLVER,
-//! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS, MXTLS_LAB_CA, MXTLS_LAB_HTTPS_PORT) for scripts; it is written last, so its
+//! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS, MXTLS_LAB_CA, MXTLS_LAB_HTTPS_PORT,
+//! MXTLS_LAB_SMTP_PORT) for scripts; it is written last, so its
 //! presence means the lab is serving.
 
 use std::path::PathBuf;
@@ -98,13 +99,14 @@ async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn s
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, lab.ca.root_pem())?;
     let env = format!(
-        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\n",
+        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n",
         dns.authoritative(),
         dns.validating_resolver(),
         anchor.display(),
         ds.display(),
         ca.display(),
-        lab.https_addr().port()
+        lab.https_addr().port(),
+        lab.smtp_port().unwrap_or(25)
     );
     let tmp = dir.join("lab.env.tmp");
     std::fs::write(&tmp, &env)?;

@@ -48,12 +48,25 @@ pub struct SmtpSpec {
     /// Optional note for `mxtls-lab --list`.
     #[serde(default)]
     pub about: String,
+    /// Also name `<scenario>.<tld>` and `*.<scenario>.<tld>` for every
+    /// scenario: one server that is a good MX for all of them.
+    #[serde(default)]
+    pub every_scenario: bool,
+}
+
+#[derive(Deserialize)]
+struct NameOnly {
+    name: String,
 }
 
 #[derive(Deserialize)]
 struct SmtpOnly {
     #[serde(default)]
+    tld: String,
+    #[serde(default)]
     smtp: Vec<SmtpSpec>,
+    #[serde(default)]
+    scenario: Vec<NameOnly>,
 }
 
 /// The catalogue with its certificates.
@@ -80,7 +93,13 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
         "{intermediate}".into(),
         sha256_hex(ca.intermediate_der().as_ref()),
     );
-    for spec in specs.smtp {
+    for mut spec in specs.smtp {
+        if spec.every_scenario {
+            for sc in &specs.scenario {
+                spec.names.push(format!("{}.{}", sc.name, specs.tld));
+                spec.names.push(format!("*.{}.{}", sc.name, specs.tld));
+            }
+        }
         let first = spec
             .names
             .first()

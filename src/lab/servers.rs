@@ -9,6 +9,7 @@ use super::catalogue::{Catalogue, CertKind, Serve};
 use super::dns::LabDns;
 use super::https::{Behaviour, LabHttps, Site};
 use super::prepare::Prepared;
+use super::smtp::{LabSmtp, SmtpBehaviour, SmtpServer};
 
 /// Address every lab policy host resolves to; the server picks the site by SNI.
 pub const HTTPS_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -18,13 +19,47 @@ pub struct Lab {
     pub catalogue: Catalogue,
     pub dns: LabDns,
     pub https: LabHttps,
+    /// The SMTP servers, when the catalogue has `[[smtp]]` entries.
+    pub smtp: Option<LabSmtp>,
     pub ca: LabCa,
 }
 
 impl Lab {
     /// Starts every server the catalogue needs, on loopback only.
     pub async fn start(prepared: Prepared) -> Result<Lab, LabError> {
-        let Prepared { catalogue, ca, .. } = prepared;
+        let Prepared {
+            catalogue,
+            ca,
+            smtp: smtp_specs,
+        } = prepared;
+        let mut servers = Vec::new();
+        for (spec, cert) in smtp_specs {
+            let behaviour = smtp_behaviour(&spec.behaviour).ok_or_else(|| LabError::Server {
+                what: format!("SMTP server {}", spec.ip),
+                detail: format!(
+                    "unknown behaviour {:?}; known: {}",
+                    spec.behaviour,
+                    BEHAVIOURS.join(", ")
+                ),
+            })?;
+            servers.push(SmtpServer {
+                ip: spec.ip,
+                cert,
+                behaviour,
+            });
+        }
+        let smtp = if servers.is_empty() {
+            None
+        } else {
+            Some(
+                LabSmtp::start(0, servers)
+                    .await
+                    .map_err(|e| LabError::Server {
+                        what: "SMTP servers".into(),
+                        detail: e.to_string(),
+                    })?,
+            )
+        };
         let mut sites = Vec::new();
         for s in catalogue.scenarios() {
             let Some(spec) = s.policy() else { continue };
@@ -81,12 +116,57 @@ impl Lab {
             catalogue,
             dns,
             https,
+            smtp,
             ca,
         })
+    }
+
+    /// The port every lab SMTP server listens on (use with `--smtp-port`).
+    pub fn smtp_port(&self) -> Option<u16> {
+        self.smtp.as_ref().map(LabSmtp::port)
     }
 
     /// Where the policy hosts listen (use its port with `--https-port`).
     pub fn https_addr(&self) -> SocketAddr {
         self.https.addr()
     }
+}
+
+/// Behaviour names the catalogue's `[[smtp]]` entries may use.
+pub const BEHAVIOURS: [&str; 14] = [
+    "good",
+    "no-starttls",
+    "starttls-454",
+    "tls12-only",
+    "tls11-only",
+    "slow-greeting",
+    "greeting-421",
+    "multi-line-greeting",
+    "endless-greeting",
+    "huge-line",
+    "many-continuations",
+    "garbage-after-starttls",
+    "close-mid-handshake",
+    "requiretls",
+];
+
+fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
+    Some(match name {
+        "good" => SmtpBehaviour::Good,
+        "no-starttls" => SmtpBehaviour::NoStarttls,
+        "starttls-454" => SmtpBehaviour::Starttls454,
+        "tls12-only" => SmtpBehaviour::Tls12Only,
+        "tls11-only" => SmtpBehaviour::Tls11Only,
+        // Long enough to outlast an impatient client, short enough for tests.
+        "slow-greeting" => SmtpBehaviour::SlowGreeting(std::time::Duration::from_secs(3)),
+        "greeting-421" => SmtpBehaviour::Greeting421,
+        "multi-line-greeting" => SmtpBehaviour::MultiLineGreeting,
+        "endless-greeting" => SmtpBehaviour::EndlessGreeting,
+        "huge-line" => SmtpBehaviour::HugeLine,
+        "many-continuations" => SmtpBehaviour::ManyContinuations,
+        "garbage-after-starttls" => SmtpBehaviour::GarbageAfterStarttls,
+        "close-mid-handshake" => SmtpBehaviour::CloseMidHandshake,
+        "requiretls" => SmtpBehaviour::Requiretls,
+        _ => return None,
+    })
 }

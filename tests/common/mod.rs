@@ -127,6 +127,8 @@ pub fn lab_args(via: Via) -> Vec<String> {
         s("--https-port"),
         lab.servers.https_addr().port().to_string(),
         s("--allow-private"),
+        s("--smtp-port"),
+        lab.servers.smtp_port().unwrap_or(25).to_string(),
     ]);
     args
 }
@@ -136,7 +138,7 @@ pub fn scan_json(via: Via, domain: &str) -> (i32, serde_json::Value) {
     let mut args = lab_args(via);
     args.extend([
         "--timeout".to_string(),
-        "3".to_string(),
+        "6".to_string(),
         "--json".to_string(),
         domain.to_string(),
     ]);

@@ -1,0 +1,273 @@
+//! Probing: one STARTTLS session per MX address, judged under the policies
+//! that apply to its MX (`verdict`). The sessions run concurrently, bounded
+//! by a semaphore shared by every domain of the run.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use futures_util::future::join_all;
+use rustls::pki_types::UnixTime;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use crate::dane::verdict::ReferenceIds;
+use crate::dns::Dnssec;
+use crate::finding::{Finding, Severity};
+use crate::ip_scope;
+use crate::model::{MxHost, TlsaStatus};
+use crate::mta_sts::policy::{Mode, StsPolicy};
+use crate::pki::facts::{self, CertFacts};
+use crate::pki::webpki::Roots;
+use crate::smtp::client::{self, Connect, Outcome, ProbeConfig, Session, Stage};
+use crate::verdict::{self, DaneContext, Probe, StsContext, Verdict};
+
+/// What probing needs beyond the evidence.
+#[derive(Clone)]
+pub struct ProbeSettings {
+    pub config: ProbeConfig,
+    pub roots: Roots,
+    pub allow_private: bool,
+    /// Bounds the sessions in flight across the whole run.
+    pub permits: Arc<Semaphore>,
+}
+
+/// Per-policy verdicts of a session (`results` in the JSON).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Results {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tlsa: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sts: Option<String>,
+}
+
+/// One session as the JSON shows it (DESIGN.md `sessions[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionOut {
+    pub mx: String,
+    pub ip: IpAddr,
+    pub connect: Connect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    /// The leaf certificate presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertFacts>,
+    /// Every certificate presented, leaf first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<CertFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requiretls: Option<bool>,
+    /// What a sender implementing DANE and MTA-STS concludes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    pub results: Results,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dane: Option<crate::dane::verdict::DaneVerdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webpki: Option<crate::pki::webpki::WebPkiVerdict>,
+    /// The SMTP dialogue: SNI, EHLO keywords, TLS details, timings, outcome.
+    pub probe: Session,
+    /// Per-policy verdicts with their reasons, for the report.
+    #[serde(skip)]
+    pub tlsa_verdict: Option<Verdict>,
+    #[serde(skip)]
+    pub sts_verdict: Option<Verdict>,
+}
+
+impl SessionOut {
+    /// The local address used, for RFC 8460 `sending-mta-ip`.
+    pub fn sending_ip(&self) -> Option<IpAddr> {
+        self.probe.local_addr.map(|a| a.ip())
+    }
+
+    /// The name the server gave in its greeting (`receiving-mx-helo`).
+    pub fn helo(&self) -> Option<String> {
+        self.probe.banner.as_ref().and_then(|b| b.domain.clone())
+    }
+}
+
+/// The MTA-STS policy as it applies to this domain's sessions.
+pub struct AppliedSts<'a> {
+    pub policy: &'a StsPolicy,
+}
+
+/// Probes every address of every MX host and judges each session.
+/// Returns the sessions and findings about addresses not probed.
+pub async fn probe_all(
+    domain: &str,
+    mx: &[MxHost],
+    mx_dnssec: Dnssec,
+    sts: Option<AppliedSts<'_>>,
+    settings: &ProbeSettings,
+) -> (Vec<SessionOut>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let mut jobs = Vec::new();
+    for host in mx {
+        for addr in &host.addresses {
+            if !settings.allow_private {
+                if let Some(why) = ip_scope::non_public_reason(addr.ip) {
+                    findings.push(Finding::new(
+                        Severity::Warning,
+                        "mx-address-not-public",
+                        format!("{} {}", host.host, addr.ip),
+                        format!("not probed: {} of {} is a {why} address", addr.ip, host.host),
+                        "Publish only public addresses for MX hosts; to scan a lab or internal network, pass --allow-private.",
+                    ));
+                    continue;
+                }
+            }
+            jobs.push(probe_one(
+                domain,
+                host,
+                addr.ip,
+                mx_dnssec,
+                sts.as_ref(),
+                settings,
+            ));
+        }
+    }
+    (join_all(jobs).await, findings)
+}
+
+async fn probe_one(
+    domain: &str,
+    host: &MxHost,
+    ip: IpAddr,
+    mx_dnssec: Dnssec,
+    sts: Option<&AppliedSts<'_>>,
+    settings: &ProbeSettings,
+) -> SessionOut {
+    let dane_ctx = dane_context(domain, host, mx_dnssec);
+    let sts_ctx = sts.map(|s| StsContext {
+        mode: s.policy.mode(),
+        covered: s.policy.mx().iter().any(|p| p.matches(&host.host)),
+        mx_host: &host.host,
+        roots: &settings.roots,
+    });
+    // SNI: the TLSA base domain under DANE (RFC 7672 §8.1), the MX host
+    // name under MTA-STS (RFC 8461 §7.1). When both apply and differ, the
+    // MTA-STS verdict needs a handshake of its own.
+    let dane_sni = match &dane_ctx {
+        Some(DaneContext::Applies { names, .. }) => Some(names.tlsa_base.clone()),
+        _ => None,
+    };
+    let primary_sni = dane_sni.clone().unwrap_or_else(|| host.host.clone());
+    let session = run(ip, &primary_sni, settings).await;
+    let second = match (&dane_sni, &sts_ctx) {
+        (Some(base), Some(ctx)) if base != &host.host && ctx.mode != Mode::None => {
+            Some(run(ip, &host.host, settings).await)
+        }
+        _ => None,
+    };
+    let now = UnixTime::now();
+    let v = verdict::judge(&as_probe(&session), dane_ctx.as_ref(), None, now);
+    let sts_session = second.as_ref().unwrap_or(&session);
+    let s = verdict::judge(&as_probe(sts_session), None, sts_ctx.as_ref(), now);
+    // What a sender implementing both concludes: DANE first (RFC 8461 §2).
+    let result = match (&v.tlsa, &s.sts) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(x)) => Some(x.clone()),
+        (None, None) => v.result.clone(),
+    };
+    let chain: Vec<CertFacts> = session
+        .chain()
+        .iter()
+        .filter_map(|c| facts::facts(c.as_ref()).ok())
+        .collect();
+    let connected = session.connect == Connect::Ok;
+    SessionOut {
+        mx: host.host.clone(),
+        ip,
+        connect: session.connect,
+        banner: session.banner.as_ref().map(|b| b.text.clone()),
+        starttls: if connected {
+            session.outcome.starttls_supported()
+        } else {
+            None
+        },
+        tls_version: session.tls.as_ref().map(|t| t.version.clone()),
+        cipher: session.tls.as_ref().map(|t| t.cipher.clone()),
+        certificate: chain.first().cloned(),
+        chain,
+        requiretls: session.requiretls(),
+        result: result.as_ref().map(|r| r.result.clone()),
+        results: Results {
+            tlsa: v.tlsa.as_ref().map(|t| t.result.clone()),
+            sts: s.sts.as_ref().map(|t| t.result.clone()),
+        },
+        failure_reason: result.and_then(|r| r.reason),
+        dane: v.dane,
+        webpki: s.webpki,
+        probe: session,
+        tlsa_verdict: v.tlsa,
+        sts_verdict: s.sts,
+    }
+}
+
+async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
+    // The semaphore is never closed, so acquiring only fails if it were;
+    // probing without a permit is then the lesser evil.
+    let _permit = settings.permits.acquire().await.ok();
+    client::probe(ip, Some(sni), &settings.config).await
+}
+
+fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option<DaneContext<'a>> {
+    let t = &host.tlsa;
+    match t.status {
+        TlsaStatus::Found if t.applies => Some(DaneContext::Applies {
+            records: &t.parsed,
+            names: ReferenceIds {
+                tlsa_base: t.base_domain.clone().unwrap_or_else(|| host.host.clone()),
+                mx_host: host.host.clone(),
+                next_hop: (mx_dnssec == Dnssec::Secure).then(|| domain.to_string()),
+            },
+        }),
+        TlsaStatus::Bogus if mx_dnssec == Dnssec::Secure => Some(DaneContext::LookupFailed {
+            reason: "tlsa-lookup-bogus",
+        }),
+        TlsaStatus::Error if mx_dnssec == Dnssec::Secure => Some(DaneContext::LookupFailed {
+            reason: "tlsa-lookup-failed",
+        }),
+        _ => None,
+    }
+}
+
+fn as_probe(s: &Session) -> Probe<'_> {
+    if s.connect != Connect::Ok {
+        return Probe::ConnectFailed;
+    }
+    match &s.outcome {
+        Outcome::ConnectFailed { .. } => Probe::ConnectFailed,
+        Outcome::Inconclusive { stage, code, .. } => Probe::Inconclusive {
+            stage: match stage {
+                client::RefusalStage::Greeting => "greeting",
+                client::RefusalStage::Ehlo => "ehlo",
+            },
+            code: code.get(),
+        },
+        Outcome::StarttlsNotOffered => Probe::StarttlsNotOffered,
+        Outcome::StarttlsRefused { code, .. } => Probe::StarttlsRefused { code: code.get() },
+        Outcome::HandshakeFailed {
+            protocol_version, ..
+        } => Probe::HandshakeFailed {
+            protocol_version: *protocol_version,
+        },
+        Outcome::ProtocolError { stage, .. } => Probe::ProtocolError {
+            stage: match stage {
+                Stage::Greeting => "greeting",
+                Stage::Ehlo => "ehlo",
+                Stage::Starttls => "starttls",
+                Stage::Handshake => "handshake",
+            },
+            after_starttls: matches!(stage, Stage::Handshake),
+        },
+        Outcome::TlsEstablished => Probe::Established { chain: s.chain() },
+    }
+}
