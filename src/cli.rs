@@ -123,6 +123,27 @@ pub struct CheckArgs {
     #[arg(long)]
     pub require_sts: bool,
 
+    /// Write the synthetic RFC 8460 TLS report: to FILE (a `.gz` name is
+    /// gzipped), into DIR/ (one file per domain, named as RFC 8460 §5.1
+    /// says, gzipped), or to standard output with `-` (instead of the
+    /// summary). The target is checked before scanning.
+    /// Example: --report reports/
+    #[arg(long, value_name = "FILE|DIR/|-")]
+    pub report: Option<std::ffi::OsString>,
+
+    /// organization-name of the report.
+    #[arg(long, value_name = "NAME", default_value = "mxtls")]
+    pub report_org: String,
+
+    /// contact-info of the report (a mail address or URI). Its domain also
+    /// names report files (RFC 8460 §5.1).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "mailto:postmaster@mxtls.invalid"
+    )]
+    pub report_contact: String,
+
     /// How many domains are scanned at once (with --input or several domains).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,

@@ -25,6 +25,7 @@ pub mod run;
 pub mod sanitize;
 pub mod scan;
 pub mod smtp;
+pub mod tls_report;
 pub mod tlsrpt;
 pub mod txt_record;
 pub mod verdict;

@@ -31,6 +31,9 @@ pub struct DomainReport {
     /// One STARTTLS session per MX address tried.
     pub sessions: Vec<SessionOut>,
     pub findings: Vec<Finding>,
+    /// The RFC 8460 report a sender would have sent after trying every
+    /// MX address today.
+    pub report: crate::render::rfc8460::Report,
     /// Wall time of the scan of this domain.
     pub duration_ms: u64,
 }

@@ -15,6 +15,7 @@ use crate::mta_sts::gather::StsConfig;
 use crate::pki::webpki::Roots;
 use crate::probe::ProbeSettings;
 use crate::render;
+use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
 use crate::scan::{Domain, Requirements, Scanner};
 use crate::smtp::client::ProbeConfig;
 use std::sync::Arc;
@@ -159,6 +160,29 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             "none of the domains given is a valid domain name".into(),
         )));
     }
+    let report_target = match &args.report {
+        Some(raw) => {
+            let target = ReportTarget::parse(raw)
+                .map_err(|e| UsageError(format!("--report: {e}")))?
+                .with_directory_gzip(true);
+            let stdout = matches!(target.kind(), TargetKind::Stdout);
+            if stdout && (args.json || args.jsonl) {
+                return Err(Box::new(UsageError(
+                    "--report - writes the report to standard output; it cannot be combined with --json or --jsonl (write the report to a file or DIR/ instead)".into(),
+                )));
+            }
+            if matches!(target.kind(), TargetKind::File(_)) && domains.len() > 1 {
+                return Err(Box::new(UsageError(format!(
+                    "--report {} is one file, but {} domains are scanned: give a directory (ending in /) to get one report per domain",
+                    raw.to_string_lossy(),
+                    domains.len()
+                ))));
+            }
+            check_writable(&target).map_err(|e| UsageError(format!("--report: {e}")))?;
+            Some(target)
+        }
+        None => None,
+    };
     let dns = Dns::new(&config).await?;
     let roots = match &args.ca_file {
         Some(path) => {
@@ -194,8 +218,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
         )),
     };
-    let scanner =
-        Scanner::new(dns, sts, probe, config.step_timeout).with_requirements(Requirements {
+    let scanner = Scanner::new(dns, sts, probe, config.step_timeout)
+        .with_report_metadata(&args.report_org, &args.report_contact)
+        .with_requirements(Requirements {
             dane: args.require_dane,
             sts: args.require_sts,
         });
@@ -206,6 +231,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut done = 0usize;
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
+    let mut report_errors = 0usize;
     let mut results = scanner.scan_many(domains, args.concurrency);
     while let Some((i, report)) = results.next().await {
         done += 1;
@@ -217,6 +243,26 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         }
         if progress {
             eprint!("\r\x1b[2K[{done}/{total}] {}", report.domain);
+        }
+        let report_to_stdout = report_target
+            .as_ref()
+            .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
+        if let Some(target) = &report_target {
+            match write_report(&report.report, target, &report.domain) {
+                Ok(Some(path)) if !report_to_stdout => eprintln!(
+                    "mxtls: report for {} written to {}",
+                    report.domain,
+                    path.display()
+                ),
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("mxtls: cannot write the report for {}: {e}", report.domain);
+                    report_errors += 1;
+                }
+            }
+        }
+        if report_to_stdout {
+            continue;
         }
         if args.jsonl {
             writeln!(stdout, "{}", render::json::line(&report))?;
@@ -238,6 +284,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         for r in &kept {
             write!(stdout, "{}", render::table::summary(r))?;
         }
+    }
+    if report_errors > 0 {
+        return Ok(exit::OPERATIONAL);
     }
     if unreachable == total {
         eprintln!(

@@ -1,7 +1,7 @@
 //! Orchestration: one domain from discovery to findings, and many domains
 //! at once with bounded concurrency.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::stream::{self, Stream, StreamExt};
 use hickory_proto::rr::Name;
@@ -14,6 +14,7 @@ use crate::model::{DomainReport, MxLookup, MxStatus, SCHEMA, TlsRpt};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
 use crate::probe::{self, AppliedSts, ProbeSettings};
+use crate::tls_report;
 use crate::tlsrpt;
 
 /// A domain name as given by the user, checked and turned into A-labels.
@@ -94,6 +95,8 @@ const DOMAIN_STEPS: u32 = 16;
 #[derive(Clone)]
 pub struct Scanner {
     dns: Dns,
+    report_org: String,
+    report_contact: String,
     probe: ProbeSettings,
     requirements: Requirements,
     sts: StsConfig,
@@ -107,12 +110,21 @@ impl Scanner {
     pub fn new(dns: Dns, sts: StsConfig, probe: ProbeSettings, step: Duration) -> Scanner {
         Scanner {
             dns,
+            report_org: "mxtls".to_string(),
+            report_contact: "mxtls synthetic report".to_string(),
             probe,
             requirements: Requirements::default(),
             sts,
             discovery_deadline: step * DISCOVERY_STEPS,
             domain_deadline: step * DOMAIN_STEPS,
         }
+    }
+
+    /// Sets the report's organization-name and contact-info.
+    pub fn with_report_metadata(mut self, org: &str, contact: &str) -> Scanner {
+        self.report_org = org.to_string();
+        self.report_contact = contact.to_string();
+        self
     }
 
     pub fn with_requirements(mut self, requirements: Requirements) -> Scanner {
@@ -127,6 +139,7 @@ impl Scanner {
     /// Scans one domain. Never fails: what went wrong is in the report.
     pub async fn scan(&self, domain: &Domain) -> DomainReport {
         let started = Instant::now();
+        let started_at = SystemTime::now();
         let work = async {
             tokio::join!(
                 discover::discover(&self.dns, &domain.name),
@@ -205,6 +218,23 @@ impl Scanner {
             sts.policy.is_some(),
         ));
         sort_findings(&mut findings);
+        let report = tls_report::build(
+            &tls_report::ReportInput {
+                domain: &domain.ascii,
+                mx_lookup: &mx_lookup,
+                mx: &mx,
+                sessions: &sessions,
+                mta_sts: &sts.out,
+                sts_policy: sts.policy.as_ref(),
+            },
+            tls_report::meta(
+                &domain.ascii,
+                &self.report_org,
+                &self.report_contact,
+                started_at,
+                SystemTime::now(),
+            ),
+        );
         DomainReport {
             schema: SCHEMA,
             domain: domain.ascii.clone(),
@@ -216,6 +246,7 @@ impl Scanner {
             mta_sts: sts.out,
             sessions,
             findings,
+            report,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
     }

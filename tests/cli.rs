@@ -279,3 +279,92 @@ fn require_sts_makes_a_missing_policy_an_error() {
     let (_, codes) = exit_and_codes(&["--require-sts", "sts-good.test"]);
     assert!(!codes.contains(&"sts-required".to_string()), "{codes:?}");
 }
+
+#[test]
+fn report_to_a_directory_writes_one_rfc8460_file_per_domain() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let target = format!("{}/", dir.path().display());
+    let out = run(
+        Via::Validate,
+        &[
+            "--report",
+            &target,
+            "--report-contact",
+            "mailto:tls@reports.example",
+            "secure.test",
+            "dane-mismatch.test",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for (name, domain) in names.iter().zip(["dane-mismatch.test", "secure.test"]) {
+        // RFC 8460 §5.1: sender!policy-domain!begin!end!unique-id.json.gz
+        let parts: Vec<&str> = name.split('!').collect();
+        assert_eq!(parts[0], "reports.example", "{name}");
+        assert_eq!(parts[1], domain, "{name}");
+        assert!(
+            parts[2].parse::<u64>().is_ok() && parts[3].parse::<u64>().is_ok(),
+            "{name}"
+        );
+        assert!(name.ends_with(".json.gz"), "{name}");
+        let gz = std::fs::read(dir.path().join(name)).expect("read report");
+        let mut json = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut json)
+            .expect("gzip");
+        let report = mail_auth::report::tlsrpt::TlsReport::parse_json(json.as_bytes())
+            .expect("mail-auth reads it");
+        assert_eq!(
+            report.contact_info.as_deref(),
+            Some("mailto:tls@reports.example")
+        );
+    }
+}
+
+#[test]
+fn report_to_stdout_replaces_the_summary() {
+    let out = run(Via::Validate, &["--report", "-", "dane-mismatch.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("the report is JSON");
+    assert_eq!(json["policies"][0]["policy"]["policy-type"], "tlsa");
+    assert_eq!(
+        json["policies"][0]["failure-details"][0]["result-type"],
+        "tlsa-invalid"
+    );
+    assert_eq!(
+        json["policies"][0]["failure-details"][0]["failure-reason-code"],
+        "dane-no-match"
+    );
+}
+
+#[test]
+fn unwritable_report_target_fails_before_scanning() {
+    let out = run(
+        Via::Validate,
+        &["--report", "/nonexistent/dir/report.json", "secure.test"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing was scanned");
+    assert!(
+        stderr(&out).contains("/nonexistent/dir"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn one_report_file_for_several_domains_is_a_usage_error() {
+    let out = run(
+        Via::Validate,
+        &["--report", "/tmp/one.json", "secure.test", "insecure.test"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("give a directory"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -46,6 +46,25 @@ fn observed(key: &str, json: &Value, exit: i32) -> String {
         "session_sts" => s(&json["sessions"][0]["results"]["sts"]),
         "session_tls_version" => s(&json["sessions"][0]["tls_version"]),
         "session_requiretls" => s(&json["sessions"][0]["requiretls"]),
+        "report_policies" => json["report"]["policies"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| s(&p["policy"]["policy-type"]))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
+        "report_failures" => json["report"]["policies"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .flat_map(|p| p["failure-details"].as_array().cloned().unwrap_or_default())
+                    .map(|f| s(&f["result-type"]))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
         "exit" => exit.to_string(),
         other => panic!("the catalogue expects unknown key {other:?}"),
     }
@@ -63,6 +82,20 @@ fn check_all(via: Via) {
         let domain = scenario.domain();
         let (exit, json) = scan_json(via, &domain);
         checked += 1;
+        // Every report must read back through an independent parser.
+        let report = serde_json::to_vec(&json["report"]).expect("report serialises");
+        match mail_auth::report::tlsrpt::TlsReport::parse_json(&report) {
+            Ok(parsed) => {
+                let ours = json["report"]["policies"].as_array().map_or(0, Vec::len);
+                if parsed.policies.len() != ours {
+                    failures.push(format!(
+                        "{domain}: mail-auth reads {} policies, we wrote {ours}",
+                        parsed.policies.len()
+                    ));
+                }
+            }
+            Err(e) => failures.push(format!("{domain}: mail-auth cannot read our report: {e:?}")),
+        }
         for (key, want) in scenario.expect() {
             if key == "findings" {
                 let have = common::codes(&json);

@@ -1,0 +1,211 @@
+//! The synthetic RFC 8460 report: what a sender that tried every MX
+//! address today would have reported to the domain (pure).
+//!
+//! Policies (RFC 8460 §4.4, SPEC.md §6): one `tlsa` entry per MX host under
+//! DANE (policy-domain = its TLSA base domain), one `sts` entry when an
+//! MTA-STS policy applies or was published but could not be used, and one
+//! `no-policy-found` entry for the MX hosts under neither. A bogus MX lookup
+//! is a single `dnssec-invalid` failure under `tlsa`; a null MX reports no
+//! policy. Connections that failed and inconclusive sessions are not TLS
+//! results (RFC 8460 §4.3.4) and count neither way.
+
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use crate::dns::Dnssec;
+use crate::model::{MxHost, MxLookup, MxStatus, SessionOut, TlsaStatus};
+use crate::mta_sts::assess::{MtaSts, PolicyStatus};
+use crate::mta_sts::policy::{Mode, StsPolicy};
+use crate::mta_sts::record::StsRecordStatus;
+use crate::render::rfc8460::{
+    self, FailureDetails, PolicyInput, PolicyType, Report, ReportMeta, ResultType, SessionVerdict,
+};
+use crate::verdict::Verdict;
+
+/// Everything the report is built from.
+pub struct ReportInput<'a> {
+    pub domain: &'a str,
+    pub mx_lookup: &'a MxLookup,
+    pub mx: &'a [MxHost],
+    pub sessions: &'a [SessionOut],
+    pub mta_sts: &'a MtaSts,
+    /// The policy senders apply, when one does.
+    pub sts_policy: Option<&'a StsPolicy>,
+}
+
+/// Builds the report for one domain.
+pub fn build(input: &ReportInput<'_>, meta: ReportMeta) -> Report {
+    rfc8460::build(meta, policies(input))
+}
+
+fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
+    let domain = input.domain;
+    let mut out = Vec::new();
+    if input.mx_lookup.status == MxStatus::Error && input.mx_lookup.dnssec == Dnssec::Bogus {
+        out.push(PolicyInput {
+            policy_type: PolicyType::Tlsa,
+            policy_string: Vec::new(),
+            policy_domain: domain.to_string(),
+            mx_host: Vec::new(),
+            sessions: Vec::new(),
+            extra_failures: vec![failure(ResultType::DnssecInvalid, "mx-lookup-bogus", None)],
+        });
+        return out;
+    }
+    if !matches!(input.mx_lookup.status, MxStatus::Found | MxStatus::Implicit) {
+        return out;
+    }
+    let mut uncovered: Vec<&MxHost> = Vec::new();
+    for host in input.mx {
+        let t = &host.tlsa;
+        let dane = (t.status == TlsaStatus::Found && t.applies)
+            || (matches!(t.status, TlsaStatus::Bogus | TlsaStatus::Error)
+                && host.dnssec == Dnssec::Secure);
+        if !dane {
+            if input.sts_policy.is_none() {
+                uncovered.push(host);
+            }
+            continue;
+        }
+        out.push(PolicyInput {
+            policy_type: PolicyType::Tlsa,
+            policy_string: t.records.clone(),
+            policy_domain: t.base_domain.clone().unwrap_or_else(|| host.host.clone()),
+            mx_host: vec![host.host.clone()],
+            sessions: verdicts(input.sessions, Some(&host.host), |s| {
+                s.tlsa_verdict.as_ref()
+            }),
+            extra_failures: Vec::new(),
+        });
+    }
+    let published = input.mta_sts.record.assessment.status == StsRecordStatus::Valid;
+    match input.sts_policy {
+        Some(p) if p.mode() != Mode::None => out.push(PolicyInput {
+            policy_type: PolicyType::Sts,
+            policy_string: p.lines(),
+            policy_domain: domain.to_string(),
+            mx_host: p.mx().iter().map(|m| m.raw().to_string()).collect(),
+            sessions: verdicts(input.sessions, None, |s| s.sts_verdict.as_ref()),
+            extra_failures: Vec::new(),
+        }),
+        Some(_) => {}
+        None if published => {
+            let pol = &input.mta_sts.policy;
+            let result = match pol.status {
+                PolicyStatus::WebpkiInvalid => Some(ResultType::StsWebpkiInvalid),
+                PolicyStatus::Invalid => Some(ResultType::StsPolicyInvalid),
+                PolicyStatus::FetchError => Some(ResultType::StsPolicyFetchError),
+                PolicyStatus::Valid | PolicyStatus::Missing => None,
+            };
+            if let Some(result) = result {
+                out.push(PolicyInput {
+                    policy_type: PolicyType::Sts,
+                    policy_string: Vec::new(),
+                    policy_domain: domain.to_string(),
+                    mx_host: Vec::new(),
+                    sessions: Vec::new(),
+                    extra_failures: vec![failure(
+                        result,
+                        pol.reason_code.as_deref().unwrap_or(""),
+                        None,
+                    )],
+                });
+            }
+        }
+        None => {}
+    }
+    if !uncovered.is_empty() {
+        let mut sessions = Vec::new();
+        for host in &uncovered {
+            // No policy: the session's own result (opportunistic TLS).
+            sessions.extend(
+                input
+                    .sessions
+                    .iter()
+                    .filter(|s| s.mx == host.host)
+                    .filter_map(|s| {
+                        let result = s.result.as_deref()?;
+                        session_verdict(s, result, s.failure_reason.as_deref())
+                    }),
+            );
+        }
+        out.push(PolicyInput {
+            policy_type: PolicyType::NoPolicyFound,
+            policy_string: Vec::new(),
+            policy_domain: domain.to_string(),
+            mx_host: uncovered.iter().map(|h| h.host.clone()).collect(),
+            sessions,
+            extra_failures: Vec::new(),
+        });
+    }
+    out
+}
+
+fn verdicts<'s>(
+    sessions: &'s [SessionOut],
+    host: Option<&str>,
+    pick: impl Fn(&'s SessionOut) -> Option<&'s Verdict>,
+) -> Vec<SessionVerdict> {
+    sessions
+        .iter()
+        .filter(|s| host.is_none_or(|h| s.mx == h))
+        .filter_map(|s| {
+            let v = pick(s)?;
+            session_verdict(s, &v.result, v.reason.as_deref())
+        })
+        .collect()
+}
+
+/// A session's line in the report; None for inconclusive results.
+fn session_verdict(s: &SessionOut, result: &str, reason: Option<&str>) -> Option<SessionVerdict> {
+    let failure = match result {
+        "success" => None,
+        "inconclusive" => return None,
+        other => Some((
+            ResultType::from_str(other).ok()?,
+            reason.map(str::to_string),
+        )),
+    };
+    Some(SessionVerdict {
+        mx_host: s.mx.clone(),
+        receiving_ip: s.ip,
+        sending_ip: s.sending_ip(),
+        helo: s.helo(),
+        failure,
+    })
+}
+
+fn failure(result_type: ResultType, reason: &str, host: Option<String>) -> FailureDetails {
+    FailureDetails {
+        result_type,
+        sending_mta_ip: None,
+        receiving_mx_hostname: host,
+        receiving_mx_helo: None,
+        receiving_ip: None,
+        failed_session_count: 1,
+        additional_information: None,
+        failure_reason_code: (!reason.is_empty()).then(|| reason.to_string()),
+    }
+}
+
+/// Report metadata for a scan that ran from `start` to `end`.
+pub fn meta(
+    domain: &str,
+    org: &str,
+    contact: &str,
+    start: SystemTime,
+    end: SystemTime,
+) -> ReportMeta {
+    let secs = rfc8460::unix_seconds(start);
+    let nanos = start
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    ReportMeta {
+        organization_name: org.to_string(),
+        contact_info: contact.to_string(),
+        report_id: format!("{secs}.{nanos:09}.{domain}"),
+        start,
+        end,
+    }
+}
