@@ -372,6 +372,7 @@ mod tests {
             applies,
             reason: String::new(),
             parsed: Vec::new(),
+            planned: false,
             error: None,
         }
     }

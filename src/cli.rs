@@ -123,6 +123,24 @@ pub struct CheckArgs {
     #[arg(long)]
     pub require_sts: bool,
 
+    /// Pre-flight: judge this planned MTA-STS policy file as if it were
+    /// served now, against today's MX hosts and their certificates.
+    /// Example: --sts-policy new-mta-sts.txt
+    #[arg(long, value_name = "FILE")]
+    pub sts_policy: Option<PathBuf>,
+
+    /// Pre-flight: judge this planned TLSA record (presentation format,
+    /// repeatable) as if published and signed for every MX host, against
+    /// the certificates they serve now — "will mail still flow after the
+    /// rollover?". Example: --tlsa "3 1 1 8f3c…"
+    #[arg(long, value_name = "RR")]
+    pub tlsa: Vec<String>,
+
+    /// Pre-flight: judge this planned MX host (repeatable, in preference
+    /// order) instead of the published MX set. Example: --mx mx2.example.com
+    #[arg(long = "mx", value_name = "HOST")]
+    pub mx: Vec<String>,
+
     /// Write the synthetic RFC 8460 TLS report: to FILE (a `.gz` name is
     /// gzipped), into DIR/ (one file per domain, named as RFC 8460 §5.1
     /// says, gzipped), or to standard output with `-` (instead of the

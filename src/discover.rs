@@ -23,8 +23,13 @@ pub struct Discovery {
     pub tlsrpt: TlsRpt,
 }
 
-pub async fn discover(dns: &Dns, domain: &Name) -> Discovery {
-    let (mx, tlsrpt) = tokio::join!(discover_mx(dns, domain), discover_tlsrpt(dns, domain));
+/// `planned_mx`, when not empty, replaces the published MX hosts (the MX
+/// lookup still runs, for its DNSSEC status).
+pub async fn discover(dns: &Dns, domain: &Name, planned_mx: &[Name]) -> Discovery {
+    let (mx, tlsrpt) = tokio::join!(
+        discover_mx(dns, domain, planned_mx),
+        discover_tlsrpt(dns, domain)
+    );
     let (mx_lookup, null_mixed, mx) = mx;
     Discovery {
         mx_lookup,
@@ -34,8 +39,23 @@ pub async fn discover(dns: &Dns, domain: &Name) -> Discovery {
     }
 }
 
-async fn discover_mx(dns: &Dns, domain: &Name) -> (MxLookup, bool, Vec<MxHost>) {
+async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, bool, Vec<MxHost>) {
     let answer = dns.lookup(domain, RecordType::MX).await;
+    if !planned.is_empty() && answer.dnssec != Dnssec::Bogus {
+        // The planned set is judged as if published in the same zone, so
+        // it carries the zone's DNSSEC status.
+        let hosts = join_all(planned.iter().enumerate().map(|(i, host)| {
+            let pref = u16::try_from((i + 1) * 10).unwrap_or(u16::MAX);
+            discover_host(dns, host.clone(), pref, answer.dnssec)
+        }))
+        .await;
+        let lookup = MxLookup {
+            status: MxStatus::Found,
+            dnssec: answer.dnssec,
+            error: None,
+        };
+        return (lookup, false, hosts);
+    }
     let lookup = |status| MxLookup {
         status,
         dnssec: answer.dnssec,
@@ -138,6 +158,7 @@ async fn discover_tlsa(
         applies: false,
         reason: reason.to_string(),
         parsed: Vec::new(),
+        planned: false,
         error: None,
     };
     if dns.mode() == DnssecMode::Off {
@@ -233,6 +254,7 @@ async fn discover_tlsa(
         applies,
         reason,
         parsed: tlsa,
+        planned: false,
         error: answer.error,
     }
 }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod mta_sts;
 pub mod mx;
 pub mod pki;
+pub mod preflight;
 pub mod probe;
 pub mod render;
 pub mod run;

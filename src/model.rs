@@ -24,6 +24,9 @@ pub struct DomainReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_unicode: Option<String>,
     pub dnssec_mode: DnssecMode,
+    /// What was judged from planned data instead of the DNS (pre-flight).
+    #[serde(skip_serializing_if = "crate::preflight::Planned::is_none")]
+    pub planned: crate::preflight::Planned,
     pub mx_lookup: MxLookup,
     pub mx: Vec<MxHost>,
     pub tlsrpt: TlsRpt,
@@ -119,6 +122,9 @@ pub struct Tlsa {
     /// The records, parsed, for judging sessions.
     #[serde(skip)]
     pub parsed: Vec<crate::dane::tlsa::TlsaRecord>,
+    /// The records are planned (`--tlsa`), not published.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub planned: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

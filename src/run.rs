@@ -13,6 +13,7 @@ use crate::model::{DomainReport, MxStatus};
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::pki::webpki::Roots;
+use crate::preflight::Preflight;
 use crate::probe::ProbeSettings;
 use crate::render;
 use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
@@ -160,6 +161,8 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             "none of the domains given is a valid domain name".into(),
         )));
     }
+    let preflight = Preflight::parse(&args.mx, &args.tlsa, args.sts_policy.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?;
     let report_target = match &args.report {
         Some(raw) => {
             let target = ReportTarget::parse(raw)
@@ -220,6 +223,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     };
     let scanner = Scanner::new(dns, sts, probe, config.step_timeout)
         .with_report_metadata(&args.report_org, &args.report_contact)
+        .with_preflight(preflight)
         .with_requirements(Requirements {
             dane: args.require_dane,
             sts: args.require_sts,

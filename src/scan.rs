@@ -13,9 +13,11 @@ use crate::finding::{Finding, Severity};
 use crate::model::{DomainReport, MxLookup, MxStatus, SCHEMA, TlsRpt};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
+use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
 use crate::tls_report;
 use crate::tlsrpt;
+use std::sync::Arc;
 
 /// A domain name as given by the user, checked and turned into A-labels.
 #[derive(Debug, Clone)]
@@ -95,6 +97,7 @@ const DOMAIN_STEPS: u32 = 16;
 #[derive(Clone)]
 pub struct Scanner {
     dns: Dns,
+    preflight: Arc<Preflight>,
     report_org: String,
     report_contact: String,
     probe: ProbeSettings,
@@ -110,6 +113,7 @@ impl Scanner {
     pub fn new(dns: Dns, sts: StsConfig, probe: ProbeSettings, step: Duration) -> Scanner {
         Scanner {
             dns,
+            preflight: Arc::new(Preflight::default()),
             report_org: "mxtls".to_string(),
             report_contact: "mxtls synthetic report".to_string(),
             probe,
@@ -118,6 +122,12 @@ impl Scanner {
             discovery_deadline: step * DISCOVERY_STEPS,
             domain_deadline: step * DOMAIN_STEPS,
         }
+    }
+
+    /// Judges planned data instead of what is published (pre-flight).
+    pub fn with_preflight(mut self, preflight: Preflight) -> Scanner {
+        self.preflight = Arc::new(preflight);
+        self
     }
 
     /// Sets the report's organization-name and contact-info.
@@ -142,7 +152,7 @@ impl Scanner {
         let started_at = SystemTime::now();
         let work = async {
             tokio::join!(
-                discover::discover(&self.dns, &domain.name),
+                discover::discover(&self.dns, &domain.name, &self.preflight.mx),
                 gather::gather(&self.dns, &domain.name, &self.sts)
             )
         };
@@ -159,7 +169,16 @@ impl Scanner {
             MxStatus::Found | MxStatus::Implicit
         )
         .then(|| discovery.mx.iter().map(|h| h.host.clone()).collect());
-        let sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref());
+        let mut discovery = discovery;
+        if !self.preflight.tlsa.is_empty() {
+            for host in &mut discovery.mx {
+                host.tlsa = self.preflight.tlsa_for(host);
+            }
+        }
+        let mut sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref());
+        if let Some((path, planned)) = &self.preflight.sts_policy {
+            assess::apply_planned(&mut sts, planned, path, &domain.ascii, mx_hosts.as_deref());
+        }
         let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
         let applied = sts.policy.as_ref().map(|policy| AppliedSts { policy });
         let probing = probe::probe_all(
@@ -228,7 +247,11 @@ impl Scanner {
                 sts_policy: sts.policy.as_ref(),
             },
             tls_report::meta(
-                &domain.ascii,
+                &if self.preflight.planned().any() {
+                    format!("preflight.{}", domain.ascii)
+                } else {
+                    domain.ascii.clone()
+                },
                 &self.report_org,
                 &self.report_contact,
                 started_at,
@@ -240,6 +263,7 @@ impl Scanner {
             domain: domain.ascii.clone(),
             domain_unicode: domain.unicode.clone(),
             dnssec_mode: self.dns.mode(),
+            planned: self.preflight.planned(),
             mx_lookup,
             mx,
             tlsrpt,

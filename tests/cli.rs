@@ -368,3 +368,107 @@ fn one_report_file_for_several_domains_is_a_usage_error() {
         stderr(&out)
     );
 }
+
+fn scan(extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    let out = run(Via::Validate, &args);
+    let json: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    common::assert_valid(&json);
+    (out.status.code(), json)
+}
+
+#[test]
+fn preflight_tlsa_rollover_that_matches_nothing_served_fails() {
+    let zeros = format!("3 1 1 {}", "00".repeat(32));
+    let (exit, json) = scan(&["--tlsa", &zeros, "dane-ee.test"]);
+    assert_eq!(json["planned"]["tlsa"], true);
+    assert_eq!(json["mx"][0]["tlsa"]["planned"], true);
+    assert_eq!(json["sessions"][0]["results"]["tlsa"], "tlsa-invalid");
+    assert!(
+        json["report"]["report-id"]
+            .as_str()
+            .unwrap_or("")
+            .contains("preflight")
+    );
+    assert_eq!(exit, Some(1));
+}
+
+#[test]
+fn preflight_tlsa_with_the_served_key_passes() {
+    // The published record of dane-ee.test matches the served key: planning
+    // it again (plus a next key) must keep mail flowing.
+    let (_, today) = scan(&["dane-ee.test"]);
+    let current = today["mx"][0]["tlsa"]["records"][0]
+        .as_str()
+        .expect("record")
+        .to_string();
+    let next = format!("3 1 1 {}", "ab".repeat(32));
+    let (exit, json) = scan(&["--tlsa", &current, "--tlsa", &next, "dane-ee.test"]);
+    assert_eq!(
+        json["sessions"][0]["results"]["tlsa"], "success",
+        "{}",
+        json["sessions"][0]
+    );
+    assert_eq!(exit, Some(0));
+}
+
+#[test]
+fn preflight_sts_policy_that_misses_the_mx_is_an_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("planned.txt");
+    std::fs::write(
+        &path,
+        "version: STSv1\nmode: enforce\nmx: mx1.other.test\nmax_age: 604800\n",
+    )
+    .expect("write");
+    let (exit, json) = scan(&[
+        "--sts-policy",
+        path.to_str().expect("utf8"),
+        "sts-good.test",
+    ]);
+    assert_eq!(json["mta_sts"]["policy"]["planned"], true);
+    assert_eq!(json["sessions"][0]["results"]["sts"], "validation-failure");
+    assert!(common::codes(&json).contains(&"sts-policy-mx-not-covered".to_string()));
+    assert_eq!(exit, Some(1));
+}
+
+#[test]
+fn preflight_mx_judges_the_planned_hosts() {
+    let (exit, json) = scan(&["--mx", "mx1.dane-ee.test", "smtp-no-starttls.test"]);
+    assert_eq!(json["planned"]["mx"], true);
+    assert_eq!(json["mx"][0]["host"], "mx1.dane-ee.test");
+    assert_eq!(json["sessions"][0]["ip"], "127.0.0.30");
+    assert_eq!(
+        exit,
+        Some(1),
+        "the published policy does not cover the planned MX"
+    );
+}
+
+#[test]
+fn preflight_input_that_does_not_parse_is_exit_2_naming_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("bad.txt");
+    std::fs::write(&path, "version: STSv1\nmode : enforce\n").expect("write");
+    for (args, needle) in [
+        (
+            vec!["--tlsa", "3 1 1 zz", "secure.test"],
+            "--tlsa \"3 1 1 zz\" is not a TLSA record",
+        ),
+        (
+            vec!["--sts-policy", path.to_str().expect("utf8"), "secure.test"],
+            "line 2",
+        ),
+        (
+            vec!["--mx", "192.0.2.1", "secure.test"],
+            "--mx \"192.0.2.1\"",
+        ),
+    ] {
+        let out = run(Via::Validate, &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "nothing scanned for {args:?}");
+    }
+}

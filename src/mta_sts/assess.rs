@@ -85,6 +85,9 @@ pub struct StsPolicyOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertFacts>,
     pub coverage: Vec<CoverageOut>,
+    /// The policy judged is planned (`--sts-policy`), not the one served.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub planned: bool,
 }
 
 /// The judgement: what to show, what to tell, and the policy senders would
@@ -157,6 +160,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
         fetch: None,
         certificate: None,
         coverage: Vec::new(),
+        planned: false,
     };
     let mut parsed: Option<StsPolicy> = None;
     // A policy that exists but cannot be used matters as an error only
@@ -350,4 +354,52 @@ fn host_problem(host: &NameFacts) -> String {
         Some(e) => format!("cannot be resolved ({e})"),
         None => "has no A or AAAA records".to_string(),
     }
+}
+
+/// Replaces the served policy with a planned one (`--sts-policy`): judged as
+/// if served, with the record as published today. Findings about the served
+/// policy give way to those about the planned one.
+pub fn apply_planned(
+    j: &mut StsJudgement,
+    planned: &StsPolicy,
+    path: &std::path::Path,
+    domain: &str,
+    mx_hosts: Option<&[String]>,
+) {
+    j.findings
+        .retain(|f| !f.code.starts_with("sts-policy") && !f.code.starts_with("sts-webpki"));
+    let out = &mut j.out.policy;
+    out.status = PolicyStatus::Valid;
+    out.planned = true;
+    out.mode = Some(planned.mode());
+    out.max_age = Some(planned.max_age());
+    out.mx = planned.mx().iter().map(|m| m.raw().to_string()).collect();
+    out.reason = Some(format!("planned policy from {}", path.display()));
+    out.reason_code = None;
+    out.result_type = None;
+    out.coverage.clear();
+    j.findings.extend(policy::lint(planned, domain));
+    if let Some(hosts) = mx_hosts {
+        let cov = pattern::coverage(planned.mx(), hosts);
+        out.coverage = cov
+            .hosts
+            .iter()
+            .map(|h| CoverageOut {
+                host: h.host.clone(),
+                pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
+            })
+            .collect();
+        j.findings
+            .extend(pattern::coverage_findings(&cov, domain, planned.mode()));
+    }
+    if j.out.record.assessment.status != StsRecordStatus::Valid {
+        j.findings.push(Finding::new(
+            Severity::Warning,
+            "sts-planned-without-record",
+            &j.out.record.name,
+            format!("the planned policy is judged as if published, but {} has no valid MTA-STS record: senders will not fetch it", j.out.record.name),
+            format!("Publish `{} IN TXT \"v=STSv1; id=<timestamp>\"` together with the policy.", j.out.record.name),
+        ));
+    }
+    j.policy = Some(planned.clone());
 }
