@@ -27,6 +27,8 @@ pub struct ProbeSettings {
     pub config: ProbeConfig,
     pub roots: Roots,
     pub allow_private: bool,
+    /// `--require-dane`: a session to an MX without DANE is `dane-required`.
+    pub require_dane: bool,
     /// Bounds the sessions in flight across the whole run.
     pub permits: Arc<Semaphore>,
 }
@@ -167,7 +169,14 @@ async fn probe_one(
         _ => None,
     };
     let now = UnixTime::now();
-    let v = verdict::judge(&as_probe(&session), dane_ctx.as_ref(), None, now);
+    let mut v = verdict::judge(&as_probe(&session), dane_ctx.as_ref(), None, now);
+    if dane_ctx.is_none() && settings.require_dane && session.connect == Connect::Ok {
+        // RFC 8460 §4.3.2.1: the sender requires DANE and found no TLSA.
+        v.tlsa = Some(Verdict {
+            result: "dane-required".into(),
+            reason: Some("no-secure-tlsa".into()),
+        });
+    }
     let sts_session = second.as_ref().unwrap_or(&session);
     let s = verdict::judge(&as_probe(sts_session), None, sts_ctx.as_ref(), now);
     // What a sender implementing both concludes: DANE first (RFC 8461 §2).

@@ -217,6 +217,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         },
         roots: roots.clone(),
         allow_private: args.allow_private,
+        require_dane: args.require_dane,
         permits: Arc::new(Semaphore::new(
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
         )),

@@ -60,7 +60,12 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
         let t = &host.tlsa;
         let dane = (t.status == TlsaStatus::Found && t.applies)
             || (matches!(t.status, TlsaStatus::Bogus | TlsaStatus::Error)
-                && host.dnssec == Dnssec::Secure);
+                && host.dnssec == Dnssec::Secure)
+            // --require-dane judged this host's sessions as dane-required.
+            || input
+                .sessions
+                .iter()
+                .any(|s| s.mx == host.host && s.tlsa_verdict.is_some());
         if !dane {
             if input.sts_policy.is_none() {
                 uncovered.push(host);

@@ -264,6 +264,17 @@ fn require_dane_makes_a_missing_tlsa_an_error() {
     let (exit, codes) = exit_and_codes(&["--require-dane", "insecure.test"]);
     assert!(codes.contains(&"dane-required".to_string()), "{codes:?}");
     assert_eq!(exit, Some(1));
+    // sts-good.test's MX answers; its session becomes dane-required, and
+    // the report says so under a tlsa policy.
+    let (_, json) = scan(&["--require-dane", "sts-good.test"]);
+    assert_eq!(json["sessions"][0]["results"]["tlsa"], "dane-required");
+    assert_eq!(json["sessions"][0]["result"], "dane-required");
+    let policies = json["report"]["policies"].as_array().expect("policies");
+    let tlsa = policies
+        .iter()
+        .find(|p| p["policy"]["policy-type"] == "tlsa")
+        .expect("a tlsa policy");
+    assert_eq!(tlsa["failure-details"][0]["result-type"], "dane-required");
     let (_, codes) = exit_and_codes(&["--require-dane", "secure.test"]);
     assert!(
         !codes.contains(&"dane-required".to_string()),
@@ -471,4 +482,37 @@ fn preflight_input_that_does_not_parse_is_exit_2_naming_it() {
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
         assert!(out.stdout.is_empty(), "nothing scanned for {args:?}");
     }
+}
+
+#[test]
+fn non_public_mx_addresses_are_not_probed_without_allow_private() {
+    let lab = common::lab();
+    let args = [
+        "--resolver".to_string(),
+        lab.dns().authoritative().to_string(),
+        "--trust-anchor".to_string(),
+        lab.dnskey_anchor().display().to_string(),
+        "--smtp-port".to_string(),
+        lab.servers.smtp_port().unwrap_or(25).to_string(),
+        "--json".to_string(),
+        "secure.test".to_string(),
+    ];
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = mxtls(&argv);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&json);
+    assert_eq!(
+        json["sessions"].as_array().map(Vec::len),
+        Some(0),
+        "no session to loopback"
+    );
+    let codes = common::codes(&json);
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| *c == "mx-address-not-public")
+            .count(),
+        2,
+        "{codes:?}"
+    );
 }
