@@ -67,7 +67,8 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
                 .iter()
                 .any(|s| s.mx == host.host && s.tlsa_verdict.is_some());
         if !dane {
-            if input.sts_policy.is_none() {
+            // Mode none: senders apply no policy (RFC 8461 §5).
+            if input.sts_policy.is_none_or(|p| p.mode() == Mode::None) {
                 uncovered.push(host);
             }
             continue;
