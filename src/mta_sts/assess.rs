@@ -321,16 +321,9 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
         parsed = None;
     }
     if let (Some(p), Some(hosts)) = (&parsed, mx_hosts) {
-        let cov = pattern::coverage(p.mx(), hosts);
-        out.coverage = cov
-            .hosts
-            .iter()
-            .map(|h| CoverageOut {
-                host: h.host.clone(),
-                pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
-            })
-            .collect();
-        findings.extend(pattern::coverage_findings(&cov, domain, p.mode()));
+        let (coverage, mut more) = judge_coverage(p, hosts, domain);
+        out.coverage = coverage;
+        findings.append(&mut more);
     }
     out.fetch = fetch;
     StsJudgement {
@@ -347,6 +340,24 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
         findings,
         policy: parsed,
     }
+}
+
+/// Which pattern covers each MX host (RFC 8461 §4.1), with the findings.
+fn judge_coverage(
+    policy: &StsPolicy,
+    hosts: &[String],
+    domain: &str,
+) -> (Vec<CoverageOut>, Vec<Finding>) {
+    let cov = pattern::coverage(policy.mx(), hosts);
+    let out = cov
+        .hosts
+        .iter()
+        .map(|h| CoverageOut {
+            host: h.host.clone(),
+            pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
+        })
+        .collect();
+    (out, pattern::coverage_findings(&cov, domain, policy.mode()))
 }
 
 fn host_problem(host: &NameFacts) -> String {
@@ -380,17 +391,9 @@ pub fn apply_planned(
     out.coverage.clear();
     j.findings.extend(policy::lint(planned, domain));
     if let Some(hosts) = mx_hosts {
-        let cov = pattern::coverage(planned.mx(), hosts);
-        out.coverage = cov
-            .hosts
-            .iter()
-            .map(|h| CoverageOut {
-                host: h.host.clone(),
-                pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
-            })
-            .collect();
-        j.findings
-            .extend(pattern::coverage_findings(&cov, domain, planned.mode()));
+        let (coverage, mut more) = judge_coverage(planned, hosts, domain);
+        out.coverage = coverage;
+        j.findings.append(&mut more);
     }
     if j.out.record.assessment.status != StsRecordStatus::Valid {
         j.findings.push(Finding::new(

@@ -593,7 +593,7 @@ fn classify_error(
                     "the certificate {} presented at {addr} {} ({})",
                     target.host,
                     reason.explain(),
-                    escape_cut(&problem.to_string(), DETAIL_CHARS)
+                    crate::sanitize::for_terminal(&problem.to_string(), DETAIL_CHARS)
                 ),
                 reason,
                 address: addr,
@@ -741,29 +741,9 @@ pub fn is_text_plain(content_type: &str) -> bool {
 /// as `\xNN`, C1 controls, bidi and zero-width characters as `\u{NNNN}`,
 /// cut after 200 characters with a visible marker.
 pub fn escape(text: &str) -> String {
-    escape_cut(text, SHOWN_CHARS)
+    crate::sanitize::for_terminal(text, SHOWN_CHARS)
 }
 
-fn escape_cut(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max + 8));
-    for (count, c) in text.chars().enumerate() {
-        if count >= max {
-            out.push_str("…[cut]");
-            break;
-        }
-        let code = u32::from(c);
-        match code {
-            0x00..=0x1f | 0x7f => {
-                let _ = write!(out, "\\x{code:02x}");
-            }
-            0x80..=0x9f | 0x200b..=0x200f | 0x202a..=0x202e | 0x2066..=0x2069 | 0xfeff => {
-                let _ = write!(out, "\\u{{{code:04x}}}");
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// The messages of an error and its sources, joined with ": ", escaped and
 /// cut: reqwest's own message alone says little ("error sending request").
@@ -778,7 +758,7 @@ fn error_chain_text(error: &(dyn StdError + 'static)) -> String {
             break;
         }
     }
-    escape_cut(&text, DETAIL_CHARS)
+    crate::sanitize::for_terminal(&text, DETAIL_CHARS)
 }
 
 /// Walks an error and its sources. `io::Error::source` skips the error it

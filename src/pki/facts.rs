@@ -202,35 +202,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// Formats Unix seconds as an RFC 3339 UTC timestamp (`YYYY-MM-DDTHH:MM:SSZ`).
-///
-/// Certificate times are whole seconds in years 0000–9999 (RFC 5280
-/// §4.1.2.5), so no fraction or offset is needed.
+/// RFC 3339 UTC timestamp of Unix seconds (certificate times are whole
+/// seconds in years 0000–9999, RFC 5280 §4.1.2.5).
 pub(crate) fn rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(SECONDS_PER_DAY);
-    let secs = unix.rem_euclid(SECONDS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
-/// Proleptic Gregorian date of a day count since 1970-01-01 (the well-known
-/// era-based conversion: 400-year eras of 146097 days).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    crate::render::rfc8460::format_unix_rfc3339(unix)
 }
 
 /// `ECDSA P-256`, `RSA 2048`, `Ed25519`, or the algorithm OID when unknown.
