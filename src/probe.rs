@@ -8,7 +8,9 @@ use std::sync::Arc;
 use futures_util::future::join_all;
 use rustls::pki_types::UnixTime;
 use serde::Serialize;
-use tokio::sync::Semaphore;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::dane::verdict::ReferenceIds;
 use crate::dns::Dnssec;
@@ -31,6 +33,36 @@ pub struct ProbeSettings {
     pub require_dane: bool,
     /// Bounds the sessions in flight across the whole run.
     pub permits: Arc<Semaphore>,
+    /// Sessions already made in this run, by address and SNI: domains that
+    /// share MX hosts (hosted mail) are probed once per run.
+    pub cache: SessionCache,
+}
+
+/// Most sessions kept for reuse; beyond this, sessions are not cached, so
+/// memory stays bounded however many domains a run scans.
+const CACHE_ENTRIES: usize = 20_000;
+
+type Slot = Arc<OnceCell<Session>>;
+
+/// Sessions of this run, shared by every domain.
+#[derive(Clone, Default)]
+pub struct SessionCache {
+    slots: Arc<Mutex<HashMap<(IpAddr, String), Slot>>>,
+}
+
+impl SessionCache {
+    fn slot(&self, ip: IpAddr, sni: &str) -> Option<Slot> {
+        let mut map = self.slots.lock().ok()?;
+        if let Some(slot) = map.get(&(ip, sni.to_string())) {
+            return Some(Arc::clone(slot));
+        }
+        if map.len() >= CACHE_ENTRIES {
+            return None;
+        }
+        let slot = Slot::default();
+        map.insert((ip, sni.to_string()), Arc::clone(&slot));
+        Some(slot)
+    }
 }
 
 /// Per-policy verdicts of a session (`results` in the JSON).
@@ -221,10 +253,16 @@ async fn probe_one(
 }
 
 async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
-    // The semaphore is never closed, so acquiring only fails if it were;
-    // probing without a permit is then the lesser evil.
-    let _permit = settings.permits.acquire().await.ok();
-    client::probe(ip, Some(sni), &settings.config).await
+    let fresh = || async {
+        // The semaphore is never closed, so acquiring only fails if it
+        // were; probing without a permit is then the lesser evil.
+        let _permit = settings.permits.acquire().await.ok();
+        client::probe(ip, Some(sni), &settings.config).await
+    };
+    match settings.cache.slot(ip, sni) {
+        Some(slot) => slot.get_or_init(fresh).await.clone(),
+        None => fresh().await,
+    }
 }
 
 fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option<DaneContext<'a>> {

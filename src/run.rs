@@ -14,7 +14,7 @@ use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::pki::webpki::Roots;
 use crate::preflight::Preflight;
-use crate::probe::ProbeSettings;
+use crate::probe::{ProbeSettings, SessionCache};
 use crate::render;
 use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
 use crate::scan::{Domain, Requirements, Scanner};
@@ -218,6 +218,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         roots: roots.clone(),
         allow_private: args.allow_private,
         require_dane: args.require_dane,
+        cache: SessionCache::default(),
         permits: Arc::new(Semaphore::new(
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
         )),

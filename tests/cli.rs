@@ -516,3 +516,18 @@ fn non_public_mx_addresses_are_not_probed_without_allow_private() {
         "{codes:?}"
     );
 }
+
+#[test]
+fn domains_sharing_an_mx_are_probed_once_per_run() {
+    // mx-cname.test's MX is an alias of mx1.secure.test: same address, same
+    // SNI (the TLSA base domain), so one session serves both domains.
+    let out = run(Via::Validate, &["--json", "secure.test", "mx-cname.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let a = &json[0]["sessions"][0]["probe"];
+    let b = &json[1]["sessions"][0]["probe"];
+    assert_eq!(a["sni"], b["sni"]);
+    assert_eq!(
+        a["local_addr"], b["local_addr"],
+        "the same connection: {a} / {b}"
+    );
+}

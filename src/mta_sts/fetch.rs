@@ -744,7 +744,6 @@ pub fn escape(text: &str) -> String {
     crate::sanitize::for_terminal(text, SHOWN_CHARS)
 }
 
-
 /// The messages of an error and its sources, joined with ": ", escaped and
 /// cut: reqwest's own message alone says little ("error sending request").
 fn error_chain_text(error: &(dyn StdError + 'static)) -> String {
