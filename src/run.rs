@@ -275,7 +275,8 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             stdout.flush()?;
         } else if !args.json && total > 1 {
             // Human output of a batch: print as each ends, in completion order.
-            writeln!(stdout, "{}", render::table::summary(&report))?;
+            let colour = render::table::colour_on_stdout();
+            writeln!(stdout, "{}", render::table::summary_styled(&report, colour))?;
         } else if let Some(slot) = reports.get_mut(i) {
             *slot = Some(report);
         }
@@ -287,8 +288,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if args.json {
         writeln!(stdout, "{}", render::json::document(&kept))?;
     } else if !args.jsonl {
+        let colour = render::table::colour_on_stdout();
         for r in &kept {
-            write!(stdout, "{}", render::table::summary(r))?;
+            write!(stdout, "{}", render::table::summary_styled(r, colour))?;
         }
     }
     if report_errors > 0 {

@@ -1,212 +1,1180 @@
-//! The human summary: what is published, what works, what to fix.
+//! The human summary: what is published, what a sender does with it, what
+//! each mail server answered, and what to fix.
+//!
+//! Four parts, laid out for an 80-column terminal (comfy-table's dynamic
+//! arrangement wraps long text rather than cutting it):
+//!
+//! 1. a headline: the domain, the count of findings, and one sentence on
+//!    what senders do today, derived from the sessions' verdicts;
+//! 2. DNS and policies: MX, DANE (TLSA per MX host), MTA-STS record and
+//!    policy, TLSRPT, each with its status and DNSSEC status;
+//! 3. mail servers: one row per STARTTLS session (MX address), with what
+//!    the server did, its certificate, and the RFC 8460 verdicts;
+//! 4. findings with advice, most severe first (the scan sorts them).
+//!
+//! Colour is the caller's choice ([`summary_styled`]); [`summary`] never
+//! colours. Everything that came from the network passes through
+//! [`for_terminal`] before it is laid out.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, ContentArrangement, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
+use crate::dns::{Dnssec, DnssecMode};
 use crate::finding::Severity;
-use crate::model::{DomainReport, MxStatus, TlsaStatus};
+use crate::model::{DomainReport, MxHost, MxStatus, SessionOut, TlsaStatus};
 use crate::mta_sts::assess::PolicyStatus;
+use crate::mta_sts::policy::Mode;
 use crate::mta_sts::record::StsRecordStatus;
+use crate::pki::facts::{self, CertFacts};
 use crate::sanitize::for_terminal;
+use crate::smtp::client::{Connect, Outcome, Stage};
 use crate::tlsrpt::TlsRptStatus;
 
 /// Width the summary is laid out for: fits a classic terminal.
 const WIDTH: u16 = 80;
 
-fn table() -> Table {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH);
-    t
+/// Longest host name shown before it is cut (a DNS name has at most 253).
+const HOST_MAX: usize = 100;
+
+/// Longest free text (a reason, a finding) shown before it is cut.
+const TEXT_MAX: usize = 400;
+
+/// The widest a column of host names is kept unbroken; longer names wrap.
+const HOST_COLUMN_MAX: u16 = 30;
+
+/// Whether the summary printed on stdout should be coloured: only on a
+/// terminal, and never when `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>).
+pub fn colour_on_stdout() -> bool {
+    std::io::stdout().is_terminal() && colour_allowed(std::env::var_os("NO_COLOR").as_deref())
 }
 
-/// The summary of one domain.
+/// The `NO_COLOR` rule: absent or empty allows colour.
+fn colour_allowed(no_color: Option<&std::ffi::OsStr>) -> bool {
+    no_color.is_none_or(|v| v.is_empty())
+}
+
+/// The summary of one domain, without colour (for files, pipes and tests).
 pub fn summary(r: &DomainReport) -> String {
+    summary_styled(r, false)
+}
+
+/// The summary of one domain; with `colour`, severities and verdicts are
+/// coloured with terminal escape sequences.
+pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
+    let paint = Paint { colour };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
     let mut out = String::new();
-    let name = match &r.domain_unicode {
-        Some(u) => format!("{} ({})", for_terminal(u, 100), r.domain),
-        None => r.domain.clone(),
-    };
-    out.push_str(&format!("{name}: {}\n", verdict(r)));
-
-    let mut dns = table();
-    let mx = match r.mx_lookup.status {
-        MxStatus::Found => format!("{} host(s)", r.mx.len()),
-        MxStatus::NullMx => "null MX: accepts no mail".into(),
-        MxStatus::Implicit => "none: the domain itself is the mail host".into(),
-        MxStatus::Nxdomain => "the domain does not exist".into(),
-        MxStatus::Error => format!(
-            "lookup failed: {}",
-            for_terminal(r.mx_lookup.error.as_deref().unwrap_or("no answer"), 200)
-        ),
-    };
-    dns.add_row(vec![
-        Cell::new("MX"),
-        Cell::new(format!("{mx} (DNSSEC {})", r.mx_lookup.dnssec.as_str())),
-    ]);
-    let t = &r.tlsrpt;
-    let rpt = match t.assessment.status {
-        TlsRptStatus::Valid => {
-            let rua: Vec<String> = t
-                .assessment
-                .record
-                .iter()
-                .map(|rec| for_terminal(rec, 200))
-                .collect();
-            format!("valid: {}", rua.join(" "))
-        }
-        other => {
-            let reason = t.assessment.reason.as_deref().unwrap_or("");
-            format!("{}: {}", status_word(other), for_terminal(reason, 200))
-        }
-    };
-    dns.add_row(vec![
-        Cell::new("TLSRPT"),
-        Cell::new(format!("{rpt} (DNSSEC {})", t.dnssec.as_str())),
-    ]);
-    dns.add_row(vec![Cell::new("MTA-STS"), Cell::new(mta_sts(r))]);
-    out.push_str(&dns.to_string());
+    out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
+    out.push_str(&wrap(&outlook(r), usize::from(WIDTH)));
+    out.push_str("\nDNS and policies\n");
+    out.push_str(&dns_table(r, paint).to_string());
     out.push('\n');
-
-    if !r.mx.is_empty() {
-        let mut hosts = table();
-        hosts.set_header(vec![
-            "Pref",
-            "MX host",
-            "Addresses",
-            "DNSSEC",
-            "DANE (TLSA)",
-        ]);
-        for h in &r.mx {
-            let mut host = for_terminal(&h.host, 100);
-            if let Some(c) = &h.cname {
-                host.push_str(&format!("\n→ {}", for_terminal(c, 100)));
-            }
-            let addrs = if h.addresses.is_empty() {
-                "none".to_string()
-            } else {
-                h.addresses
-                    .iter()
-                    .map(|a| a.ip.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            };
-            let dane = match h.tlsa.status {
-                TlsaStatus::Found if h.tlsa.applies => {
-                    format!(
-                        "applies: {} record(s), {} usable",
-                        h.tlsa.records.len(),
-                        h.tlsa.usable
-                    )
-                }
-                TlsaStatus::Found => format!("{} record(s), not used", h.tlsa.records.len()),
-                TlsaStatus::None => "none published".into(),
-                TlsaStatus::Bogus => "BOGUS: MX unusable".into(),
-                TlsaStatus::Error => "lookup failed: MX unusable".into(),
-                TlsaStatus::Skipped => "not applicable".into(),
-            };
-            hosts.add_row(vec![
-                Cell::new(h.preference),
-                Cell::new(host),
-                Cell::new(addrs),
-                Cell::new(format!(
-                    "MX {}\naddr {}",
-                    h.dnssec.as_str(),
-                    h.address_dnssec.as_str()
-                )),
-                Cell::new(dane),
-            ]);
-        }
-        out.push_str(&hosts.to_string());
+    if let Some(t) = servers_table(r, paint, now) {
+        out.push_str("\nMail servers (one STARTTLS session per address)\n");
+        out.push_str(&t.to_string());
         out.push('\n');
     }
-
     if !r.findings.is_empty() {
-        let mut f = table();
-        f.set_header(vec!["", "Finding", "What to do"]);
-        for finding in &r.findings {
-            f.add_row(vec![
-                Cell::new(severity_word(finding.severity)),
-                Cell::new(format!(
-                    "{}\n{}",
-                    for_terminal(&finding.subject, 100),
-                    for_terminal(&finding.message, 400)
-                )),
-                Cell::new(for_terminal(&finding.advice, 400)),
-            ]);
-        }
-        out.push_str(&f.to_string());
+        out.push_str("\nFindings, most severe first\n");
+        out.push_str(&findings_table(r, paint).to_string());
         out.push('\n');
     }
     out
 }
 
+/// How a cell reads at a glance; mapped to a colour only when asked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    Plain,
+    Good,
+    /// Something a sender would fail on, or an error finding.
+    Bad,
+    /// Unclear or weak: inconclusive, a warning.
+    Doubt,
+    /// An informational finding.
+    Note,
+}
+
+#[derive(Clone, Copy)]
+struct Paint {
+    colour: bool,
+}
+
+impl Paint {
+    fn table(self) -> Table {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(WIDTH)
+            // Whether to style is decided by the caller, never by
+            // comfy-table's own look at stdout.
+            .force_no_tty();
+        if self.colour {
+            t.enforce_styling();
+        }
+        t
+    }
+
+    fn cell(self, text: impl Into<String>, tone: Tone) -> Cell {
+        let cell = Cell::new(text.into());
+        if !self.colour {
+            return cell;
+        }
+        match tone {
+            Tone::Plain => cell,
+            Tone::Good => cell.fg(Color::Green),
+            Tone::Bad => cell.fg(Color::Red),
+            Tone::Doubt => cell.fg(Color::Yellow),
+            Tone::Note => cell.fg(Color::Cyan),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- headline
+
+/// `example.com: 1 error, 2 warnings`, with the U-label form of an IDN.
+fn headline(r: &DomainReport) -> String {
+    let name = match &r.domain_unicode {
+        Some(u) => format!(
+            "{} ({})",
+            for_terminal(u, HOST_MAX),
+            for_terminal(&r.domain, HOST_MAX)
+        ),
+        None => for_terminal(&r.domain, HOST_MAX),
+    };
+    format!("{name}: {}", verdict(r))
+}
+
 fn verdict(r: &DomainReport) -> String {
     let count = |s| r.findings.iter().filter(|f| f.severity == s).count();
-    let (e, w) = (count(Severity::Error), count(Severity::Warning));
-    match (e, w) {
-        (0, 0) => "no problems found".into(),
-        (0, w) => format!("{w} warning(s)"),
-        (e, 0) => format!("{e} error(s)"),
-        (e, w) => format!("{e} error(s), {w} warning(s)"),
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    let mut parts = Vec::new();
+    if errors > 0 {
+        parts.push(plural(errors, "error"));
+    }
+    if warnings > 0 {
+        parts.push(plural(warnings, "warning"));
+    }
+    if parts.is_empty() {
+        parts.push("no problems found".to_string());
+    }
+    if notes > 0 {
+        parts.push(plural(notes, "note"));
+    }
+    parts.join(", ")
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 
-fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "ERROR",
-        Severity::Warning => "warn",
-        Severity::Info => "info",
+/// One sentence on what a sender does today, from the verdicts: DANE
+/// first, then MTA-STS, then what senders without either do (RFC 8461 §2).
+fn outlook(r: &DomainReport) -> String {
+    let fixed = match r.mx_lookup.status {
+        MxStatus::NullMx => Some(
+            "Senders do not deliver here: the null MX says the domain accepts no mail (RFC 7505).",
+        ),
+        MxStatus::Nxdomain => Some("Senders bounce mail to this domain: it does not exist."),
+        MxStatus::Error if r.mx_lookup.dnssec == Dnssec::Bogus => Some(
+            "Senders that validate DNSSEC cannot deliver any mail: the MX records are DNSSEC-bogus.",
+        ),
+        MxStatus::Error => Some(
+            "Senders cannot find the mail servers: the MX lookup failed, so mail waits in their queues.",
+        ),
+        MxStatus::Found | MxStatus::Implicit => None,
+    };
+    if let Some(s) = fixed {
+        return s.to_string();
+    }
+    if r.sessions.is_empty() {
+        return if r.mx.iter().all(|h| h.addresses.is_empty()) {
+            "Senders cannot deliver: no MX host has an address.".to_string()
+        } else {
+            "No MX address was probed, so what senders do is not known (see the findings)."
+                .to_string()
+        };
+    }
+    let connected: Vec<&SessionOut> = r
+        .sessions
+        .iter()
+        .filter(|s| s.connect == Connect::Ok)
+        .collect();
+    if connected.is_empty() {
+        return "No MX address accepted a connection: senders keep the mail queued and retry."
+            .to_string();
+    }
+    // MTA-STS applies when the sessions were judged under it (mode none
+    // gives no verdict: senders apply no policy, RFC 8461 §5).
+    let sts_mode = r
+        .sessions
+        .iter()
+        .any(|s| s.results.sts.is_some())
+        .then_some(r.mta_sts.policy.mode)
+        .flatten();
+    // Sessions the server turned away (RFC 8460 §4.3.4) say nothing about
+    // TLS; the others carry verdicts.
+    let (inconclusive, judged): (Vec<&SessionOut>, Vec<&SessionOut>) = connected
+        .iter()
+        .copied()
+        .partition(|s| s.result.as_deref() == Some("inconclusive"));
+    let select = |keep: &dyn Fn(&SessionOut) -> bool| -> Vec<&SessionOut> {
+        judged.iter().copied().filter(|s| keep(s)).collect()
+    };
+    let failing = |v: &Option<String>| v.as_deref().is_some_and(is_failure);
+    let passing = |v: &Option<String>| v.as_deref() == Some("success");
+    let dane_failed = select(&|s| failing(&s.results.tlsa));
+    let sts_failed = select(&|s| failing(&s.results.sts));
+    let dane_passed = select(&|s| passing(&s.results.tlsa));
+    let everywhere = |passed: usize| passed > 0 && passed == judged.len();
+    let dane_ok = everywhere(dane_passed.len());
+    let sts_ok =
+        sts_mode == Some(Mode::Enforce) && everywhere(select(&|s| passing(&s.results.sts)).len());
+
+    let mut clauses = Vec::new();
+    if !dane_failed.is_empty() {
+        clauses.push(format!(
+            "DANE senders will not deliver to {}",
+            hosts_of(&dane_failed, r)
+        ));
+    }
+    match sts_mode {
+        Some(Mode::Enforce) if !sts_failed.is_empty() => clauses.push(format!(
+            "MTA-STS senders will not deliver to {}",
+            hosts_of(&sts_failed, r)
+        )),
+        Some(Mode::Testing) if !sts_failed.is_empty() => clauses.push(format!(
+            "MTA-STS (testing) fails at {}, which senders report but deliver anyway",
+            hosts_of(&sts_failed, r)
+        )),
+        _ => {}
+    }
+    let failures = !clauses.is_empty();
+    let protection = match (dane_ok, sts_ok) {
+        (true, true) => Some(
+            "DANE and MTA-STS (enforce) protect delivery: senders that implement either authenticate every MX".to_string(),
+        ),
+        (true, false) => {
+            Some("DANE protects delivery: DANE senders authenticate every MX".to_string())
+        }
+        (false, true) if failures => Some(
+            "senders with MTA-STS but not DANE authenticate every MX and deliver".to_string(),
+        ),
+        (false, true) => Some(
+            "MTA-STS (enforce) protects delivery: senders that implement it require TLS with a valid certificate at every MX".to_string(),
+        ),
+        (false, false) if !dane_passed.is_empty() && dane_failed.is_empty() => Some(format!(
+            "DANE protects delivery to {} only",
+            hosts_of(&dane_passed, r)
+        )),
+        (false, false) if sts_mode == Some(Mode::Testing) && sts_failed.is_empty() => Some(
+            "MTA-STS is in testing mode: senders report failures but deliver anyway".to_string(),
+        ),
+        (false, false) => None,
+    };
+    clauses.extend(protection);
+
+    // What senders without DANE or MTA-STS do.
+    let others = if clauses.is_empty() {
+        "senders"
+    } else {
+        "other senders"
+    };
+    let plain = select(&|s| s.starttls == Some(false));
+    let tls = select(&|s| s.tls_version.is_some()).len();
+    if !judged.is_empty() && plain.len() == judged.len() {
+        clauses.push(format!("{others} deliver in plain text (no STARTTLS)"));
+    } else if !plain.is_empty() {
+        clauses.push(format!(
+            "{others} deliver in plain text to {} (no STARTTLS)",
+            hosts_of(&plain, r)
+        ));
+    } else if everywhere(tls) && clauses.is_empty() {
+        clauses.push(
+            "senders use opportunistic TLS: encrypted, but with no DANE or MTA-STS policy nothing stops an active attacker from intercepting it".to_string(),
+        );
+    } else if everywhere(tls) {
+        clauses.push(format!("{others} use opportunistic TLS"));
+    }
+    let tls_failed = select(&|s| s.starttls == Some(true) && s.tls_version.is_none());
+    if !tls_failed.is_empty() && clauses.is_empty() {
+        clauses.push(format!(
+            "the TLS handshake failed at {}, so senders without a policy may fall back to plain text",
+            hosts_of(&tls_failed, r)
+        ));
+    }
+    if !inconclusive.is_empty() {
+        clauses.push(format!(
+            "the MX {} turned the session away, so senders retry later",
+            hosts_of(&inconclusive, r)
+        ));
+    }
+    let not_connected: Vec<&SessionOut> = r
+        .sessions
+        .iter()
+        .filter(|s| s.connect != Connect::Ok)
+        .collect();
+    if !not_connected.is_empty() {
+        clauses.push(format!("no connection to {}", hosts_of(&not_connected, r)));
+    }
+    if clauses.is_empty() {
+        clauses.push("what senders do could not be told from the sessions".to_string());
+    }
+    sentence(&clauses)
+}
+
+/// Whether a result word is a failure (not `success`, not `inconclusive`).
+fn is_failure(result: &str) -> bool {
+    result != "success" && result != "inconclusive"
+}
+
+/// The MX hosts of these sessions; a host where only some of its
+/// addresses are concerned is followed by those addresses.
+fn hosts_of(sessions: &[&SessionOut], r: &DomainReport) -> String {
+    let hosts: BTreeSet<&str> = sessions.iter().map(|s| s.mx.as_str()).collect();
+    let mut parts = Vec::new();
+    for host in hosts {
+        let ours: Vec<String> = sessions
+            .iter()
+            .filter(|s| s.mx == host)
+            .map(|s| s.ip.to_string())
+            .collect();
+        let all = r.sessions.iter().filter(|s| s.mx == host).count();
+        let name = for_terminal(host, HOST_MAX);
+        if ours.len() < all {
+            parts.push(format!("{name} at {}", ours.join(", ")));
+        } else {
+            parts.push(name);
+        }
+    }
+    match parts.len() {
+        0 => String::new(),
+        1 => parts.remove(0),
+        _ => {
+            let last = parts.pop().unwrap_or_default();
+            format!("{} and {last}", parts.join(", "))
+        }
     }
 }
 
-fn status_word(s: TlsRptStatus) -> &'static str {
-    match s {
-        TlsRptStatus::Valid => "valid",
-        TlsRptStatus::Invalid => "invalid",
-        TlsRptStatus::Missing => "missing",
-        TlsRptStatus::Multiple => "multiple records",
-        TlsRptStatus::Bogus => "DNSSEC bogus",
-        TlsRptStatus::Error => "lookup failed",
+/// Greedy word wrap at `width` characters, each line ending in `\n`. A
+/// word longer than the width gets a line of its own.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0usize;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        if line_len > 0 && line_len + 1 + len > width {
+            out.push('\n');
+            line_len = 0;
+        }
+        if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += len;
+    }
+    out.push('\n');
+    out
+}
+
+/// Clauses joined into one sentence: capitalised, `;`-separated, a full stop.
+fn sentence(clauses: &[String]) -> String {
+    let joined = clauses.join("; ");
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }
 
-fn mta_sts(r: &DomainReport) -> String {
+// ------------------------------------------------------- DNS and policies
+
+fn dns_table(r: &DomainReport, paint: Paint) -> Table {
+    let mut t = paint.table();
+    t.set_header(vec!["", "Status", "DNSSEC", "Details"]);
+    let dnssec = |d: Dnssec| -> String {
+        if r.dnssec_mode == DnssecMode::Off {
+            "not checked".to_string()
+        } else {
+            d.as_str().to_string()
+        }
+    };
+    let dnssec_tone = |d: Dnssec| {
+        if d == Dnssec::Bogus {
+            Tone::Bad
+        } else {
+            Tone::Plain
+        }
+    };
+
+    // MX
+    let (mx_status, mx_tone) = match r.mx_lookup.status {
+        MxStatus::Found => ("found", Tone::Plain),
+        MxStatus::NullMx => ("null MX", Tone::Plain),
+        MxStatus::Implicit => ("implicit", Tone::Doubt),
+        MxStatus::Nxdomain => ("no domain", Tone::Bad),
+        MxStatus::Error => ("failed", Tone::Bad),
+    };
+    let mx_details = match r.mx_lookup.status {
+        MxStatus::Found | MxStatus::Implicit => {
+            let implicit = r.mx_lookup.status == MxStatus::Implicit;
+            let mut lines: Vec<String> = r.mx.iter().map(|h| mx_line(h, implicit)).collect();
+            if r.mx_lookup.status == MxStatus::Implicit {
+                lines.insert(
+                    0,
+                    "no MX records: the domain itself is the mail host (RFC 5321 §5.1)".into(),
+                );
+            }
+            lines.join("\n")
+        }
+        MxStatus::NullMx => "\"0 .\": the domain accepts no mail (RFC 7505)".to_string(),
+        MxStatus::Nxdomain => "the domain does not exist".to_string(),
+        MxStatus::Error => for_terminal(
+            r.mx_lookup.error.as_deref().unwrap_or("no answer"),
+            TEXT_MAX,
+        ),
+    };
+    t.add_row(vec![
+        Cell::new("MX"),
+        paint.cell(mx_status, mx_tone),
+        paint.cell(dnssec(r.mx_lookup.dnssec), dnssec_tone(r.mx_lookup.dnssec)),
+        Cell::new(mx_details),
+    ]);
+
+    // DANE: the TLSA records of each MX host (RFC 7672 §2.2).
+    for h in &r.mx {
+        let tlsa = &h.tlsa;
+        let (status, tone) = match tlsa.status {
+            TlsaStatus::Found if tlsa.applies => ("applies", Tone::Good),
+            TlsaStatus::Found => ("ignored", Tone::Doubt),
+            TlsaStatus::None => ("none", Tone::Plain),
+            TlsaStatus::Bogus => ("bogus", Tone::Bad),
+            TlsaStatus::Error => ("failed", Tone::Bad),
+            TlsaStatus::Skipped => ("not looked up", Tone::Plain),
+        };
+        let host = for_terminal(&h.host, HOST_MAX);
+        let details = match tlsa.status {
+            TlsaStatus::Found => {
+                let records = plural(tlsa.records.len(), "TLSA record");
+                let usable = format!("{} usable for SMTP", tlsa.usable);
+                if tlsa.applies {
+                    format!("{host}: {records}, {usable}")
+                } else {
+                    format!(
+                        "{host}: {records}, {usable}; {}",
+                        for_terminal(&tlsa.reason, TEXT_MAX)
+                    )
+                }
+            }
+            _ => format!("{host}: {}", for_terminal(&tlsa.reason, TEXT_MAX)),
+        };
+        let dnssec_cell = if tlsa.status == TlsaStatus::Skipped {
+            Cell::new("—")
+        } else {
+            paint.cell(dnssec(tlsa.dnssec), dnssec_tone(tlsa.dnssec))
+        };
+        t.add_row(vec![
+            Cell::new("DANE"),
+            paint.cell(status, tone),
+            dnssec_cell,
+            Cell::new(details),
+        ]);
+    }
+
+    // MTA-STS: the record, then the policy it points to.
     let rec = &r.mta_sts.record;
     let pol = &r.mta_sts.policy;
-    let record = match rec.assessment.status {
-        StsRecordStatus::Valid => format!(
-            "record id={} (DNSSEC {})",
-            for_terminal(rec.assessment.id.as_deref().unwrap_or(""), 40),
-            rec.dnssec.as_str()
-        ),
-        StsRecordStatus::Missing => "no record".to_string(),
-        other => format!("record {}", serde_plain(&other)),
+    let nothing_published =
+        rec.assessment.status == StsRecordStatus::Missing && pol.status == PolicyStatus::Missing;
+    let (rec_status, rec_tone) = match rec.assessment.status {
+        StsRecordStatus::Valid => ("valid", Tone::Good),
+        StsRecordStatus::Invalid => ("invalid", Tone::Bad),
+        StsRecordStatus::Missing => ("none", Tone::Plain),
+        StsRecordStatus::Multiple => ("multiple", Tone::Bad),
+        StsRecordStatus::Bogus => ("bogus", Tone::Bad),
+        StsRecordStatus::Error => ("failed", Tone::Bad),
     };
-    let policy = match pol.status {
-        PolicyStatus::Valid => {
-            let mode = pol.mode.map(|m| m.as_str()).unwrap_or("?");
-            format!(
-                "policy valid: mode {mode}, max_age {}, mx {}",
-                pol.max_age.unwrap_or(0),
-                for_terminal(&pol.mx.join(" "), 200)
-            )
+    let rec_details = match rec.assessment.status {
+        StsRecordStatus::Valid => {
+            let mut s = format!(
+                "{}: id={}",
+                for_terminal(&rec.name, HOST_MAX),
+                for_terminal(rec.assessment.id.as_deref().unwrap_or(""), 40)
+            );
+            if let Some(c) = &rec.cname {
+                s.push_str(&format!(" (alias of {})", for_terminal(c, HOST_MAX)));
+            }
+            s
         }
-        PolicyStatus::Missing => "no policy".to_string(),
-        other => format!(
-            "policy {}: {}",
-            serde_plain(&other),
-            for_terminal(pol.reason.as_deref().unwrap_or(""), 200)
+        _ => {
+            let reason = rec
+                .assessment
+                .reason
+                .as_deref()
+                .or(rec.error.as_deref())
+                .unwrap_or("no record");
+            let mut s = for_terminal(reason, TEXT_MAX);
+            if nothing_published {
+                s.push_str(": no MTA-STS policy");
+            }
+            s
+        }
+    };
+    t.add_row(vec![
+        Cell::new("MTA-STS"),
+        paint.cell(rec_status, rec_tone),
+        paint.cell(dnssec(rec.dnssec), dnssec_tone(rec.dnssec)),
+        Cell::new(rec_details),
+    ]);
+    if !nothing_published {
+        let (status, tone) = match pol.status {
+            PolicyStatus::Valid => ("valid", Tone::Good),
+            PolicyStatus::Invalid => ("invalid", Tone::Bad),
+            PolicyStatus::FetchError => ("fetch error", Tone::Bad),
+            PolicyStatus::WebpkiInvalid => ("bad cert", Tone::Bad),
+            PolicyStatus::Missing => ("none", Tone::Plain),
+        };
+        let details = match pol.status {
+            PolicyStatus::Valid => {
+                let mode = pol.mode.map(Mode::as_str).unwrap_or("?");
+                let max_age = pol
+                    .max_age
+                    .map(|s| format!("{s} s{}", in_days(s)))
+                    .unwrap_or_else(|| "?".into());
+                let patterns: Vec<String> =
+                    pol.mx.iter().map(|m| for_terminal(m, HOST_MAX)).collect();
+                format!(
+                    "mode {mode}, max_age {max_age}\nmx: {}",
+                    if patterns.is_empty() {
+                        "none".to_string()
+                    } else {
+                        patterns.join(", ")
+                    }
+                )
+            }
+            _ => {
+                let mut s = for_terminal(pol.reason.as_deref().unwrap_or("no policy"), TEXT_MAX);
+                if let Some(code) = &pol.reason_code {
+                    s.push_str(&format!(" ({})", for_terminal(code, 60)));
+                }
+                s
+            }
+        };
+        t.add_row(vec![
+            Cell::new("STS policy"),
+            paint.cell(status, tone),
+            Cell::new("—"),
+            Cell::new(format!("{}: {details}", for_terminal(&pol.host, HOST_MAX))),
+        ]);
+    }
+
+    // TLSRPT (RFC 8460 §3).
+    let rpt = &r.tlsrpt;
+    let (status, tone) = match rpt.assessment.status {
+        TlsRptStatus::Valid => ("valid", Tone::Good),
+        TlsRptStatus::Invalid => ("invalid", Tone::Bad),
+        TlsRptStatus::Missing => ("none", Tone::Doubt),
+        TlsRptStatus::Multiple => ("multiple", Tone::Bad),
+        TlsRptStatus::Bogus => ("bogus", Tone::Bad),
+        TlsRptStatus::Error => ("failed", Tone::Bad),
+    };
+    let details = match rpt.assessment.status {
+        TlsRptStatus::Valid => {
+            let rua: Vec<String> = rpt
+                .assessment
+                .rua
+                .iter()
+                .map(|u| for_terminal(u.as_str(), 200))
+                .collect();
+            format!("reports go to {}", rua.join(", "))
+        }
+        _ => for_terminal(
+            rpt.assessment
+                .reason
+                .as_deref()
+                .or(rpt.error.as_deref())
+                .unwrap_or(""),
+            TEXT_MAX,
         ),
     };
-    format!("{record}; {policy}")
+    t.add_row(vec![
+        Cell::new("TLSRPT"),
+        paint.cell(status, tone),
+        paint.cell(dnssec(rpt.dnssec), dnssec_tone(rpt.dnssec)),
+        Cell::new(details),
+    ]);
+    t
 }
 
-/// A status enum as its JSON word.
-fn serde_plain<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// ` (7 days)` for a max_age of at least a day.
+fn in_days(seconds: u32) -> String {
+    let days = seconds / 86_400;
+    if days == 0 {
+        String::new()
+    } else {
+        format!(" ({})", plural(days as usize, "day"))
+    }
+}
+
+/// `10 mx1.example.com (A/AAAA secure)`, with the alias when there is one;
+/// an implicit MX has no preference to show.
+fn mx_line(h: &MxHost, implicit: bool) -> String {
+    let host = for_terminal(&h.host, HOST_MAX);
+    let mut s = if implicit {
+        host
+    } else {
+        format!("{} {host}", h.preference)
+    };
+    if let Some(c) = &h.cname {
+        s.push_str(&format!(", alias of {}", for_terminal(c, HOST_MAX)));
+    }
+    if h.addresses.is_empty() {
+        match &h.address_error {
+            Some(e) => s.push_str(&format!(" (no address: {})", for_terminal(e, TEXT_MAX))),
+            None => s.push_str(" (no address)"),
+        }
+    } else {
+        s.push_str(&format!(" (A/AAAA {})", h.address_dnssec.as_str()));
+    }
+    s
+}
+
+// ----------------------------------------------------------- mail servers
+
+/// The width up to which the verdict column is kept wide enough for
+/// `DANE: <result>` to stay on one line, whatever else needs room; beyond
+/// it, only when the other columns leave room.
+const VERDICT_COLUMN_MAX: usize = 27;
+
+/// The width the session column would like before it wraps.
+const SESSION_COLUMN_WANT: usize = 19;
+
+/// Borders and padding of the three-column servers table.
+const SERVERS_OVERHEAD: usize = 10;
+
+/// One row per session, grouped by MX host in MX order; hosts and
+/// addresses without a session get a row saying why.
+fn servers_table(r: &DomainReport, paint: Paint, now: i64) -> Option<Table> {
+    if r.mx.is_empty() && r.sessions.is_empty() {
+        return None;
+    }
+    let mut t = paint.table();
+    t.set_header(vec!["MX host / address", "Session", "Sender verdict"]);
+    let mut shown = vec![false; r.sessions.len()];
+    let mut host_width = "MX host /".len();
+    let mut verdict_width = "Sender verdict".len();
+    let mut session_width = "Session".len();
+    let mut add = |t: &mut Table, row: Row| {
+        host_width = host_width.max(row.host_width);
+        verdict_width = verdict_width.max(row.verdict_width);
+        session_width = session_width.max(row.session_width);
+        t.add_row(row.cells);
+    };
+    for h in &r.mx {
+        let host = for_terminal(&h.host, HOST_MAX);
+        if h.addresses.is_empty() {
+            let why = match &h.address_error {
+                Some(e) => format!("no address: {}", for_terminal(e, TEXT_MAX)),
+                None => "no address".to_string(),
+            };
+            add(
+                &mut t,
+                Row {
+                    host_width: host.chars().count(),
+                    session_width: 0,
+                    verdict_width: 0,
+                    cells: vec![Cell::new(host), paint.cell(why, Tone::Bad), Cell::new("—")],
+                },
+            );
+            continue;
+        }
+        for a in &h.addresses {
+            let found = r
+                .sessions
+                .iter()
+                .enumerate()
+                .find(|(i, s)| !shown[*i] && s.mx == h.host && s.ip == a.ip);
+            let row = match found {
+                Some((i, s)) => {
+                    shown[i] = true;
+                    session_row(s, paint, now)
+                }
+                None => Row {
+                    host_width: host.chars().count(),
+                    session_width: 0,
+                    verdict_width: 0,
+                    cells: vec![
+                        Cell::new(format!("{host}\n{}", a.ip)),
+                        paint.cell("not probed", Tone::Doubt),
+                        Cell::new("—"),
+                    ],
+                },
+            };
+            add(&mut t, row);
+        }
+    }
+    // Sessions of hosts the MX list does not name (not expected).
+    for (i, s) in r.sessions.iter().enumerate() {
+        if !shown[i] {
+            add(&mut t, session_row(s, paint, now));
+        }
+    }
+    // Keep host names and result words whole when they are of a usual
+    // length: a name or a word cut in the middle is hard to read. The
+    // widths given to comfy-table include the padding of one space a side.
+    let bound = |content: usize, max: u16| {
+        let w = u16::try_from(content).unwrap_or(max).min(max);
+        ColumnConstraint::LowerBoundary(Width::Fixed(w.saturating_add(2)))
+    };
+    // The verdict column may grow past its usual bound when the session
+    // column needs little room (no certificate to show).
+    let host_width = host_width.min(usize::from(HOST_COLUMN_MAX));
+    let room = usize::from(WIDTH)
+        .saturating_sub(SERVERS_OVERHEAD + host_width + session_width.min(SESSION_COLUMN_WANT));
+    let verdict_max = u16::try_from(room.max(VERDICT_COLUMN_MAX)).unwrap_or(u16::MAX);
+    if let Some(c) = t.column_mut(0) {
+        c.set_constraint(bound(host_width, HOST_COLUMN_MAX));
+    }
+    // The middle column takes what is left, and wraps.
+    if let Some(c) = t.column_mut(2) {
+        c.set_constraint(bound(verdict_width, verdict_max));
+    }
+    Some(t)
+}
+
+/// A row of the servers table with the widths it would like to keep.
+struct Row {
+    host_width: usize,
+    session_width: usize,
+    verdict_width: usize,
+    cells: Vec<Cell>,
+}
+
+fn session_row(s: &SessionOut, paint: Paint, now: i64) -> Row {
+    let mx = for_terminal(&s.mx, HOST_MAX);
+    let ip = s.ip.to_string();
+    let host_width = mx.chars().count().max(ip.len());
+    let mut session = smtp_lines(s);
+    if let Some(c) = &s.certificate {
+        session.extend(certificate_lines(c, now));
+    }
+    let dash = |v: &Option<String>| {
+        v.as_deref()
+            .map_or_else(|| "—".to_string(), |x| for_terminal(x, 60))
+    };
+    let mut verdict = vec![
+        format!("DANE: {}", dash(&s.results.tlsa)),
+        format!("MTA-STS: {}", dash(&s.results.sts)),
+    ];
+    match &s.result {
+        Some(res) => {
+            verdict.push(format!("result: {}", for_terminal(res, 60)));
+            // The reason on a line of its own, unless it only repeats the
+            // result type.
+            if let Some(why) = s.failure_reason.as_ref().filter(|w| *w != res) {
+                verdict.push(format!("({})", for_terminal(why, 80)));
+            }
+        }
+        None => verdict.extend(["result: —".to_string(), "(no connection)".to_string()]),
+    }
+    let verdict_width = verdict.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let tone = match s.result.as_deref() {
+        Some("success") => Tone::Good,
+        Some("inconclusive") | None => Tone::Doubt,
+        Some(_) => Tone::Bad,
+    };
+    let session_width = session.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    Row {
+        host_width,
+        session_width,
+        verdict_width,
+        cells: vec![
+            Cell::new(format!("{mx}\n{ip}")),
+            Cell::new(session.join("\n")),
+            paint.cell(verdict.join("\n"), tone),
+        ],
+    }
+}
+
+/// Connect, then STARTTLS and TLS.
+fn smtp_lines(s: &SessionOut) -> Vec<String> {
+    let connect = match s.connect {
+        Connect::Ok => "connect ok",
+        Connect::Refused => "connect refused",
+        Connect::Timeout => "connect timeout",
+        Connect::Unreachable => "unreachable",
+        Connect::Error => "connect error",
+    };
+    if s.connect != Connect::Ok {
+        return vec![connect.to_string()];
+    }
+    let (starttls, tls) = match &s.probe.outcome {
+        Outcome::ConnectFailed { .. } => ("STARTTLS —".to_string(), None),
+        Outcome::Inconclusive { stage, code, .. } => (
+            format!(
+                "{} refused ({})",
+                match stage {
+                    crate::smtp::client::RefusalStage::Greeting => "greeting",
+                    crate::smtp::client::RefusalStage::Ehlo => "EHLO",
+                },
+                code.get()
+            ),
+            None,
+        ),
+        Outcome::StarttlsNotOffered => ("STARTTLS no".to_string(), None),
+        Outcome::StarttlsRefused { code, .. } => {
+            (format!("STARTTLS refused ({})", code.get()), None)
+        }
+        Outcome::HandshakeFailed { .. } => {
+            ("STARTTLS yes".to_string(), Some("TLS failed".to_string()))
+        }
+        Outcome::ProtocolError { stage, .. } => {
+            let at = match stage {
+                Stage::Greeting => "greeting",
+                Stage::Ehlo => "EHLO",
+                Stage::Starttls => "STARTTLS",
+                Stage::Handshake => "handshake",
+            };
+            let starttls = if s.starttls == Some(true) {
+                "STARTTLS yes".to_string()
+            } else {
+                "STARTTLS —".to_string()
+            };
+            (starttls, Some(format!("broken at {at}")))
+        }
+        Outcome::TlsEstablished => (
+            "STARTTLS yes".to_string(),
+            s.tls_version.as_deref().map(|v| for_terminal(v, 20)),
+        ),
+    };
+    let mut lines = vec![connect.to_string(), starttls];
+    lines.extend(tls);
+    lines
+}
+
+/// Who the certificate names, who issued it, how long it has left.
+fn certificate_lines(c: &CertFacts, now: i64) -> Vec<String> {
+    let subject = c
+        .common_name
+        .as_deref()
+        .or(c.dns_names.first().map(String::as_str))
+        .map_or_else(|| "(no name)".to_string(), |n| for_terminal(n, 40));
+    let issuer = if c.self_issued {
+        "self-signed".to_string()
+    } else {
+        let cn = rdn_value(&c.issuer, "CN").unwrap_or_else(|| c.issuer.clone());
+        format!("issuer: {}", for_terminal(&cn, 40))
+    };
+    vec![
+        format!("cert: {subject}"),
+        issuer,
+        expiry(facts::days_until_expiry(c, now)),
+    ]
+}
+
+/// `expires in 30 days`, `expires today`, `expired 2 days ago`.
+fn expiry(days: i64) -> String {
+    match days {
+        0 => "expires today".to_string(),
+        d if d > 0 => format!("expires in {}", plural_i(d, "day")),
+        d => format!("expired {} ago", plural_i(d.saturating_neg(), "day")),
+    }
+}
+
+fn plural_i(n: i64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The first value of attribute `attr` in an RFC 4514 string (the most
+/// specific RDN comes first, RFC 4514 §2.1), with `\` escapes of special
+/// characters undone. Hex escapes (`\4C`) are left as written.
+fn rdn_value(dn: &str, attr: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = dn.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                current.push(c);
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            }
+            ',' | '+' => parts.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    parts.push(current);
+    parts.into_iter().find_map(|p| {
+        let (key, value) = p.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case(attr)
+            .then(|| unescape(value))
+    })
+}
+
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some(&n)) if !n.is_ascii_hexdigit() => {
+                out.push(n);
+                chars.next();
+            }
+            (c, _) => out.push(c),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- findings
+
+fn findings_table(r: &DomainReport, paint: Paint) -> Table {
+    let mut t = paint.table();
+    t.set_header(vec!["", "Finding, and what to do"]);
+    for f in &r.findings {
+        let (word, tone) = match f.severity {
+            Severity::Error => ("ERROR", Tone::Bad),
+            Severity::Warning => ("warning", Tone::Doubt),
+            Severity::Info => ("note", Tone::Note),
+        };
+        let message = for_terminal(&f.message, TEXT_MAX);
+        let subject = for_terminal(&f.subject, HOST_MAX);
+        // The subject is shown only when the message does not name it.
+        let named = subject.split(' ').all(|part| message.contains(part));
+        let mut text = if named {
+            message
+        } else {
+            format!("{subject}: {message}")
+        };
+        text.push_str(&format!("\n→ {}", for_terminal(&f.advice, TEXT_MAX)));
+        t.add_row(vec![paint.cell(word, tone), Cell::new(text)]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Finding;
+    use crate::model::{MxLookup, TlsRpt};
+    use crate::mta_sts::assess::{MtaSts, StsPolicyOut, StsRecordOut};
+
+    /// A domain whose MX lookup failed: no hosts, no sessions, one finding
+    /// per severity, and a hostile string in the finding text.
+    fn report(findings: Vec<Finding>) -> DomainReport {
+        DomainReport {
+            schema: crate::model::SCHEMA,
+            domain: "example.test".into(),
+            domain_unicode: None,
+            dnssec_mode: DnssecMode::Validate,
+            mx_lookup: MxLookup {
+                status: MxStatus::Error,
+                dnssec: Dnssec::Bogus,
+                error: Some("bogus \x1b[31m answer".into()),
+            },
+            mx: Vec::new(),
+            tlsrpt: TlsRpt {
+                name: "_smtp._tls.example.test".into(),
+                dnssec: Dnssec::Secure,
+                assessment: crate::tlsrpt::assess("example.test", &[]),
+                error: None,
+            },
+            mta_sts: MtaSts {
+                record: StsRecordOut {
+                    name: "_mta-sts.example.test".into(),
+                    dnssec: Dnssec::Secure,
+                    cname: None,
+                    assessment: crate::mta_sts::record::assess_record("example.test", &[]),
+                    error: None,
+                },
+                policy: StsPolicyOut {
+                    status: PolicyStatus::Missing,
+                    url: "https://mta-sts.example.test/.well-known/mta-sts.txt".into(),
+                    host: "mta-sts.example.test".into(),
+                    host_dnssec: Dnssec::Secure,
+                    host_cname: None,
+                    addresses: Vec::new(),
+                    mode: None,
+                    max_age: None,
+                    mx: Vec::new(),
+                    reason: None,
+                    reason_code: None,
+                    result_type: None,
+                    fetch: None,
+                    certificate: None,
+                    coverage: Vec::new(),
+                },
+            },
+            sessions: Vec::new(),
+            findings,
+            duration_ms: 0,
+        }
+    }
+
+    fn finding(severity: Severity, message: &str) -> Finding {
+        Finding::new(severity, "test-code", "example.test", message, "do this")
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let r = report(vec![
+            finding(Severity::Error, "broken"),
+            finding(Severity::Warning, "weak"),
+            finding(Severity::Info, "fyi"),
+        ]);
+        let plain = summary(&r);
+        let styled = summary_styled(&r, true);
+        assert!(!plain.contains('\x1b'), "summary must not colour:\n{plain}");
+        assert!(
+            styled.contains("\x1b["),
+            "summary_styled(true) must colour:\n{styled}"
+        );
+        assert_eq!(
+            summary_styled(&r, false),
+            plain,
+            "summary is summary_styled(false)"
+        );
+    }
+
+    #[test]
+    fn no_color_set_to_anything_but_empty_disables_colour() {
+        for (value, want) in [
+            (None, true),
+            (Some(""), true),
+            (Some("1"), false),
+            (Some("0"), false),
+        ] {
+            assert_eq!(
+                colour_allowed(value.map(std::ffi::OsStr::new)),
+                want,
+                "NO_COLOR={value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn text_from_the_network_is_escaped_and_lines_fit_80_columns() {
+        let r = report(vec![finding(
+            Severity::Error,
+            &format!("evil \u{202e} text {}", "long-word ".repeat(40)),
+        )]);
+        let out = summary(&r);
+        assert!(!out.contains('\x1b'), "escape sequence passed:\n{out}");
+        assert!(!out.contains('\u{202e}'), "bidi override passed:\n{out}");
+        for line in out.lines() {
+            assert!(line.chars().count() <= 80, "line too wide: {line:?}");
+        }
+    }
+
+    #[test]
+    fn the_headline_counts_findings_by_severity() {
+        for (severities, want) in [
+            (vec![], "example.test: no problems found"),
+            (
+                vec![Severity::Info],
+                "example.test: no problems found, 1 note",
+            ),
+            (vec![Severity::Warning], "example.test: 1 warning"),
+            (
+                vec![Severity::Error, Severity::Error, Severity::Warning],
+                "example.test: 2 errors, 1 warning",
+            ),
+        ] {
+            let r = report(severities.iter().map(|s| finding(*s, "x")).collect());
+            assert_eq!(headline(&r), want, "{severities:?}");
+        }
+    }
+
+    #[test]
+    fn a_bogus_mx_lookup_says_validating_senders_cannot_deliver() {
+        let r = report(Vec::new());
+        assert_eq!(
+            outlook(&r),
+            "Senders that validate DNSSEC cannot deliver any mail: the MX records are DNSSEC-bogus."
+        );
+    }
+
+    #[test]
+    fn rdn_value_takes_the_first_matching_attribute_and_undoes_escapes() {
+        for (dn, want) in [
+            ("O=mxtls lab,CN=mxtls lab CA", Some("mxtls lab CA")),
+            ("CN=R3,O=Let's Encrypt,C=US", Some("R3")),
+            ("CN=a\\,b,O=x", Some("a,b")),
+            ("cn=lower", Some("lower")),
+            ("O=only org", None),
+            ("CN=first+CN=second", Some("first")),
+            ("", None),
+            ("CN=trailing\\", Some("trailing\\")),
+        ] {
+            assert_eq!(rdn_value(dn, "CN").as_deref(), want, "{dn:?}");
+        }
+    }
+
+    #[test]
+    fn expiry_reads_as_days_left_or_days_ago() {
+        for (days, want) in [
+            (30, "expires in 30 days"),
+            (1, "expires in 1 day"),
+            (0, "expires today"),
+            (-1, "expired 1 day ago"),
+            (-400, "expired 400 days ago"),
+            (i64::MIN, "expired 9223372036854775807 days ago"),
+        ] {
+            assert_eq!(expiry(days), want, "{days}");
+        }
+    }
+
+    #[test]
+    fn counts_are_pluralised() {
+        for (n, want) in [(0, "0 errors"), (1, "1 error"), (2, "2 errors")] {
+            assert_eq!(plural(n, "error"), want, "{n}");
+        }
+    }
+
+    #[test]
+    fn a_sentence_is_capitalised_and_ends_with_a_full_stop() {
+        for (clauses, want) in [
+            (vec!["a b", "c"], "A b; c."),
+            (vec!["élan"], "Élan."),
+            (vec![], ""),
+        ] {
+            let clauses: Vec<String> = clauses.into_iter().map(String::from).collect();
+            assert_eq!(sentence(&clauses), want, "{clauses:?}");
+        }
+    }
+
+    #[test]
+    fn max_age_is_also_given_in_days_from_one_day_on() {
+        for (seconds, want) in [
+            (604_800, " (7 days)"),
+            (86_400, " (1 day)"),
+            (86_399, ""),
+            (0, ""),
+        ] {
+            assert_eq!(in_days(seconds), want, "{seconds}");
+        }
+    }
 }
