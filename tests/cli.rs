@@ -531,3 +531,15 @@ fn domains_sharing_an_mx_are_probed_once_per_run() {
         "the same connection: {a} / {b}"
     );
 }
+
+#[test]
+fn preflight_is_marked_in_the_summary() {
+    let next = format!("3 1 1 {}", "ab".repeat(32));
+    let out = run(Via::Validate, &["--tlsa", &next, "dane-ee.test"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("PRE-FLIGHT: judged with the TLSA records (--tlsa), as planned"),
+        "{text}"
+    );
+    assert!(text.contains("--tlsa"), "{text}");
+}

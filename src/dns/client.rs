@@ -270,7 +270,25 @@ fn from_records(
     answers: &[Record],
     fixed: Option<Dnssec>,
 ) -> Answer {
-    let (canonical, aliases, mut dnssec) = follow_aliases(name, answers, fixed);
+    let (mut canonical, mut aliases, mut dnssec) = follow_aliases(name, answers, fixed);
+    // hickory sometimes answers an alias from its cache with the target's
+    // records but without the CNAME that leads there. The records still
+    // answer our query: take their owner as the canonical name.
+    if !answers
+        .iter()
+        .any(|r| r.record_type() == rtype && r.name == canonical)
+    {
+        if let Some(owner) = answers
+            .iter()
+            .find(|r| r.record_type() == rtype)
+            .map(|r| r.name.clone())
+        {
+            if !aliases.contains(&owner) {
+                aliases.push(owner.clone());
+            }
+            canonical = owner;
+        }
+    }
     let mut records: Vec<RData> = Vec::new();
     for r in answers {
         if r.record_type() == rtype && r.name == canonical {

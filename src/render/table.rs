@@ -73,6 +73,9 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
     let mut out = String::new();
     out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
     out.push_str(&wrap(&outlook(r), usize::from(WIDTH)));
+    if let Some(note) = planned_note(r) {
+        out.push_str(&wrap(&note, usize::from(WIDTH)));
+    }
     out.push_str("\nDNS and policies\n");
     out.push_str(&dns_table(r, paint).to_string());
     out.push('\n');
@@ -150,6 +153,27 @@ fn headline(r: &DomainReport) -> String {
         None => for_terminal(&r.domain, HOST_MAX),
     };
     format!("{name}: {}", verdict(r))
+}
+
+/// Says which parts were judged from planned data (pre-flight).
+fn planned_note(r: &DomainReport) -> Option<String> {
+    let p = r.planned;
+    let mut parts = Vec::new();
+    if p.mx {
+        parts.push("the MX set (--mx)");
+    }
+    if p.tlsa {
+        parts.push("the TLSA records (--tlsa)");
+    }
+    if p.sts_policy {
+        parts.push("the MTA-STS policy (--sts-policy)");
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "PRE-FLIGHT: judged with {}, as planned, not with what is published.",
+            parts.join(", ")
+        )
+    })
 }
 
 fn verdict(r: &DomainReport) -> String {
@@ -1026,10 +1050,22 @@ mod tests {
                     fetch: None,
                     certificate: None,
                     coverage: Vec::new(),
+                    planned: false,
                 },
             },
             sessions: Vec::new(),
             findings,
+            planned: crate::preflight::Planned::default(),
+            report: crate::render::rfc8460::build(
+                crate::tls_report::meta(
+                    "example.test",
+                    "mxtls",
+                    "mxtls",
+                    std::time::UNIX_EPOCH,
+                    std::time::UNIX_EPOCH,
+                ),
+                Vec::new(),
+            ),
             duration_ms: 0,
         }
     }
