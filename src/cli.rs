@@ -72,8 +72,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub trust_anchor: Option<PathBuf>,
 
-    /// Seconds allowed for each network step (one DNS query with its
-    /// retries); a whole domain is bounded by 6 times this.
+    /// Seconds allowed for each network step: one DNS query with its
+    /// retries, the MTA-STS policy fetch, each step of an SMTP session. DNS
+    /// and the policy are bounded by 6 times this, a whole domain by 16.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
 
