@@ -116,13 +116,10 @@ pub async fn send_error<R: ResponseHandler>(
     code: ResponseCode,
     response_handle: &mut R,
 ) -> ResponseInfo {
-    let edns = request.edns.as_ref().map(|req| {
-        let mut edns = Edns::new();
-        edns.set_max_payload(req.max_payload().clamp(512, EDNS_PAYLOAD))
-            .set_dnssec_ok(req.flags().dnssec_ok)
-            // Extended RCODEs such as BADVERS keep their high bits in EDNS
-            // (RFC 6891 §6.1.3).
-            .set_rcode_high(code.high());
+    let edns = response_edns(request).map(|mut edns| {
+        // Extended RCODEs such as BADVERS keep their high bits in EDNS
+        // (RFC 6891 §6.1.3).
+        edns.set_rcode_high(code.high());
         edns
     });
     let response = MessageResponseBuilder::new(&request.queries, edns.as_ref())
@@ -133,18 +130,24 @@ pub async fn send_error<R: ResponseHandler>(
     }
 }
 
+/// The EDNS record of a response: echoed when the query had one (RFC 6891
+/// §7), with our payload size and the query's DO bit.
+fn response_edns(request: &Request) -> Option<Edns> {
+    request.edns.as_ref().map(|req| {
+        let mut edns = Edns::new();
+        edns.set_max_payload(req.max_payload().clamp(512, EDNS_PAYLOAD))
+            .set_dnssec_ok(req.flags().dnssec_ok);
+        edns
+    })
+}
+
 /// Sends an authoritative NXDOMAIN with the given authority section.
 async fn send_nxdomain<R: ResponseHandler>(
     request: &Request,
     authority: &[Record],
     response_handle: &mut R,
 ) -> ResponseInfo {
-    let edns = request.edns.as_ref().map(|req| {
-        let mut edns = Edns::new();
-        edns.set_max_payload(req.max_payload().clamp(512, EDNS_PAYLOAD))
-            .set_dnssec_ok(req.flags().dnssec_ok);
-        edns
-    });
+    let edns = response_edns(request);
     let mut metadata = Metadata::response_from_request(&request.metadata);
     metadata.authoritative = true;
     metadata.response_code = ResponseCode::NXDomain;
