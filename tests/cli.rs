@@ -543,3 +543,45 @@ fn preflight_is_marked_in_the_summary() {
     );
     assert!(text.contains("--tlsa"), "{text}");
 }
+
+/// A "resolver" on loopback that answers every query with garbage, for a
+/// bounded number of queries and time.
+fn garbage_resolver() -> std::net::SocketAddr {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .expect("timeout");
+    let addr = socket.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        for _ in 0..200 {
+            let Ok((n, peer)) = socket.recv_from(&mut buf) else {
+                return;
+            };
+            // Echo the id, then bytes that are no DNS message.
+            let mut reply = buf[..n.min(2)].to_vec();
+            reply.extend_from_slice(&[0xff; 7]);
+            let _ = socket.send_to(&reply, peer);
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_resolver_that_answers_garbage_is_a_clear_failure() {
+    for mode in ["off", "resolver", "validate"] {
+        let addr = garbage_resolver().to_string();
+        let mut args = vec![
+            "--resolver",
+            addr.as_str(),
+            "--timeout",
+            "1",
+            "--dnssec",
+            mode,
+        ];
+        args.push("example.test");
+        let out = mxtls(&args);
+        assert_eq!(out.status.code(), Some(2), "{mode}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&addr), "{mode}: {}", stderr(&out));
+    }
+}
