@@ -585,3 +585,54 @@ fn a_resolver_that_answers_garbage_is_a_clear_failure() {
         assert!(stderr(&out).contains(&addr), "{mode}: {}", stderr(&out));
     }
 }
+
+/// A resolver on loopback that answers like one that drops DNSSEC records:
+/// the root DNSKEY RRset without its RRSIG (bounded in queries and time).
+fn stripping_resolver() -> std::net::SocketAddr {
+    use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData};
+    use hickory_proto::dnssec::{Algorithm, PublicKeyBuf};
+    use hickory_proto::op::Message;
+    use hickory_proto::rr::{Name, RData, Record};
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
+        .expect("timeout");
+    let addr = socket.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        for _ in 0..50 {
+            let Ok((n, peer)) = socket.recv_from(&mut buf) else {
+                return;
+            };
+            let Ok(query) = Message::from_vec(&buf[..n]) else {
+                continue;
+            };
+            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+            reply.add_queries(query.queries.clone());
+            let key = PublicKeyBuf::new(vec![1u8; 64], Algorithm::ECDSAP256SHA256);
+            let dnskey = DNSKEY::new(true, true, false, key);
+            reply.add_answer(Record::from_rdata(
+                Name::root(),
+                3600,
+                RData::DNSSEC(DNSSECRData::DNSKEY(dnskey)),
+            ));
+            if let Ok(bytes) = reply.to_vec() {
+                let _ = socket.send_to(&bytes, peer);
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_resolver_that_strips_dnssec_is_named_before_scanning() {
+    let addr = stripping_resolver().to_string();
+    let out = mxtls(&["--resolver", &addr, "--timeout", "2", "example.test"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("the resolver {addr} strips DNSSEC records")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing was scanned");
+}

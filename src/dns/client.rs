@@ -46,6 +46,10 @@ pub enum DnsSetupError {
         "no root DNSKEY served by {server} matches the DS trust anchor at {origin}; the anchor file is for another root, or the resolver is not the one you meant"
     )]
     DsMatchesNoKey { origin: String, server: SocketAddr },
+    #[error(
+        "the resolver {server} strips DNSSEC records (the root DNSKEY RRset came back without signatures), so every answer would look bogus; use a DNSSEC-aware resolver with --resolver, or --dnssec off"
+    )]
+    StripsDnssec { server: SocketAddr },
     #[error("cannot build the resolver: {0}")]
     Build(String),
 }
@@ -86,6 +90,7 @@ impl Dns {
         let step = config.step_timeout;
         let validator = match config.mode {
             DnssecMode::Validate => {
+                check_dnssec_support(&servers, step).await?;
                 let anchors = load_anchors(config, &servers, step).await?;
                 Some(Arc::new(build_validator(&servers, anchors, step)?))
             }
@@ -398,6 +403,29 @@ fn follow_aliases(
         canonical = target;
     }
     (canonical, aliases, dnssec)
+}
+
+/// Local validation needs signatures: a resolver (or middlebox) that drops
+/// them would make every answer bogus, a wall of false alarms. One query for
+/// the root DNSKEY RRset tells. An unreachable resolver is not judged here:
+/// the scan reports it.
+async fn check_dnssec_support(servers: &[SocketAddr], step: Duration) -> Result<(), DnsSetupError> {
+    let Some(server) = servers.first().copied() else {
+        return Ok(());
+    };
+    let flags = QueryFlags {
+        dnssec_ok: true,
+        checking_disabled: true,
+    };
+    let Ok(msg) = wire::exchange(server, &Name::root(), RecordType::DNSKEY, flags, step).await
+    else {
+        return Ok(());
+    };
+    let has = |t: RecordType| msg.answers.iter().any(|r| r.record_type() == t);
+    if has(RecordType::DNSKEY) && !has(RecordType::RRSIG) {
+        return Err(DnsSetupError::StripsDnssec { server });
+    }
+    Ok(())
 }
 
 async fn load_anchors(
