@@ -406,6 +406,7 @@ mod tests {
                 name: "_smtp._tls.example".into(),
                 dnssec,
                 assessment: crate::tlsrpt::assess("example", &[]),
+                rua_domains: Vec::new(),
                 error: None,
             },
         }

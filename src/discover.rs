@@ -10,7 +10,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::dane::tlsa::TlsaRecord;
 use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
-use crate::model::{Address, MxHost, MxLookup, MxStatus, TlsRpt, Tlsa, TlsaStatus};
+use crate::model::{Address, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus};
 use crate::mx::{self, MxSet};
 use crate::tlsrpt;
 
@@ -267,6 +267,7 @@ async fn discover_tlsrpt(dns: &Dns, domain: &Name) -> TlsRpt {
             name: format!("_smtp._tls.{domain_text}"),
             dnssec: Dnssec::Indeterminate,
             assessment: tlsrpt::assess(&domain_text, &[]),
+            rua_domains: Vec::new(),
             error: Some("the record name is too long to be a DNS name".into()),
         };
     };
@@ -281,11 +282,83 @@ async fn discover_tlsrpt(dns: &Dns, domain: &Name) -> TlsRpt {
         assessment.findings.clear();
         assessment.reason = answer.error.clone();
     }
+    let rua_domains = rua_mail_domains(dns, &assessment).await;
     TlsRpt {
         name: display_name(&name),
         dnssec: answer.dnssec,
         assessment,
+        rua_domains,
         error: answer.error,
+    }
+}
+
+/// Most report-address domains checked per domain: a hostile record may
+/// list many; a real one lists one or two.
+const MAX_RUA_DOMAINS: usize = 4;
+
+/// Whether the domains of the `mailto:` report addresses accept mail (a
+/// null MX, a name that does not exist, or no MX and no address means the
+/// reports bounce; SPEC.md §1, our own check).
+async fn rua_mail_domains(dns: &Dns, a: &tlsrpt::TlsRptAssessment) -> Vec<RuaDomain> {
+    let mut domains: Vec<String> = Vec::new();
+    for uri in &a.rua {
+        if let tlsrpt::record::ReportUriKind::Mailto { address } = uri.kind() {
+            if let Some((_, d)) = address.rsplit_once('@') {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                if !d.is_empty() && !domains.contains(&d) && domains.len() < MAX_RUA_DOMAINS {
+                    domains.push(d);
+                }
+            }
+        }
+    }
+    join_all(domains.into_iter().map(|d| rua_domain(dns, d))).await
+}
+
+async fn rua_domain(dns: &Dns, domain: String) -> RuaDomain {
+    let verdict = |accepts: Option<bool>, reason: &str| RuaDomain {
+        domain: domain.clone(),
+        accepts_mail: accepts,
+        reason: reason.to_string(),
+    };
+    let Ok(name) = Name::from_utf8(format!("{domain}.")) else {
+        return verdict(Some(false), "not a valid domain name");
+    };
+    let mx = dns.lookup(&name, RecordType::MX).await;
+    match mx.status {
+        Status::Found => {
+            let hosts: Vec<(u16, Name)> = mx
+                .records
+                .iter()
+                .filter_map(|r| match r {
+                    RData::MX(m) => Some((m.preference, m.exchange.clone())),
+                    _ => None,
+                })
+                .collect();
+            match mx::classify(&hosts) {
+                MxSet::Null => verdict(
+                    Some(false),
+                    "it publishes a null MX (RFC 7505): it accepts no mail",
+                ),
+                MxSet::Hosts { .. } => verdict(Some(true), "it has MX records"),
+            }
+        }
+        Status::NxDomain => verdict(Some(false), "the domain does not exist (NXDOMAIN)"),
+        Status::NoData => {
+            let (a, aaaa) = tokio::join!(
+                dns.lookup(&name, RecordType::A),
+                dns.lookup(&name, RecordType::AAAA)
+            );
+            if a.addresses().is_empty() && aaaa.addresses().is_empty() {
+                if a.status == Status::Failed || aaaa.status == Status::Failed {
+                    verdict(None, "its address lookup failed")
+                } else {
+                    verdict(Some(false), "it has no MX and no A/AAAA records")
+                }
+            } else {
+                verdict(Some(true), "no MX, but an address (implicit MX)")
+            }
+        }
+        Status::Failed => verdict(None, "its MX lookup failed"),
     }
 }
 

@@ -147,6 +147,18 @@ pub struct TlsRpt {
     pub dnssec: Dnssec,
     #[serde(flatten)]
     pub assessment: TlsRptAssessment,
+    /// Whether the domains of the `mailto:` report addresses accept mail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rua_domains: Vec<RuaDomain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A report address's domain and whether mail to it can be delivered.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuaDomain {
+    pub domain: String,
+    /// None when the lookups failed and it could not be told.
+    pub accepts_mail: Option<bool>,
+    pub reason: String,
 }

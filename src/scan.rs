@@ -298,6 +298,7 @@ impl Scanner {
                     a.reason = Some(error.clone());
                     a
                 },
+                rua_domains: Vec::new(),
                 error: Some(error),
             },
         }
@@ -317,7 +318,27 @@ impl Scanner {
 }
 
 fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
-    match t.assessment.status {
+    let mut out: Vec<Finding> = t
+        .rua_domains
+        .iter()
+        .filter(|d| d.accepts_mail == Some(false))
+        .map(|d| {
+            Finding::new(
+                Severity::Error,
+                "tlsrpt-rua-no-mail",
+                &t.name,
+                format!(
+                    "TLS reports to the mailto: address at {} cannot be delivered: {}",
+                    d.domain, d.reason
+                ),
+                format!(
+                    "Send reports to a mailbox of a domain that receives mail, or give {} an MX that accepts it.",
+                    d.domain
+                ),
+            )
+        })
+        .collect();
+    out.extend(match t.assessment.status {
         tlsrpt::TlsRptStatus::Bogus => vec![Finding::new(
             Severity::Error,
             "tlsrpt-dnssec-bogus",
@@ -344,7 +365,8 @@ fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
                 .to_string(),
         )],
         _ => Vec::new(),
-    }
+    });
+    out
 }
 
 /// Most severe first, then by subject, so output is stable.

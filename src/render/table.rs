@@ -1024,6 +1024,7 @@ mod tests {
                 name: "_smtp._tls.example.test".into(),
                 dnssec: Dnssec::Secure,
                 assessment: crate::tlsrpt::assess("example.test", &[]),
+                rua_domains: Vec::new(),
                 error: None,
             },
             mta_sts: MtaSts {
