@@ -111,9 +111,17 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
     out
 }
 
+/// A certificate that expires within this many days is worth a warning:
+/// renewal should have happened by now.
+const EXPIRY_WARNING_DAYS: i64 = 14;
+
 /// Findings about the STARTTLS sessions: one per failed or doubtful
 /// session, saying which policy failed and what a sender does about it.
-pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<Finding> {
+pub fn session_findings(
+    sessions: &[SessionOut],
+    sts_mode: Option<Mode>,
+    now_unix: i64,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in sessions {
         let subject = format!("{} {}", s.mx, s.ip);
@@ -131,6 +139,21 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
                 "Check that the server listens on port 25 and that no firewall blocks it, then scan again.",
             ));
             continue;
+        }
+        if let Some(cert) = &s.certificate {
+            let days = crate::pki::facts::days_until_expiry(cert, now_unix);
+            if (0..EXPIRY_WARNING_DAYS).contains(&days) {
+                out.push(Finding::new(
+                    Severity::Warning,
+                    "mx-certificate-expires-soon",
+                    &subject,
+                    format!(
+                        "the certificate of {} ({}) expires in {days} day(s), on {}",
+                        s.mx, s.ip, cert.not_after_rfc3339
+                    ),
+                    "Renew it now and reload the server; check that automatic renewal (ACME) works. Under DANE-EE, publish the new key's TLSA record before the switch.",
+                ));
+            }
         }
         let Some(result) = &s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");

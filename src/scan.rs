@@ -15,6 +15,7 @@ use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
+use crate::render::rfc8460;
 use crate::tls_report;
 use crate::tlsrpt;
 use std::sync::Arc;
@@ -211,6 +212,7 @@ impl Scanner {
         findings.extend(classify::session_findings(
             &sessions,
             sts.policy.as_ref().map(|p| p.mode()),
+            rfc8460::unix_seconds(SystemTime::now()),
         ));
         let Discovery {
             mx_lookup,

@@ -25,6 +25,8 @@ pub enum LeafKind {
     #[default]
     Good,
     Expired,
+    /// Valid, but only for five more days.
+    ExpiresSoon,
     NotYetValid,
     /// Valid, for `wrong-name.invalid`.
     WrongName,
@@ -113,6 +115,11 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
             LeafKind::Expired => ca.issue(&IssueSpec {
                 names: spec.names.clone(),
                 ..IssueSpec::expired(&first).through_intermediate()
+            }),
+            LeafKind::ExpiresSoon => ca.issue(&IssueSpec {
+                names: spec.names.clone(),
+                not_after: time::OffsetDateTime::now_utc() + time::Duration::days(5),
+                ..IssueSpec::good(&first).through_intermediate()
             }),
             LeafKind::NotYetValid => ca.issue(&IssueSpec {
                 names: spec.names.clone(),
