@@ -62,28 +62,18 @@ async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, b
         error: answer.error.clone(),
     };
     match answer.status {
-        Status::Found => {
-            let records: Vec<(u16, Name)> = answer
-                .records
-                .iter()
-                .filter_map(|r| match r {
-                    RData::MX(m) => Some((m.preference, m.exchange.clone())),
-                    _ => None,
-                })
-                .collect();
-            match mx::classify(&records) {
-                MxSet::Null => (lookup(MxStatus::NullMx), false, Vec::new()),
-                MxSet::Hosts { hosts, null_mixed } => {
-                    let hosts = join_all(
-                        hosts
-                            .into_iter()
-                            .map(|(pref, host)| discover_host(dns, host, pref, answer.dnssec)),
-                    )
-                    .await;
-                    (lookup(MxStatus::Found), null_mixed, hosts)
-                }
+        Status::Found => match mx::classify(&answer.mx_records()) {
+            MxSet::Null => (lookup(MxStatus::NullMx), false, Vec::new()),
+            MxSet::Hosts { hosts, null_mixed } => {
+                let hosts = join_all(
+                    hosts
+                        .into_iter()
+                        .map(|(pref, host)| discover_host(dns, host, pref, answer.dnssec)),
+                )
+                .await;
+                (lookup(MxStatus::Found), null_mixed, hosts)
             }
-        }
+        },
         // RFC 5321 §5.1: no MX records, the domain is its own mail host. The
         // denial's DNSSEC status stands in for the MX RRset's (RFC 7672 §2.2.1).
         Status::NoData => {
@@ -325,23 +315,13 @@ async fn rua_domain(dns: &Dns, domain: String) -> RuaDomain {
     };
     let mx = dns.lookup(&name, RecordType::MX).await;
     match mx.status {
-        Status::Found => {
-            let hosts: Vec<(u16, Name)> = mx
-                .records
-                .iter()
-                .filter_map(|r| match r {
-                    RData::MX(m) => Some((m.preference, m.exchange.clone())),
-                    _ => None,
-                })
-                .collect();
-            match mx::classify(&hosts) {
-                MxSet::Null => verdict(
-                    Some(false),
-                    "it publishes a null MX (RFC 7505): it accepts no mail",
-                ),
-                MxSet::Hosts { .. } => verdict(Some(true), "it has MX records"),
-            }
-        }
+        Status::Found => match mx::classify(&mx.mx_records()) {
+            MxSet::Null => verdict(
+                Some(false),
+                "it publishes a null MX (RFC 7505): it accepts no mail",
+            ),
+            MxSet::Hosts { .. } => verdict(Some(true), "it has MX records"),
+        },
         Status::NxDomain => verdict(Some(false), "the domain does not exist (NXDOMAIN)"),
         Status::NoData => {
             let (a, aaaa) = tokio::join!(

@@ -134,6 +134,17 @@ impl Answer {
             .collect()
     }
 
+    /// (preference, exchange) of each MX record.
+    pub fn mx_records(&self) -> Vec<(u16, Name)> {
+        self.records
+            .iter()
+            .filter_map(|r| match r {
+                RData::MX(m) => Some((m.preference, m.exchange.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Addresses of A and AAAA records.
     pub fn addresses(&self) -> Vec<IpAddr> {
         self.records

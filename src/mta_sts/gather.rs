@@ -125,17 +125,31 @@ pub async fn gather(dns: &Dns, domain: &Name, config: &StsConfig) -> StsEvidence
         error: host_error,
     };
 
-    let record_published = !matches!(assessment.status, StsRecordStatus::Missing);
-    if !record_published && addresses.is_empty() {
+    let (fetch, not_fetched) =
+        fetch_if_published(&domain_text, &host_name, &assessment, &addresses, config).await;
+    StsEvidence {
+        record_name: record_facts,
+        record: assessment,
+        host,
+        addresses,
+        fetch,
+        not_fetched,
+    }
+}
+
+/// Fetches the policy when a record is published or the policy host exists,
+/// from public addresses only unless `--allow-private`. Returns the fetch,
+/// or why none was made although one was due.
+async fn fetch_if_published(
+    domain: &str,
+    host_name: &Name,
+    record: &StsRecordAssessment,
+    addresses: &[IpAddr],
+    config: &StsConfig,
+) -> (Option<FetchOutcome>, Option<String>) {
+    if record.status == StsRecordStatus::Missing && addresses.is_empty() {
         // Nothing published and no host: no policy to look for.
-        return StsEvidence {
-            record_name: record_facts,
-            record: assessment,
-            host,
-            addresses,
-            fetch: None,
-            not_fetched: None,
-        };
+        return (None, None);
     }
     let (usable, refused): (Vec<IpAddr>, Vec<IpAddr>) = addresses
         .iter()
@@ -150,26 +164,15 @@ pub async fn gather(dns: &Dns, domain: &Name, config: &StsConfig) -> StsEvidence
                 )
             })
             .collect();
-        return StsEvidence {
-            record_name: record_facts,
-            record: assessment,
-            host,
-            addresses,
-            fetch: None,
-            not_fetched: Some(format!(
-                "not fetched: {} resolves only to non-public addresses ({}); use --allow-private to fetch from them",
-                display_name(&host_name),
-                list.join(", ")
-            )),
-        };
+        let why = format!(
+            "not fetched: {} resolves only to non-public addresses ({}); use --allow-private to fetch from them",
+            display_name(host_name),
+            list.join(", ")
+        );
+        return (None, Some(why));
     }
-    let outcome = fetch::fetch(&domain_text, &usable, &config.fetch).await;
-    StsEvidence {
-        record_name: record_facts,
-        record: assessment,
-        host,
-        addresses,
-        fetch: Some(outcome),
-        not_fetched: None,
-    }
+    (
+        Some(fetch::fetch(domain, &usable, &config.fetch).await),
+        None,
+    )
 }
