@@ -544,9 +544,11 @@ fn preflight_is_marked_in_the_summary() {
     assert!(text.contains("--tlsa"), "{text}");
 }
 
-/// A "resolver" on loopback that answers every query with garbage, for a
-/// bounded number of queries and time.
-fn garbage_resolver() -> std::net::SocketAddr {
+/// A "resolver" on loopback that answers each query with what `reply`
+/// makes of it, for a bounded number of queries and time.
+fn fake_resolver(
+    reply: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + 'static,
+) -> std::net::SocketAddr {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket
         .set_read_timeout(Some(std::time::Duration::from_secs(15)))
@@ -558,13 +560,22 @@ fn garbage_resolver() -> std::net::SocketAddr {
             let Ok((n, peer)) = socket.recv_from(&mut buf) else {
                 return;
             };
-            // Echo the id, then bytes that are no DNS message.
-            let mut reply = buf[..n.min(2)].to_vec();
-            reply.extend_from_slice(&[0xff; 7]);
-            let _ = socket.send_to(&reply, peer);
+            if let Some(bytes) = reply(&buf[..n]) {
+                let _ = socket.send_to(&bytes, peer);
+            }
         }
     });
     addr
+}
+
+/// Answers every query with garbage: the query's id, then bytes that are no
+/// DNS message.
+fn garbage_resolver() -> std::net::SocketAddr {
+    fake_resolver(|query| {
+        let mut reply = query[..query.len().min(2)].to_vec();
+        reply.extend_from_slice(&[0xff; 7]);
+        Some(reply)
+    })
 }
 
 #[test]
@@ -586,42 +597,26 @@ fn a_resolver_that_answers_garbage_is_a_clear_failure() {
     }
 }
 
-/// A resolver on loopback that answers like one that drops DNSSEC records:
-/// the root DNSKEY RRset without its RRSIG (bounded in queries and time).
+/// A resolver that answers like one that drops DNSSEC records: the root
+/// DNSKEY RRset without its RRSIG.
 fn stripping_resolver() -> std::net::SocketAddr {
     use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData};
     use hickory_proto::dnssec::{Algorithm, PublicKeyBuf};
     use hickory_proto::op::Message;
     use hickory_proto::rr::{Name, RData, Record};
-    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-    socket
-        .set_read_timeout(Some(std::time::Duration::from_secs(15)))
-        .expect("timeout");
-    let addr = socket.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        for _ in 0..50 {
-            let Ok((n, peer)) = socket.recv_from(&mut buf) else {
-                return;
-            };
-            let Ok(query) = Message::from_vec(&buf[..n]) else {
-                continue;
-            };
-            let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
-            reply.add_queries(query.queries.clone());
-            let key = PublicKeyBuf::new(vec![1u8; 64], Algorithm::ECDSAP256SHA256);
-            let dnskey = DNSKEY::new(true, true, false, key);
-            reply.add_answer(Record::from_rdata(
-                Name::root(),
-                3600,
-                RData::DNSSEC(DNSSECRData::DNSKEY(dnskey)),
-            ));
-            if let Ok(bytes) = reply.to_vec() {
-                let _ = socket.send_to(&bytes, peer);
-            }
-        }
-    });
-    addr
+    fake_resolver(|bytes| {
+        let query = Message::from_vec(bytes).ok()?;
+        let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
+        reply.add_queries(query.queries.clone());
+        let key = PublicKeyBuf::new(vec![1u8; 64], Algorithm::ECDSAP256SHA256);
+        let dnskey = DNSKEY::new(true, true, false, key);
+        reply.add_answer(Record::from_rdata(
+            Name::root(),
+            3600,
+            RData::DNSSEC(DNSSECRData::DNSKEY(dnskey)),
+        ));
+        reply.to_vec().ok()
+    })
 }
 
 #[test]
