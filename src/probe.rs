@@ -178,7 +178,8 @@ async fn probe_one(
     sts: Option<&AppliedSts<'_>>,
     settings: &ProbeSettings,
 ) -> SessionOut {
-    let dane_ctx = dane_context(domain, host, mx_dnssec);
+    let dane_ctx = dane_context(domain, host, mx_dnssec)
+        .or(settings.require_dane.then_some(DaneContext::Required));
     let sts_ctx = sts.map(|s| StsContext {
         mode: s.policy.mode(),
         covered: s.policy.mx().iter().any(|p| p.matches(&host.host)),
@@ -201,22 +202,14 @@ async fn probe_one(
         _ => None,
     };
     let now = UnixTime::now();
-    let mut v = verdict::judge(&as_probe(&session), dane_ctx.as_ref(), None, now);
-    if dane_ctx.is_none() && settings.require_dane && session.connect == Connect::Ok {
-        // RFC 8460 §4.3.2.1: the sender requires DANE and found no TLSA.
-        v.tlsa = Some(Verdict {
-            result: "dane-required".into(),
-            reason: Some("no-secure-tlsa".into()),
-        });
-    }
-    let sts_session = second.as_ref().unwrap_or(&session);
-    let s = verdict::judge(&as_probe(sts_session), None, sts_ctx.as_ref(), now);
-    // What a sender implementing both concludes: DANE first (RFC 8461 §2).
-    let result = match (&v.tlsa, &s.sts) {
-        (Some(t), _) => Some(t.clone()),
-        (None, Some(x)) => Some(x.clone()),
-        (None, None) => v.result.clone(),
-    };
+    let v = verdict::judge(
+        &as_probe(&session),
+        second.as_ref().map(as_probe).as_ref(),
+        dane_ctx.as_ref(),
+        sts_ctx.as_ref(),
+        now,
+    );
+    let result = v.result.clone();
     let chain: Vec<CertFacts> = session
         .chain()
         .iter()
@@ -241,14 +234,14 @@ async fn probe_one(
         result: result.as_ref().map(|r| r.result.clone()),
         results: Results {
             tlsa: v.tlsa.as_ref().map(|t| t.result.clone()),
-            sts: s.sts.as_ref().map(|t| t.result.clone()),
+            sts: v.sts.as_ref().map(|t| t.result.clone()),
         },
         failure_reason: result.and_then(|r| r.reason),
         dane: v.dane,
-        webpki: s.webpki,
+        webpki: v.webpki,
         probe: session,
         tlsa_verdict: v.tlsa,
-        sts_verdict: s.sts,
+        sts_verdict: v.sts,
     }
 }
 

@@ -90,6 +90,9 @@ pub enum DaneContext<'a> {
     /// The TLSA lookup was bogus or failed: the MX must be treated as
     /// unreachable (RFC 7672 §2.1.1).
     LookupFailed { reason: &'static str },
+    /// The sender requires DANE (`--require-dane`) and the MX has no
+    /// secure TLSA RRset (RFC 8460 §4.3.2.1 `dane-required`).
+    Required,
 }
 
 /// MTA-STS's view of one MX.
@@ -113,8 +116,11 @@ pub struct SessionVerdicts {
 }
 
 /// Judges one session under the policies that apply to its MX.
+/// `sts_probe` is the handshake made with the MX host name as SNI when it
+/// differs from DANE's (RFC 8461 §7.1); otherwise `probe` serves both.
 pub fn judge(
     probe: &Probe<'_>,
+    sts_probe: Option<&Probe<'_>>,
     dane_ctx: Option<&DaneContext<'_>>,
     sts_ctx: Option<&StsContext<'_>>,
     now: UnixTime,
@@ -128,6 +134,7 @@ pub fn judge(
             (DaneContext::LookupFailed { reason }, _) => {
                 Verdict::failure("dnssec-invalid", *reason)
             }
+            (DaneContext::Required, _) => Verdict::failure("dane-required", "no-secure-tlsa"),
             (DaneContext::Applies { records, names }, Probe::Established { chain }) => {
                 let v = dane::verify(records, chain, names, now);
                 let verdict = match (v.result_type(), v.reason_code()) {
@@ -141,7 +148,7 @@ pub fn judge(
         });
     }
     if let Some(ctx) = sts_ctx {
-        let verdict = match probe {
+        let verdict = match sts_probe.unwrap_or(probe) {
             _ if !ctx.covered => Verdict::failure("validation-failure", "mx-not-covered"),
             Probe::Established { chain } => {
                 let w = webpki::verify(chain, ctx.mx_host, ctx.roots, now);
@@ -360,7 +367,7 @@ mod tests {
             ),
         ];
         for (what, probe, d, s, want) in rows {
-            let v = judge(&probe, d.as_ref(), s.as_ref(), now());
+            let v = judge(&probe, None, d.as_ref(), s.as_ref(), now());
             let result = v.result.expect("connected sessions have a result");
             match want {
                 None => assert!(result.is_success(), "{what}: {result:?}"),
@@ -374,7 +381,7 @@ mod tests {
 
     #[test]
     fn a_failed_connection_has_no_result() {
-        let v = judge(&Probe::ConnectFailed, None, None, now());
+        let v = judge(&Probe::ConnectFailed, None, None, None, now());
         assert!(v.result.is_none() && v.tlsa.is_none() && v.sts.is_none());
     }
 
@@ -391,6 +398,7 @@ mod tests {
         };
         let v = judge(
             &Probe::Established { chain: &chain },
+            None,
             None,
             Some(&ctx),
             now(),
