@@ -12,7 +12,7 @@ use crate::dane::tlsa::TlsaRecord;
 use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
 use crate::model::{Address, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus};
 use crate::mx::{self, MxSet};
-use crate::tlsrpt;
+use crate::tlsrpt::{self, TlsRptAssessment};
 
 /// What discovery found for one domain.
 pub struct Discovery {
@@ -262,16 +262,11 @@ async fn discover_tlsrpt(dns: &Dns, domain: &Name) -> TlsRpt {
         };
     };
     let answer = dns.lookup(&name, RecordType::TXT).await;
-    let mut assessment = tlsrpt::assess(&domain_text, &answer.txt_strings());
-    if answer.status == Status::Failed {
-        assessment.status = if answer.dnssec == Dnssec::Bogus {
-            tlsrpt::TlsRptStatus::Bogus
-        } else {
-            tlsrpt::TlsRptStatus::Error
-        };
-        assessment.findings.clear();
-        assessment.reason = answer.error.clone();
-    }
+    let assessment = if answer.status == Status::Failed {
+        TlsRptAssessment::lookup_failed(answer.dnssec == Dnssec::Bogus, answer.error.clone())
+    } else {
+        tlsrpt::assess(&domain_text, &answer.txt_strings())
+    };
     let rua_domains = rua_mail_domains(dns, &assessment).await;
     TlsRpt {
         name: display_name(&name),

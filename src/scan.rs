@@ -293,13 +293,7 @@ impl Scanner {
             tlsrpt: TlsRpt {
                 name: format!("_smtp._tls.{}", domain.ascii),
                 dnssec: Dnssec::Indeterminate,
-                assessment: {
-                    let mut a = tlsrpt::assess(&domain.ascii, &[]);
-                    a.status = tlsrpt::TlsRptStatus::Error;
-                    a.findings.clear();
-                    a.reason = Some(error.clone());
-                    a
-                },
+                assessment: tlsrpt::TlsRptAssessment::lookup_failed(false, Some(error.clone())),
                 rua_domains: Vec::new(),
                 error: Some(error),
             },

@@ -51,12 +51,9 @@ impl StsEvidence {
             cname: None,
             error: Some(reason.to_string()),
         };
-        let mut record = record::assess_record(domain, &[]);
-        record.status = StsRecordStatus::Error;
-        record.reason = Some(reason.to_string());
         StsEvidence {
             record_name: facts("_mta-sts"),
-            record,
+            record: StsRecordAssessment::lookup_failed(false, Some(reason.to_string())),
             host: facts("mta-sts"),
             addresses: Vec::new(),
             fetch: None,
@@ -92,16 +89,11 @@ pub async fn gather(dns: &Dns, domain: &Name, config: &StsConfig) -> StsEvidence
         dns.lookup(&host_name, RecordType::A),
         dns.lookup(&host_name, RecordType::AAAA),
     );
-    let mut assessment = record::assess_record(&domain_text, &txt.txt_strings());
-    if txt.status == Status::Failed {
-        assessment.status = if txt.dnssec == Dnssec::Bogus {
-            StsRecordStatus::Bogus
-        } else {
-            StsRecordStatus::Error
-        };
-        assessment.findings.clear();
-        assessment.reason = txt.error.clone();
-    }
+    let assessment = if txt.status == Status::Failed {
+        StsRecordAssessment::lookup_failed(txt.dnssec == Dnssec::Bogus, txt.error.clone())
+    } else {
+        record::assess_record(&domain_text, &txt.txt_strings())
+    };
     let record_facts = NameFacts {
         name: display_name(&record_name),
         dnssec: txt.dnssec,

@@ -315,6 +315,25 @@ pub struct StsRecordAssessment {
     pub findings: Vec<Finding>,
 }
 
+impl StsRecordAssessment {
+    /// The verdict when the TXT lookup itself failed: `bogus` when DNSSEC
+    /// validation failed, else `error`; nothing is known of the record.
+    pub fn lookup_failed(bogus: bool, reason: Option<String>) -> StsRecordAssessment {
+        StsRecordAssessment {
+            status: if bogus {
+                StsRecordStatus::Bogus
+            } else {
+                StsRecordStatus::Error
+            },
+            id: None,
+            record: None,
+            records: Vec::new(),
+            reason,
+            findings: Vec::new(),
+        }
+    }
+}
+
 /// Judges the TXT RRset at `_mta-sts.<domain>` (each record given as its
 /// character-strings).
 ///

@@ -77,6 +77,26 @@ pub struct TlsRptAssessment {
     pub parsed: Option<TlsRptRecord>,
 }
 
+impl TlsRptAssessment {
+    /// The verdict when the TXT lookup itself failed: `bogus` when DNSSEC
+    /// validation failed, else `error`; nothing is known of the record.
+    pub fn lookup_failed(bogus: bool, reason: Option<String>) -> TlsRptAssessment {
+        TlsRptAssessment {
+            status: if bogus {
+                TlsRptStatus::Bogus
+            } else {
+                TlsRptStatus::Error
+            },
+            record: None,
+            records: Vec::new(),
+            rua: Vec::new(),
+            reason,
+            findings: Vec::new(),
+            parsed: None,
+        }
+    }
+}
+
 /// Judges the TXT RRset of `_smtp._tls.<domain>`: each record is its list of
 /// character-strings as DNS returned them. Pure; work is linear in the size
 /// of the RRset (up to sorting).
