@@ -218,6 +218,40 @@ fn non_public_policy_hosts_are_refused_without_allow_private() {
 }
 
 #[test]
+fn the_policy_fetch_is_bounded_by_policy_timeout_not_timeout() {
+    // run() passes --timeout 3; the fetch from the hanging host must end
+    // after --policy-timeout's 2 s and say so.
+    let out = run(
+        Via::Validate,
+        &["--policy-timeout", "2", "--json", "sts-hang.test"],
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&json);
+    let policy = &json["mta_sts"]["policy"];
+    assert_eq!(policy["reason_code"], "timeout", "{policy}");
+    let reason = policy["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("within 2.0 s"), "{reason}");
+}
+
+#[test]
+fn policy_timeout_outside_0_to_3600_seconds_is_a_usage_error() {
+    for bad in ["0", "-1", "3601", "NaN", "inf"] {
+        let out = mxtls(&[
+            &format!("--policy-timeout={bad}"),
+            "--resolver",
+            "127.0.0.1:9",
+            "example.test",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--policy-timeout"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn unreadable_ca_file_is_a_usage_error() {
     let out = mxtls(&[
         "--ca-file",
