@@ -9,7 +9,7 @@ use crate::finding::{Finding, Severity};
 use crate::model::{MxHost, MxLookup, MxStatus, SessionOut, TlsaStatus};
 use crate::mta_sts::policy::Mode;
 use crate::mx;
-use crate::smtp::client::Connect;
+use crate::smtp::client::{Connect, Outcome};
 
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
 pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
@@ -195,15 +195,29 @@ pub fn session_findings(
                 "Without DANE or MTA-STS, senders fall back to unauthenticated or plain-text delivery.".to_string(),
             ),
         };
+        let what = what_the_server_did(&s.probe.outcome)
+            .map(|w| format!(": {w}"))
+            .unwrap_or_default();
         out.push(Finding::new(
             severity,
             &format!("mx-{result}"),
             &subject,
-            format!("{result} ({reason}) at {} ({}). {who}", s.ip, s.mx),
+            format!("{result} ({reason}) at {} ({}){what}. {who}", s.ip, s.mx),
             advice_for(result, reason, &s.mx),
         ));
     }
     out
+}
+
+/// What the server did, in words, where the reason code alone would leave
+/// the admin guessing.
+fn what_the_server_did(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::PlaintextAfterStarttls { text, .. } => Some(format!(
+            "the server answered STARTTLS with 220 but then spoke plain text instead of TLS (\"{text}\"), so every sender's TLS handshake fails"
+        )),
+        _ => None,
+    }
 }
 
 fn connect_word(c: Connect) -> &'static str {
@@ -227,6 +241,7 @@ fn advice_for(result: &str, reason: &str, host: &str) -> String {
         "tlsa-invalid" => format!("Make the TLSA records at _25._tcp.{host} match the certificate served now (`3 1 1` = SHA-256 of its public key); publish the next key's record before rolling over."),
         "dnssec-invalid" => format!("Fix DNSSEC for _25._tcp.{host}: the TLSA lookup must return signed data or a signed denial."),
         "validation-failure" if reason == "mx-not-covered" => format!("Add `mx: {host}` to the MTA-STS policy and change the record's id."),
+        "validation-failure" if reason == "tls-plaintext-after-starttls" => format!("Make the 220 to STARTTLS lead into a TLS handshake: check that the server has its certificate and key loaded, and that no proxy, load balancer or firewall doing SMTP inspection in front of it answers STARTTLS on its behalf. Test with `openssl s_client -starttls smtp -connect {host}:25`."),
         "validation-failure" if reason == "tls-protocol-version" => "Enable TLS 1.2 or 1.3 on the server; older versions fail MTA-STS and DANE (RFC 8461 §7.2).".to_string(),
         _ => "Check the server's TLS configuration and logs.".to_string(),
     }

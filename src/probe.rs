@@ -299,14 +299,18 @@ fn as_probe(s: &Session) -> Probe<'_> {
         } => Probe::HandshakeFailed {
             protocol_version: *protocol_version,
         },
-        Outcome::ProtocolError { stage, .. } => Probe::ProtocolError {
+        Outcome::PlaintextAfterStarttls { .. } => Probe::PlaintextAfterStarttls,
+        Outcome::ProtocolError { stage, kind, .. } => Probe::ProtocolError {
             stage: match stage {
                 Stage::Greeting => "greeting",
                 Stage::Ehlo => "ehlo",
                 Stage::Starttls => "starttls",
                 Stage::Handshake => "handshake",
             },
-            after_starttls: matches!(stage, Stage::Handshake),
+            // Unexpected data comes after the 220 to STARTTLS: the server
+            // had agreed to TLS, so a sender's handshake fails on it.
+            after_starttls: matches!(stage, Stage::Handshake)
+                || *kind == client::FailureKind::UnexpectedData,
         },
         Outcome::TlsEstablished => Probe::Established { chain: s.chain() },
     }

@@ -425,6 +425,49 @@ fn scan(extra: &[&str]) -> (Option<i32>, Value) {
 }
 
 #[test]
+fn plain_text_after_the_220_to_starttls_is_a_tls_failure_that_says_so() {
+    // 127.0.0.27 pushes a new plain greeting behind its 220 to STARTTLS,
+    // 127.0.0.24 answers the ClientHello with a plain 500: both are TLS
+    // failures that quote what the server said.
+    for (domain, said) in [
+        (
+            "smtp-plaintext-after-starttls.test",
+            "220 mx.lab.test ESMTP Postfix",
+        ),
+        ("smtp-garbage.test", "500 5.5.2 Error: bad syntax"),
+    ] {
+        let (exit, json) = scan(&[domain]);
+        assert_eq!(exit, Some(1), "{domain}: MTA-STS enforce fails");
+        let session = &json["sessions"][0];
+        assert_eq!(
+            session["result"], "validation-failure",
+            "{domain}: {session}"
+        );
+        assert_eq!(
+            session["failure_reason"], "tls-plaintext-after-starttls",
+            "{domain}: {session}"
+        );
+        assert_eq!(session["starttls"], true, "{domain}: {session}");
+        let finding = json["findings"]
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["code"] == "mx-validation-failure"))
+            .unwrap_or_else(|| panic!("{domain}: no mx-validation-failure: {json}"));
+        let message = finding["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("answered STARTTLS with 220 but then spoke plain text")
+                && message.contains(said),
+            "{domain}: {message}"
+        );
+        let details = &json["report"]["policies"][0]["failure-details"][0];
+        assert_eq!(details["result-type"], "validation-failure", "{domain}");
+        assert_eq!(
+            details["failure-reason-code"], "tls-plaintext-after-starttls",
+            "{domain}: {details}"
+        );
+    }
+}
+
+#[test]
 fn preflight_tlsa_rollover_that_matches_nothing_served_fails() {
     let zeros = format!("3 1 1 {}", "00".repeat(32));
     let (exit, json) = scan(&["--tlsa", &zeros, "dane-ee.test"]);

@@ -140,7 +140,7 @@ impl Lab {
 }
 
 /// Behaviour names the catalogue's `[[smtp]]` entries may use.
-pub const BEHAVIOURS: [&str; 14] = [
+pub const BEHAVIOURS: [&str; 15] = [
     "good",
     "no-starttls",
     "starttls-454",
@@ -153,6 +153,7 @@ pub const BEHAVIOURS: [&str; 14] = [
     "huge-line",
     "many-continuations",
     "garbage-after-starttls",
+    "banner-after-starttls",
     "close-mid-handshake",
     "requiretls",
 ];
@@ -172,6 +173,7 @@ fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
         "huge-line" => SmtpBehaviour::HugeLine,
         "many-continuations" => SmtpBehaviour::ManyContinuations,
         "garbage-after-starttls" => SmtpBehaviour::GarbageAfterStarttls,
+        "banner-after-starttls" => SmtpBehaviour::BannerAfterStarttls,
         "close-mid-handshake" => SmtpBehaviour::CloseMidHandshake,
         "requiretls" => SmtpBehaviour::Requiretls,
         _ => return None,

@@ -22,7 +22,10 @@
 //!
 //! The warning threshold is the shortest of these timeouts, 2 s: a fetch
 //! slower than that is already missed by a listed sender. It is measured
-//! from this scanner; a sender on another network sees its own delays.
+//! from this scanner, from the first connection attempt to the end of the
+//! body; the DNS lookup of the policy host is not in it, while both listed
+//! senders count their own lookup against their timeout. A sender on
+//! another network sees its own delays.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -91,7 +94,7 @@ pub fn slow_fetch_finding(
         "sts-policy-slow",
         subject,
         slow_message(elapsed, *address, slow_after),
-        "Serve the policy within a second or two: a static file on the policy host, no slow backend, proxy or DNS in the way. RFC 8461 §3.3 suggests senders wait a minute, but some wait only seconds, and a sender that misses the policy delivers as if the domain had no MTA-STS.",
+        "Serve the policy within a second or two: a static file on the policy host, no slow backend or proxy in the way. RFC 8461 §3.3 suggests senders wait a minute, but some wait only seconds, and a sender that misses the policy delivers as if the domain had no MTA-STS.",
     ))
 }
 
