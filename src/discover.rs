@@ -9,19 +9,13 @@ use futures_util::future::join_all;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::dane::tlsa::TlsaRecord;
+use crate::dns::display_name;
 use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
-use crate::model::{Address, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus};
+use crate::evidence::{
+    Address, Discovery, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus,
+};
 use crate::mx::{self, MxSet};
 use crate::tlsrpt::{self, TlsRptAssessment};
-
-/// What discovery found for one domain.
-pub struct Discovery {
-    pub mx_lookup: MxLookup,
-    /// A `.` target was published beside real hosts (RFC 7505 §3).
-    pub null_mixed: bool,
-    pub mx: Vec<MxHost>,
-    pub tlsrpt: TlsRpt,
-}
 
 /// `planned_mx`, when not empty, replaces the published MX hosts (the MX
 /// lookup still runs, for its DNSSEC status).
@@ -334,14 +328,5 @@ async fn rua_domain(dns: &Dns, domain: String) -> RuaDomain {
             }
         }
         Status::Failed => verdict(None, "its MX lookup failed"),
-    }
-}
-
-/// A name as users write it: A-labels, no trailing dot, lower case.
-pub fn display_name(name: &Name) -> String {
-    let s = name.to_lowercase().to_ascii();
-    match s.strip_suffix('.') {
-        Some(t) if !t.is_empty() => t.to_string(),
-        _ => s,
     }
 }

@@ -8,8 +8,9 @@ use futures_util::StreamExt;
 
 use crate::cli::{CheckArgs, FailOn};
 use crate::dns::{self, Dns, DnsConfig};
+use crate::document::DomainReport;
+use crate::evidence::MxStatus;
 use crate::finding::Severity;
-use crate::model::{DomainReport, MxStatus};
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;

@@ -17,8 +17,9 @@ use super::policy::{self, Mode, StsPolicy};
 use super::record::{StsRecordAssessment, StsRecordStatus};
 use super::sender_timeouts;
 use crate::dns::Dnssec;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::pki::facts::{self, CertFacts};
+use crate::tlsrpt::report::ResultType;
 
 /// The `mta_sts` key of the JSON report.
 #[derive(Debug, Clone, Serialize)]
@@ -79,7 +80,7 @@ pub struct StsPolicyOut {
     pub reason_code: Option<String>,
     /// RFC 8460 result type (§4.3.2.2) when the policy failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result_type: Option<&'static str>,
+    pub result_type: Option<ResultType>,
     /// What the fetch saw: status, media type, bytes, address, the body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fetch: Option<FetchOutcome>,
@@ -96,7 +97,10 @@ pub struct StsPolicyOut {
 /// apply (None when they would apply none).
 pub struct StsJudgement {
     pub out: MtaSts,
-    pub findings: Vec<Finding>,
+    /// Findings about the `_mta-sts` record.
+    pub record_findings: Vec<Finding>,
+    /// Findings about the policy: its fetch, its text, its coverage.
+    pub policy_findings: Vec<Finding>,
     pub policy: Option<StsPolicy>,
 }
 
@@ -127,7 +131,7 @@ pub fn assess(
     match record.status {
         StsRecordStatus::Bogus => findings.push(Finding::new(
             Severity::Error,
-            "sts-record-dnssec-bogus",
+            Code::StsRecordDnssecBogus,
             &record_name.name,
             format!(
                 "the MTA-STS record at {} is DNSSEC-bogus: validating senders cannot read it",
@@ -140,7 +144,7 @@ pub fn assess(
         )),
         StsRecordStatus::Error => findings.push(Finding::new(
             Severity::Warning,
-            "sts-record-lookup-failed",
+            Code::StsRecordLookupFailed,
             &record_name.name,
             format!(
                 "the MTA-STS record lookup for {} failed: {}",
@@ -152,6 +156,7 @@ pub fn assess(
         )),
         _ => {}
     }
+    let record_findings = std::mem::take(&mut findings);
 
     let mut out = StsPolicyOut {
         status: PolicyStatus::Missing,
@@ -187,7 +192,7 @@ pub fn assess(
         out.reason_code = Some("not-fetched-non-public".into());
         findings.push(Finding::new(
             Severity::Warning,
-            "sts-policy-not-fetched",
+            Code::StsPolicyNotFetched,
             &subject,
             reason.clone(),
             "Scan from a network that may reach the policy host, or pass --allow-private if these addresses are yours.".to_string(),
@@ -198,10 +203,10 @@ pub fn assess(
             out.status = PolicyStatus::FetchError;
             out.reason = Some(host_problem(&host));
             out.reason_code = Some("no-address".into());
-            out.result_type = Some("sts-policy-fetch-error");
+            out.result_type = Some(ResultType::StsPolicyFetchError);
             findings.push(Finding::new(
                 Severity::Error,
-                "sts-policy-fetch-error",
+                Code::StsPolicyFetchError,
                 &subject,
                 format!(
                     "the MTA-STS record is published but the policy host {}: {}",
@@ -228,10 +233,10 @@ pub fn assess(
             out.reason = Some(detail.clone());
             out.reason_code = Some(reason_code.as_str().to_string());
             if published {
-                out.result_type = Some("sts-policy-fetch-error");
+                out.result_type = Some(ResultType::StsPolicyFetchError);
                 findings.push(Finding::new(
                     Severity::Error,
-                    "sts-policy-fetch-error",
+                    Code::StsPolicyFetchError,
                     &subject,
                     format!("the MTA-STS policy cannot be fetched: {detail}"),
                     format!(
@@ -250,11 +255,11 @@ pub fn assess(
             out.status = PolicyStatus::WebpkiInvalid;
             out.reason = Some(detail.clone());
             out.reason_code = Some(reason.as_str().to_string());
-            out.result_type = Some("sts-webpki-invalid");
+            out.result_type = Some(ResultType::StsWebpkiInvalid);
             out.certificate = chain.first().and_then(|c| facts::facts(c).ok());
             findings.push(Finding::new(
                 failure,
-                "sts-webpki-invalid",
+                Code::StsWebpkiInvalid,
                 &subject,
                 format!("the certificate of the policy host {} {}: {detail}", host.name, reason.explain()),
                 format!(
@@ -284,10 +289,10 @@ pub fn assess(
                     out.status = PolicyStatus::Invalid;
                     out.reason = Some(e.to_string());
                     out.reason_code = Some(e.reason_code().to_string());
-                    out.result_type = Some("sts-policy-invalid");
+                    out.result_type = Some(ResultType::StsPolicyInvalid);
                     findings.push(Finding::new(
                         failure,
-                        "sts-policy-invalid",
+                        Code::StsPolicyInvalid,
                         &subject,
                         format!("the MTA-STS policy does not parse: {e}"),
                         "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.".to_string(),
@@ -303,11 +308,11 @@ pub fn assess(
                     "served as {served}, not text/plain (RFC 8461 §3.2)"
                 ));
                 out.reason_code = Some("wrong-media-type".into());
-                out.result_type = Some("sts-policy-invalid");
+                out.result_type = Some(ResultType::StsPolicyInvalid);
                 parsed = None;
                 findings.push(Finding::new(
                     failure,
-                    "sts-policy-wrong-media-type",
+                    Code::StsPolicyWrongMediaType,
                     &subject,
                     format!("the policy is served as {served}; senders SHOULD check that it is text/plain, and strict ones (e.g. Postfix's MTA-STS resolver) reject it"),
                     "Serve /.well-known/mta-sts.txt as `Content-Type: text/plain` (a charset parameter is fine). Some senders accept other types, but the strict ones apply no policy.".to_string(),
@@ -316,7 +321,7 @@ pub fn assess(
             if !published {
                 findings.push(Finding::new(
                     Severity::Warning,
-                    "sts-policy-without-record",
+                    Code::StsPolicyWithoutRecord,
                     &subject,
                     format!("a policy is served at {url}, but no MTA-STS record is published at _mta-sts.{domain}: senders never fetch it"),
                     format!("Publish `_mta-sts.{domain}. IN TXT \"v=STSv1; id=<timestamp>\"` (change the id whenever the policy changes)."),
@@ -352,7 +357,8 @@ pub fn assess(
             },
             policy: out,
         },
-        findings,
+        record_findings,
+        policy_findings: findings,
         policy: parsed,
     }
 }
@@ -393,10 +399,7 @@ pub fn apply_planned(
     mx_hosts: Option<&[String]>,
 ) {
     // A slow policy host stays slow whatever policy it will serve.
-    j.findings.retain(|f| {
-        f.code == "sts-policy-slow"
-            || (!f.code.starts_with("sts-policy") && !f.code.starts_with("sts-webpki"))
-    });
+    j.policy_findings.retain(|f| f.code == Code::StsPolicySlow);
     let out = &mut j.out.policy;
     out.status = PolicyStatus::Valid;
     out.planned = true;
@@ -407,16 +410,16 @@ pub fn apply_planned(
     out.reason_code = None;
     out.result_type = None;
     out.coverage.clear();
-    j.findings.extend(policy::lint(planned, domain));
+    j.policy_findings.extend(policy::lint(planned, domain));
     if let Some(hosts) = mx_hosts {
         let (coverage, mut more) = judge_coverage(planned, hosts, domain);
         out.coverage = coverage;
-        j.findings.append(&mut more);
+        j.policy_findings.append(&mut more);
     }
     if j.out.record.assessment.status != StsRecordStatus::Valid {
-        j.findings.push(Finding::new(
+        j.policy_findings.push(Finding::new(
             Severity::Warning,
-            "sts-planned-without-record",
+            Code::StsPlannedWithoutRecord,
             &j.out.record.name,
             format!("the planned policy is judged as if published, but {} has no valid MTA-STS record: senders will not fetch it", j.out.record.name),
             format!("Publish `{} IN TXT \"v=STSv1; id=<timestamp>\"` together with the policy.", j.out.record.name),

@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use super::escape_str;
 use super::policy::Mode;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 
 /// Longest label, RFC 1035 §2.3.4.
 const MAX_LABEL: usize = 63;
@@ -309,7 +309,7 @@ pub fn coverage_findings(cov: &Coverage, domain: &str, mode: Mode) -> Vec<Findin
             };
             findings.push(Finding::new(
                 severity,
-                "sts-policy-mx-not-covered",
+                Code::StsPolicyMxNotCovered,
                 shown.clone(),
                 format!(
                     "MX host {shown} matches no mx: pattern of the MTA-STS policy (mode {mode}): {consequence}"
@@ -330,7 +330,7 @@ pub fn coverage_findings(cov: &Coverage, domain: &str, mode: Mode) -> Vec<Findin
         let shown = escape_str(pattern.raw());
         findings.push(Finding::new(
             unused_severity,
-            "sts-policy-mx-pattern-unused",
+            Code::StsPolicyMxPatternUnused,
             policy_url.clone(),
             format!("the policy pattern `mx: {shown}` matches none of the domain's MX hosts"),
             "remove the line if the host is gone, or fix the name if it is a typo; then change the TXT record's id=".to_string(),

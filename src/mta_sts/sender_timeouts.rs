@@ -31,7 +31,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::fetch::FetchOutcome;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 
 /// A deployed sender and the time it allows the whole policy fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub fn slow_fetch_finding(
     }
     Some(Finding::new(
         Severity::Warning,
-        "sts-policy-slow",
+        Code::StsPolicySlow,
         subject,
         slow_message(elapsed, *address, slow_after),
         "Serve the policy within a second or two: a static file on the policy host, no slow backend or proxy in the way. RFC 8461 §3.3 suggests senders wait a minute, but some wait only seconds, and a sender that misses the policy delivers as if the domain had no MTA-STS.",
@@ -169,7 +169,7 @@ mod tests {
             match (finding, want_names) {
                 (None, None) => {}
                 (Some(f), Some(names)) => {
-                    assert_eq!(f.code, "sts-policy-slow", "{rule}");
+                    assert_eq!(f.code, Code::StsPolicySlow, "{rule}");
                     assert_eq!(f.severity, Severity::Warning, "{rule}");
                     assert_eq!(f.subject, url, "{rule}");
                     assert!(f.message.contains("192.0.2.1:443"), "{rule}: {}", f.message);
