@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::dane::applies::{self, Applicability};
 use crate::dns::Dnssec;
 use crate::tlsrpt::TlsRptAssessment;
 
@@ -99,14 +100,18 @@ pub struct Tlsa {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TlsaStatus {
-    Found,
-    None,
-    Bogus,
-    Error,
-    Skipped,
+pub use crate::dane::applies::TlsaStatus;
+
+impl MxHost {
+    /// What DANE means for this host (RFC 7672 §2.2).
+    pub fn dane(&self) -> Applicability {
+        applies::applicability(
+            self.tlsa.status,
+            self.tlsa.dnssec,
+            self.dnssec,
+            self.tlsa.planned,
+        )
+    }
 }
 
 /// The TLSRPT record with the DNS facts around it.

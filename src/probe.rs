@@ -11,9 +11,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::dane::applies::Applicability;
 use crate::dane::verdict::ReferenceIds;
 use crate::dns::Dnssec;
-use crate::evidence::{MxHost, TlsaStatus};
+use crate::evidence::MxHost;
 use crate::finding::{Code, Finding, Severity};
 use crate::ip_scope;
 use crate::mta_sts::policy::{Mode, StsPolicy};
@@ -199,8 +200,8 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
 
 fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option<DaneContext<'a>> {
     let t = &host.tlsa;
-    match t.status {
-        TlsaStatus::Found if t.applies => Some(DaneContext::Applies {
+    match host.dane() {
+        Applicability::Applies => Some(DaneContext::Applies {
             records: &t.parsed,
             names: ReferenceIds {
                 tlsa_base: t.base_domain.clone().unwrap_or_else(|| host.host.clone()),
@@ -208,13 +209,13 @@ fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option
                 next_hop: (mx_dnssec == Dnssec::Secure).then(|| domain.to_string()),
             },
         }),
-        TlsaStatus::Bogus if mx_dnssec == Dnssec::Secure => Some(DaneContext::LookupFailed {
+        Applicability::LookupFailed { bogus: true } => Some(DaneContext::LookupFailed {
             reason: "tlsa-lookup-bogus",
         }),
-        TlsaStatus::Error if mx_dnssec == Dnssec::Secure => Some(DaneContext::LookupFailed {
+        Applicability::LookupFailed { bogus: false } => Some(DaneContext::LookupFailed {
             reason: "tlsa-lookup-failed",
         }),
-        _ => None,
+        Applicability::InsecureMx | Applicability::None => None,
     }
 }
 

@@ -12,7 +12,7 @@
 use std::time::SystemTime;
 
 use crate::dns::Dnssec;
-use crate::evidence::{MxHost, MxLookup, MxStatus, TlsaStatus};
+use crate::evidence::{MxHost, MxLookup, MxStatus};
 use crate::mta_sts::assess::{MtaSts, PolicyStatus};
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::mta_sts::record::StsRecordStatus;
@@ -58,9 +58,7 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
     let mut uncovered: Vec<&MxHost> = Vec::new();
     for host in input.mx {
         let t = &host.tlsa;
-        let dane = (t.status == TlsaStatus::Found && t.applies)
-            || (matches!(t.status, TlsaStatus::Bogus | TlsaStatus::Error)
-                && host.dnssec == Dnssec::Secure)
+        let dane = host.dane().judges_sessions()
             // --require-dane judged this host's sessions as dane-required.
             || input
                 .sessions
