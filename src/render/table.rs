@@ -74,7 +74,7 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
-    out.push_str(&wrap(&r.outlook, usize::from(WIDTH)));
+    out.push_str(&wrap(&r.headline, usize::from(WIDTH)));
     if let Some(note) = planned_note(r) {
         out.push_str(&wrap(&note, usize::from(WIDTH)));
     }
@@ -860,7 +860,8 @@ mod tests {
             },
             sessions: Vec::new(),
             findings,
-            outlook: String::new(),
+            outlook: crate::outlook::Outlook::default(),
+            headline: String::new(),
             planned: crate::preflight::Planned::default(),
             report: crate::tlsrpt::report::build(
                 crate::tls_report::meta(
