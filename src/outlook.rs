@@ -45,6 +45,17 @@ impl SenderKind {
         SenderKind::Opportunistic,
     ];
 
+    /// A short label for the summary's table.
+    pub fn label(self) -> &'static str {
+        match self {
+            SenderKind::Dane => "DANE (RFC default, mox)",
+            SenderKind::DaneInsecureMx => "DANE also behind unsigned MX (Postfix)",
+            SenderKind::MtaSts => "MTA-STS only (large providers)",
+            SenderKind::DaneAndMtaSts => "DANE and MTA-STS",
+            SenderKind::Opportunistic => "opportunistic TLS only",
+        }
+    }
+
     /// Who they are, in words, for findings and the summary.
     pub fn describe(self) -> &'static str {
         match self {
