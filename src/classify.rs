@@ -157,6 +157,7 @@ pub fn session_findings(
                 ));
             }
         }
+        out.extend(crate::key_variants::findings(s));
         let Some(result) = s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");
         if let Some(f) = sts_only_refuses(s, sts_mode) {

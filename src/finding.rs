@@ -108,6 +108,7 @@ catalogue! {
     TlsaAllUnusable = "tlsa-all-unusable", Error, "RFC 7672 §3.1", "No TLSA record is usable for SMTP", "Publish DANE-EE (3 1 1) or DANE-TA (2 1 1) records.";
     TlsaSomeUnusable = "tlsa-some-unusable", Warning, "RFC 7672 §3.1", "Some TLSA records are unusable for SMTP", "Remove records with PKIX usages or bad parameters.";
     DanePartial = "dane-partial", Warning, "RFC 7672 §2.2", "DANE applies to some MX hosts only", "Publish secure TLSA records for every MX host.";
+    TlsaCombinationUnmatched = "tlsa-combination-unmatched", Warning, "RFC 7671 §8", "A published TLSA combination has no record for a certificate served", "Publish a record of that combination for each certificate the server serves.";
     DaneRequired = "dane-required", Error, "mxtls (--require-dane)", "DANE is required but does not apply", "Sign the zone and publish TLSA records for the MX host.";
     // The STARTTLS sessions.
     MxAddressNotPublic = "mx-address-not-public", Warning, "mxtls", "An MX address is not public and was not probed", "Publish only public addresses; pass --allow-private to scan a lab.";
@@ -121,6 +122,7 @@ catalogue! {
     MxCertificateNotTrusted = "mx-certificate-not-trusted", Error, "RFC 8460 §4.3.1; RFC 8461 §4.2", "The MX certificate does not chain to a trusted root", "Serve a certificate from a public CA with its full chain.";
     MxValidationFailure = "mx-validation-failure", Error, "RFC 8460 §4.3.1", "TLS could not be negotiated as the policy requires", "Check the server's TLS configuration, or the policy's mx: lines.";
     MxTlsaInvalid = "mx-tlsa-invalid", Error, "RFC 8460 §4.3.2.1; RFC 7672 §3", "No usable TLSA record matches the certificate served", "Make the TLSA records match the certificate served now.";
+    MxDaneKeyTypeFails = "mx-dane-key-type-fails", Error, "RFC 7671 §8; RFC 7672 §3", "DANE fails for senders limited to one key type (RSA or ECDSA)", "Publish TLSA records for each of the server's certificates, RSA and ECDSA.";
     MxDnssecInvalid = "mx-dnssec-invalid", Error, "RFC 8460 §4.3.2.1; RFC 7672 §2.1.1", "DANE cannot be used: a DNSSEC lookup failed", "Fix DNSSEC for the MX host's TLSA records.";
     MxDaneRequired = "mx-dane-required", Error, "RFC 8460 §4.3.2.1", "DANE is required but the MX has no secure TLSA records", "Publish signed TLSA records for the MX host.";
     MxStsPolicyFetchError = "mx-sts-policy-fetch-error", Error, "RFC 8460 §4.3.2.2", "The MTA-STS policy could not be fetched for this session", "Serve the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt.";

@@ -16,6 +16,7 @@ pub mod document;
 pub mod evidence;
 pub mod finding;
 pub mod ip_scope;
+pub mod key_variants;
 #[cfg(feature = "lab")]
 pub mod lab;
 pub mod mta_sts;

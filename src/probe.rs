@@ -17,11 +17,13 @@ use crate::dns::Dnssec;
 use crate::evidence::MxHost;
 use crate::finding::{Code, Finding, Severity};
 use crate::ip_scope;
+use crate::key_variants::{self, DaneTarget, Seen};
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
+use crate::smtp::key_type::KeyType;
 use crate::smtp::session::{Connect, FailureKind, Outcome, RefusalStage, Session, Stage};
 use crate::tlsrpt::report::ResultType;
 use crate::verdict::{self, DaneContext, Probe, StsContext};
@@ -36,8 +38,9 @@ pub struct ProbeSettings {
     pub require_dane: bool,
     /// Bounds the sessions in flight across the whole run.
     pub permits: Arc<Semaphore>,
-    /// Sessions already made in this run, by address and SNI: domains that
-    /// share MX hosts (hosted mail) are probed once per run.
+    /// Sessions already made in this run, by address, SNI and key type
+    /// offered: domains that share MX hosts (hosted mail) are probed once
+    /// per run.
     pub cache: SessionCache,
 }
 
@@ -47,23 +50,28 @@ const CACHE_ENTRIES: usize = 20_000;
 
 type Slot = Arc<OnceCell<Session>>;
 
+/// A session's address, SNI, and the key type its ClientHello was limited
+/// to (`None`: every signature scheme offered).
+type CacheKey = (IpAddr, String, Option<KeyType>);
+
 /// Sessions of this run, shared by every domain.
 #[derive(Clone, Default)]
 pub struct SessionCache {
-    slots: Arc<Mutex<HashMap<(IpAddr, String), Slot>>>,
+    slots: Arc<Mutex<HashMap<CacheKey, Slot>>>,
 }
 
 impl SessionCache {
-    fn slot(&self, ip: IpAddr, sni: &str) -> Option<Slot> {
+    fn slot(&self, ip: IpAddr, sni: &str, only: Option<KeyType>) -> Option<Slot> {
         let mut map = self.slots.lock().ok()?;
-        if let Some(slot) = map.get(&(ip, sni.to_string())) {
+        let key = (ip, sni.to_string(), only);
+        if let Some(slot) = map.get(&key) {
             return Some(Arc::clone(slot));
         }
         if map.len() >= CACHE_ENTRIES {
             return None;
         }
         let slot = Slot::default();
-        map.insert((ip, sni.to_string()), Arc::clone(&slot));
+        map.insert(key, Arc::clone(&slot));
         Some(slot)
     }
 }
@@ -149,15 +157,33 @@ async fn probe_one(
         _ => None,
     };
     let primary_sni = dane_sni.clone().unwrap_or_else(|| host.host.clone());
-    let session = run(ip, &primary_sni, settings).await;
-    let second = match (&dane_sni, &sts_ctx) {
-        (Some(base), Some(ctx))
-            if base != &host.host && matches!(ctx.mode, Some(Mode::Enforce | Mode::Testing)) =>
-        {
-            Some(run(ip, &host.host, settings).await)
+    let session = run(ip, &primary_sni, None, settings).await;
+    let second = async {
+        match (&dane_sni, &sts_ctx) {
+            (Some(base), Some(ctx))
+                if base != &host.host
+                    && matches!(ctx.mode, Some(Mode::Enforce | Mode::Testing)) =>
+            {
+                Some(run(ip, &host.host, None, settings).await)
+            }
+            _ => None,
         }
-        _ => None,
     };
+    // Where DANE applies and TLS came up: the chains a client limited to
+    // RSA and one limited to ECDSA get (a server may hold both), made
+    // beside the MTA-STS session so the domain's bound is not stretched.
+    let variants = async {
+        if host.dane() != Applicability::Applies || session.outcome != Outcome::TlsEstablished {
+            return Vec::new();
+        }
+        let runs = KeyType::BOTH.map(|key| run(ip, &primary_sni, Some(key), settings));
+        KeyType::BOTH
+            .into_iter()
+            .zip(join_all(runs).await)
+            .collect()
+    };
+    let (second, variants): (Option<Session>, Vec<(KeyType, Session)>) =
+        tokio::join!(second, variants);
     let now = UnixTime::now();
     let v = verdict::judge(
         &as_probe(&session),
@@ -185,6 +211,33 @@ async fn probe_one(
             verdict::judge(&as_probe(&session), None, Some(&ctx), None, now).tlsa
         })
         .flatten();
+    let (unmatched_combinations, key_variants) = match &dane_ctx {
+        Some(DaneContext::Applies { records, names }) if !variants.is_empty() => {
+            let owner = host
+                .tlsa
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("_25._tcp.{}", names.tlsa_base));
+            let target = DaneTarget {
+                records,
+                names,
+                owner: &owner,
+            };
+            let seen: Vec<Seen<'_>> = variants
+                .iter()
+                .map(|(key, s)| Seen {
+                    key: *key,
+                    outcome: &s.outcome,
+                    chain: s.chain(),
+                })
+                .collect();
+            (
+                crate::dane::coverage::unmatched(records, session.chain(), &owner),
+                key_variants::judge(&target, session.chain(), &seen, now),
+            )
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
     let result = v.result.clone();
     let chain: Vec<CertFacts> = session
         .chain()
@@ -219,17 +272,19 @@ async fn probe_one(
         tlsa_verdict: v.tlsa,
         sts_verdict: v.sts,
         opt_in_dane_verdict,
+        unmatched_combinations,
+        key_variants,
     }
 }
 
-async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
+async fn run(ip: IpAddr, sni: &str, only: Option<KeyType>, settings: &ProbeSettings) -> Session {
     let fresh = || async {
         // The semaphore is never closed, so acquiring only fails if it
         // were; probing without a permit is then the lesser evil.
         let _permit = settings.permits.acquire().await.ok();
-        client::probe(ip, Some(sni), &settings.config).await
+        client::probe_limited(ip, Some(sni), &settings.config, only).await
     };
-    match settings.cache.slot(ip, sni) {
+    match settings.cache.slot(ip, sni, only) {
         Some(slot) => slot.get_or_init(fresh).await.clone(),
         None => fresh().await,
     }

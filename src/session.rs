@@ -62,6 +62,14 @@ pub struct SessionOut {
     /// insecure MX RRset (RFC 7672 §2.2.1), when the host has them.
     #[serde(skip)]
     pub opt_in_dane_verdict: Option<Verdict>,
+    /// Where DANE applies: the published TLSA combinations with no record
+    /// for the chain served (RFC 7671 §8).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_combinations: Vec<crate::dane::coverage::Unmatched>,
+    /// Where DANE applies: the sessions offering only RSA and only ECDSA
+    /// signature schemes, and their chains judged (`key_variants`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub key_variants: Vec<crate::key_variants::KeyVariant>,
 }
 
 impl SessionOut {

@@ -7,11 +7,14 @@
 //!   RFC 7671 §5 and §9), with its RFC 8460 §4.3 result type, and the
 //!   RFC 7671 §8 check that every published combination matches the chain.
 //!
+//! - [`coverage`]: RFC 7671 §8 per served chain: the combinations without
+//!   a matching record, each with the record that would match.
 //! - [`applies`]: whether DANE applies to an MX host (RFC 7672 §2.2),
 //!   decided once for discovery, the sessions and the report.
 //!
 //! Everything here is pure.
 
 pub mod applies;
+pub mod coverage;
 pub mod tlsa;
 pub mod verdict;

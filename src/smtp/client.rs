@@ -36,6 +36,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use super::key_type::KeyType;
 use super::plaintext::{self, Recording};
 use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
 use super::session::*;
@@ -70,10 +71,22 @@ pub struct ProbeConfig {
 /// what went wrong is in the [`Session`]. Takes at most
 /// [`SESSION_STEPS`] × `cfg.step_timeout`.
 pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session {
+    probe_limited(ip, sni, cfg, None).await
+}
+
+/// [`probe`], with a ClientHello that offers only `only`'s signature
+/// schemes and TLS 1.2 suites (everything when `None`): the session a
+/// sender limited to that key type has (see [`super::key_type`]).
+pub async fn probe_limited(
+    ip: IpAddr,
+    sni: Option<&str>,
+    cfg: &ProbeConfig,
+    only: Option<KeyType>,
+) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
     let bound = cfg.step_timeout.saturating_mul(SESSION_STEPS);
-    if timeout(bound, run(&mut session, cfg)).await.is_err() {
+    if timeout(bound, run(&mut session, cfg, only)).await.is_err() {
         let failure = StepFailure {
             kind: FailureKind::Timeout,
             detail: format!("session exceeded its bound of {} ms", bound.as_millis()),
@@ -99,7 +112,7 @@ pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session 
     session
 }
 
-async fn run(s: &mut Session, cfg: &ProbeConfig) {
+async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
     let step = cfg.step_timeout;
     let server_name = match server_name(s.ip, s.sni.as_deref()) {
         Ok(name) => name,
@@ -214,8 +227,14 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
 
     // TLS handshake.
     s.stage = Some(Stage::Handshake);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(RecordingVerifier::new(Arc::clone(&provider)));
+    let mut provider = rustls::crypto::ring::default_provider();
+    if let Some(key) = only {
+        provider
+            .cipher_suites
+            .retain(|suite| key.admits_suite(suite));
+    }
+    let provider = Arc::new(provider);
+    let verifier = Arc::new(RecordingVerifier::limited_to(Arc::clone(&provider), only));
     let builder = match ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
     {

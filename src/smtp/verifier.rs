@@ -12,6 +12,12 @@
 //! server whose key does not match its certificate, or that signs badly,
 //! fails the handshake here as it would with any sending MTA.
 //!
+//! Limited to one key type ([`RecordingVerifier::limited_to`]), it offers
+//! only that type's signature schemes in the ClientHello (rustls takes them
+//! from [`ServerCertVerifier::supported_verify_schemes`]) and refuses a
+//! handshake signed with any other, as a client limited to that key type
+//! would.
+//!
 //! Left out: everything certificates are judged on (names, dates, trust).
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,7 +25,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, Error, SignatureScheme};
+use rustls::{DigitallySignedStruct, Error, PeerMisbehaved, SignatureScheme};
+
+use super::key_type::KeyType;
 
 /// What the server presented during one handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +43,8 @@ pub struct Presented {
 #[derive(Debug)]
 pub struct RecordingVerifier {
     provider: Arc<CryptoProvider>,
+    /// Offer and accept only this key type's signature schemes.
+    only: Option<KeyType>,
     seen: Mutex<Option<Presented>>,
 }
 
@@ -43,7 +53,28 @@ impl RecordingVerifier {
     pub fn new(provider: Arc<CryptoProvider>) -> Self {
         RecordingVerifier {
             provider,
+            only: None,
             seen: Mutex::new(None),
+        }
+    }
+
+    /// The same, offering and accepting only `only`'s signature schemes
+    /// (all of the provider's when `None`).
+    pub fn limited_to(provider: Arc<CryptoProvider>, only: Option<KeyType>) -> Self {
+        RecordingVerifier {
+            only,
+            ..RecordingVerifier::new(provider)
+        }
+    }
+
+    /// Refuses a handshake signature in a scheme this verifier did not
+    /// offer.
+    fn offered(&self, scheme: SignatureScheme) -> Result<(), Error> {
+        match self.only {
+            Some(key) if !key.admits(scheme) => {
+                Err(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -82,6 +113,7 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        self.offered(dss.scheme)?;
         verify_tls12_signature(
             message,
             cert,
@@ -96,6 +128,7 @@ impl ServerCertVerifier for RecordingVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, Error> {
+        self.offered(dss.scheme)?;
         verify_tls13_signature(
             message,
             cert,
@@ -105,8 +138,69 @@ impl ServerCertVerifier for RecordingVerifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
+        let mut schemes = self
+            .provider
             .signature_verification_algorithms
-            .supported_schemes()
+            .supported_schemes();
+        if let Some(key) = self.only {
+            schemes.retain(|s| key.admits(*s));
+        }
+        schemes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verifier(only: Option<KeyType>) -> RecordingVerifier {
+        RecordingVerifier::limited_to(Arc::new(rustls::crypto::ring::default_provider()), only)
+    }
+
+    #[test]
+    fn a_limited_verifier_offers_only_its_key_types_schemes() {
+        let all = verifier(None).supported_verify_schemes();
+        assert!(
+            all.contains(&SignatureScheme::ED25519),
+            "unlimited offers all"
+        );
+        for key in KeyType::BOTH {
+            let offered = verifier(Some(key)).supported_verify_schemes();
+            assert!(!offered.is_empty(), "{key} offers something");
+            assert!(offered.iter().all(|s| key.admits(*s)), "{key}: {offered:?}");
+            let missing: Vec<_> = all
+                .iter()
+                .filter(|s| key.admits(**s) && !offered.contains(s))
+                .collect();
+            assert!(missing.is_empty(), "{key} drops {missing:?}");
+        }
+    }
+
+    #[test]
+    fn a_limited_verifier_refuses_a_signature_it_did_not_offer() {
+        let unadvertised = Err(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme.into());
+        let rows = [
+            (None, SignatureScheme::ED25519, Ok(())),
+            (Some(KeyType::Rsa), SignatureScheme::RSA_PSS_SHA256, Ok(())),
+            (
+                Some(KeyType::Rsa),
+                SignatureScheme::ECDSA_NISTP256_SHA256,
+                unadvertised.clone(),
+            ),
+            (
+                Some(KeyType::Ecdsa),
+                SignatureScheme::ECDSA_NISTP384_SHA384,
+                Ok(()),
+            ),
+            (
+                Some(KeyType::Ecdsa),
+                SignatureScheme::RSA_PKCS1_SHA256,
+                unadvertised.clone(),
+            ),
+            (Some(KeyType::Ecdsa), SignatureScheme::ED25519, unadvertised),
+        ];
+        for (only, scheme, want) in rows {
+            assert_eq!(verifier(only).offered(scheme), want, "{only:?} {scheme:?}");
+        }
     }
 }
