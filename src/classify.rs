@@ -9,7 +9,9 @@ use crate::finding::{Finding, Severity};
 use crate::model::{MxHost, MxLookup, MxStatus, SessionOut, TlsaStatus};
 use crate::mta_sts::policy::Mode;
 use crate::mx;
-use crate::smtp::client::Connect;
+use crate::smtp::client::{Connect, Outcome};
+use crate::smtp::legacy::LegacyHandshake;
+use crate::smtp::legacy_hello::KeyExchange;
 
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
 pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
@@ -155,8 +157,13 @@ pub fn session_findings(
                 ));
             }
         }
+        out.extend(legacy_tls_finding(s, &subject));
         let Some(result) = &s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");
+        // The legacy-TLS warning already says why.
+        if reason == "tls-legacy-no-chain" {
+            continue;
+        }
         if result == "inconclusive" {
             out.push(Finding::new(
                 Severity::Warning,
@@ -204,6 +211,109 @@ pub fn session_findings(
         ));
     }
     out
+}
+
+/// A server that refuses the rustls handshake but accepts the legacy
+/// ClientHello (`smtp::legacy`) is reachable for the senders that have
+/// what it chose: a warning naming the suite, version or key, who still
+/// connects and what to change. Never an error: most senders deliver (the
+/// session's verdict, from the chain it showed, says whether they trust
+/// it).
+fn legacy_tls_finding(s: &SessionOut, subject: &str) -> Option<Finding> {
+    let legacy = s.probe.legacy_tls.as_ref()?.accepted()?;
+    let Outcome::HandshakeFailed { detail, .. } = &s.probe.outcome else {
+        return None;
+    };
+    let server = format!("{} ({})", s.ip, s.mx);
+    Some(legacy_finding(&server, subject, detail, legacy))
+}
+
+/// The `mx-tls-legacy-only` warning for `server` (`IP (MX host)`), whose
+/// rustls handshake ended in `refusal`.
+fn legacy_finding(server: &str, subject: &str, refusal: &str, legacy: &LegacyHandshake) -> Finding {
+    let cipher = &legacy.cipher;
+    let chose = match legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        Some(bits) => format!("{} with {cipher} and an RSA key of {bits} bits", legacy.version),
+        None => format!("{} with {cipher}", legacy.version),
+    };
+    let (who, advice) = legacy_senders(legacy);
+    let chain = if legacy.chain_presented {
+        "The certificate chain it sent in that handshake is judged like any session's."
+    } else {
+        "It sent no certificate before the probe stopped reading, so no chain was judged."
+    };
+    Finding::new(
+        Severity::Warning,
+        "mx-tls-legacy-only",
+        subject,
+        format!(
+            "{server} refuses the TLS handshake of rustls ({refusal}) but accepts an older ClientHello: it chose {chose}. {who} {chain}"
+        ),
+        advice,
+    )
+}
+
+/// Who still connects to a server that chose `legacy` and who does not
+/// (one sentence), and what to change. Library defaults: OpenSSL 3.2 went
+/// to security level 2 (no RSA under 2048 bits), OpenSSL 3 allows TLS
+/// below 1.2 only at level 0, OpenSSL 1.1.0 and Go 1.23 dropped 3DES from
+/// their defaults, Go 1.22 static-RSA suites; Go never had DHE.
+fn legacy_senders(legacy: &LegacyHandshake) -> (String, String) {
+    let cipher = &legacy.cipher;
+    let modern = "Modern suites (ECDHE with AES-GCM or ChaCha20) are needed for rustls-based senders: enable them ahead of the old ones (OpenSSL cipher string `ECDHE+AESGCM:ECDHE+CHACHA20:...`; Postfix `tls_medium_cipherlist` and `smtpd_tls_exclude_ciphers`, Exim `tls_require_ciphers`), and TLS 1.3 too.";
+    if legacy.below_tls12() {
+        return (
+            format!(
+                "Only senders that still allow {} connect (OpenSSL 3 only at security level 0); rustls-based senders and mxtls do not, and RFC 8996 deprecates TLS 1.0 and 1.1.",
+                legacy.version
+            ),
+            format!(
+                "Enable TLS 1.2 and 1.3 (RFC 8461 §7.2 makes TLS 1.2 the floor for MTA-STS). {modern}"
+            ),
+        );
+    }
+    if let Some(bits) = legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        return (
+            format!(
+                "Senders whose TLS library takes RSA keys under 2048 bits (Go-based ones such as mox; OpenSSL below security level 2) still connect with {cipher}; OpenSSL 3.2 and later by default, rustls-based senders and mxtls do not."
+            ),
+            format!(
+                "Replace the {bits}-bit RSA key with an RSA key of 2048 bits or more, or an ECDSA P-256 key, with a new certificate; where DANE pins the key, publish the new key's TLSA record first."
+            ),
+        );
+    }
+    let Some(suite) = legacy.suite() else {
+        return (
+            format!("Senders that have {cipher} still connect; rustls-based senders and mxtls do not."),
+            modern.to_string(),
+        );
+    };
+    if suite.rustls {
+        return (
+            format!(
+                "OpenSSL- and Go-based senders (Postfix, Exim, mox) still connect with {cipher}; rustls has that suite too but failed on something else this ClientHello offers (SHA-1 handshake signatures, the P-521 group), so rustls-based senders and mxtls do not."
+            ),
+            "Let the server sign the handshake with SHA-256 or better and offer X25519 or P-256 (OpenSSL `-sigalgs` and `-groups`; Postfix `tls_eecdh_auto_curves`), and enable TLS 1.3.".to_string(),
+        );
+    }
+    let who = if suite.triple_des {
+        format!(
+            "Only old senders still connect with {cipher}; OpenSSL (3DES off by default since 1.1.0), Go (since 1.23), rustls-based senders and mxtls do not."
+        )
+    } else {
+        match suite.kx {
+            KeyExchange::Ecdhe => format!(
+                "OpenSSL- and Go-based senders (Postfix, Exim, mox) still connect with {cipher}; rustls-based senders and mxtls do not."
+            ),
+            KeyExchange::Dhe => format!(
+                "OpenSSL-based senders (Postfix, Exim) still connect with {cipher}; Go-based senders such as mox (Go has no DHE), rustls-based senders and mxtls do not."
+            ),
+            KeyExchange::Rsa => format!(
+                "OpenSSL-based senders (Postfix, Exim) still connect with {cipher}, without forward secrecy; Go-based senders such as mox (static RSA is off by default since Go 1.22), rustls-based senders and mxtls do not."
+            ),
+        }
+    };
+    (who, modern.to_string())
 }
 
 fn connect_word(c: Connect) -> &'static str {
@@ -605,6 +715,110 @@ mod tests {
             )],
         );
         assert!(dns_findings("example", DnssecMode::Validate, &d).is_empty());
+    }
+
+    #[test]
+    fn legacy_tls_is_a_warning_naming_suite_key_and_senders() {
+        use crate::pki::test_pki::{Pki, leaf_spec};
+        use crate::smtp::legacy::LegacyTls;
+        use crate::smtp::legacy_hello::{Answer, ServerHello};
+        let pki = Pki::new();
+        let ecdsa = pki.chain(&leaf_spec(&["mx.example"]));
+        let weak = vec![pki.weak_rsa_leaf(&leaf_spec(&["mx.example"]))];
+        let accepted = |version: u16, cipher: u16, chain: &[rustls::pki_types::CertificateDer<'static>]| {
+            match LegacyTls::from_answer(Ok(Answer::Hello(ServerHello {
+                version,
+                cipher,
+                chain: chain.to_vec(),
+            }))) {
+                LegacyTls::Accepted(h) => h,
+                other => panic!("a ServerHello is accepted: {other:?}"),
+            }
+        };
+        // (rule, handshake, words the message must have, words it must
+        //  not, words of the advice)
+        type Row<'a> = (&'a str, LegacyHandshake, Vec<&'a str>, Vec<&'a str>, &'a str);
+        let rows: Vec<Row<'_>> = vec![
+            (
+                "ECDHE CBC: OpenSSL and Go senders connect",
+                accepted(0x0303, 0xc009, &ecdsa),
+                vec![
+                    "TLSv1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                    "OpenSSL- and Go-based senders (Postfix, Exim, mox) still connect with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA; rustls-based senders and mxtls do not.",
+                    "judged like any session",
+                    "(the server sent the TLS alert handshake_failure)",
+                ],
+                vec!["will not deliver", "RSA key"],
+                "ECDHE with AES-GCM or ChaCha20",
+            ),
+            (
+                "static RSA: OpenSSL only, Go since 1.22 not",
+                accepted(0x0303, 0x002f, &[]),
+                vec![
+                    "OpenSSL-based senders (Postfix, Exim) still connect with TLS_RSA_WITH_AES_128_CBC_SHA, without forward secrecy",
+                    "Go 1.22",
+                    "no chain was judged",
+                ],
+                vec!["Go-based senders (Postfix"],
+                "ECDHE with AES-GCM or ChaCha20",
+            ),
+            (
+                "DHE: Go has none",
+                accepted(0x0303, 0x009e, &[]),
+                vec!["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "Go has no DHE"],
+                vec![],
+                "ECDHE with AES-GCM or ChaCha20",
+            ),
+            (
+                "3DES: only old senders",
+                accepted(0x0303, 0x000a, &[]),
+                vec!["Only old senders still connect with TLS_RSA_WITH_3DES_EDE_CBC_SHA"],
+                vec![],
+                "ECDHE with AES-GCM or ChaCha20",
+            ),
+            (
+                "an RSA key under 2048 bits is named with its size",
+                accepted(0x0303, 0x002f, &weak),
+                vec![
+                    "TLS_RSA_WITH_AES_128_CBC_SHA and an RSA key of 1024 bits",
+                    "RSA keys under 2048 bits",
+                    "OpenSSL 3.2",
+                ],
+                vec![],
+                "Replace the 1024-bit RSA key",
+            ),
+            (
+                "below TLS 1.2: the version is named",
+                accepted(0x0301, 0x002f, &[]),
+                vec!["TLSv1.0 with TLS_RSA_WITH_AES_128_CBC_SHA", "RFC 8996"],
+                vec![],
+                "Enable TLS 1.2 and 1.3",
+            ),
+            (
+                "a suite rustls has: something else failed",
+                accepted(0x0303, 0xc02b, &ecdsa),
+                vec!["rustls has that suite too", "SHA-1 handshake signatures"],
+                vec![],
+                "SHA-256 or better",
+            ),
+        ];
+        for (rule, legacy, has, lacks, advice) in rows {
+            let f = legacy_finding(
+                "127.0.0.40 (mx.example)",
+                "mx.example 127.0.0.40",
+                "the server sent the TLS alert handshake_failure",
+                &legacy,
+            );
+            assert_eq!(f.code, "mx-tls-legacy-only", "{rule}");
+            assert_eq!(f.severity, Severity::Warning, "{rule}");
+            for words in has {
+                assert!(f.message.contains(words), "{rule}: {words:?} in {}", f.message);
+            }
+            for words in lacks {
+                assert!(!f.message.contains(words), "{rule}: no {words:?} in {}", f.message);
+            }
+            assert!(f.advice.contains(advice), "{rule}: {advice:?} in {}", f.advice);
+        }
     }
 
     #[test]

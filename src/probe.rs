@@ -21,6 +21,7 @@ use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
 use crate::smtp::client::{self, Connect, Outcome, ProbeConfig, Session, Stage};
+use crate::smtp::legacy::LegacyTls;
 use crate::verdict::{self, DaneContext, Probe, StsContext, Verdict};
 
 /// What probing needs beyond the evidence.
@@ -210,8 +211,12 @@ async fn probe_one(
         now,
     );
     let result = v.result.clone();
-    let chain: Vec<CertFacts> = session
-        .chain()
+    // The chain rustls saw, else the one the legacy handshake showed.
+    let presented = match session.legacy_tls.as_ref().and_then(LegacyTls::accepted) {
+        Some(legacy) if session.chain().is_empty() => legacy.chain(),
+        _ => session.chain(),
+    };
+    let chain: Vec<CertFacts> = presented
         .iter()
         .filter_map(|c| facts::facts(c.as_ref()).ok())
         .collect();
@@ -294,10 +299,20 @@ fn as_probe(s: &Session) -> Probe<'_> {
         },
         Outcome::StarttlsNotOffered => Probe::StarttlsNotOffered,
         Outcome::StarttlsRefused { code, .. } => Probe::StarttlsRefused { code: code.get() },
+        // What senders with the legacy suite get (see `verdict`).
         Outcome::HandshakeFailed {
             protocol_version, ..
-        } => Probe::HandshakeFailed {
-            protocol_version: *protocol_version,
+        } => match s.legacy_tls.as_ref().and_then(LegacyTls::accepted) {
+            Some(legacy) if legacy.below_tls12() => Probe::HandshakeFailed {
+                protocol_version: true,
+            },
+            Some(legacy) if !legacy.chain().is_empty() => Probe::Established {
+                chain: legacy.chain(),
+            },
+            Some(_) => Probe::LegacyNoChain,
+            None => Probe::HandshakeFailed {
+                protocol_version: *protocol_version,
+            },
         },
         Outcome::ProtocolError { stage, .. } => Probe::ProtocolError {
             stage: match stage {

@@ -133,7 +133,7 @@ impl Lab {
 }
 
 /// Behaviour names the catalogue's `[[smtp]]` entries may use.
-pub const BEHAVIOURS: [&str; 14] = [
+pub const BEHAVIOURS: [&str; 15] = [
     "good",
     "no-starttls",
     "starttls-454",
@@ -148,6 +148,7 @@ pub const BEHAVIOURS: [&str; 14] = [
     "garbage-after-starttls",
     "close-mid-handshake",
     "requiretls",
+    "legacy-tls-only",
 ];
 
 fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
@@ -167,6 +168,7 @@ fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
         "garbage-after-starttls" => SmtpBehaviour::GarbageAfterStarttls,
         "close-mid-handshake" => SmtpBehaviour::CloseMidHandshake,
         "requiretls" => SmtpBehaviour::Requiretls,
+        "legacy-tls-only" => SmtpBehaviour::LegacyTlsOnly,
         _ => return None,
     })
 }

@@ -36,6 +36,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use super::legacy::{self, LegacyTls};
 use super::reply::{Ehlo, Reply, ReplyCode, ReplyError, ReplyReader};
 use super::verifier::RecordingVerifier;
 use crate::sanitize::for_terminal;
@@ -387,6 +388,11 @@ pub struct Session {
     pub ehlo_tls_error: Option<StepFailure>,
     /// How the session ended.
     pub outcome: Outcome,
+    /// When the handshake failed in a way OpenSSL- and Go-based senders
+    /// may get through: what a second session with a legacy ClientHello
+    /// saw (see [`super::legacy`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_tls: Option<LegacyTls>,
     /// How long each step took.
     pub timings: Timings,
     #[serde(skip)]
@@ -399,6 +405,9 @@ pub struct Session {
     /// Whether `outcome` is final.
     #[serde(skip)]
     decided: bool,
+    /// Whether the handshake failure is worth the legacy session.
+    #[serde(skip)]
+    legacy_wanted: bool,
 }
 
 impl Session {
@@ -420,7 +429,7 @@ impl Session {
         self.ehlo_tls.as_ref().map(|e| e.has("REQUIRETLS"))
     }
 
-    fn new(ip: IpAddr, port: u16, sni: Option<&str>) -> Session {
+    pub(super) fn new(ip: IpAddr, port: u16, sni: Option<&str>) -> Session {
         Session {
             ip,
             port,
@@ -435,11 +444,13 @@ impl Session {
             outcome: Outcome::ConnectFailed {
                 detail: "not attempted".to_string(),
             },
+            legacy_tls: None,
             timings: Timings::default(),
             chain: Vec::new(),
             ocsp: None,
             stage: None,
             decided: false,
+            legacy_wanted: false,
         }
     }
 
@@ -460,7 +471,9 @@ impl Session {
 /// Runs one session to `ip` on `cfg.port`, sending `sni` in the TLS
 /// handshake (none when `None`; a trailing dot is dropped). Never fails:
 /// what went wrong is in the [`Session`]. Takes at most
-/// [`SESSION_STEPS`] × `cfg.step_timeout`.
+/// [`SESSION_STEPS`] × `cfg.step_timeout`, and [`legacy::LEGACY_STEPS`]
+/// more when the server refused the handshake and is asked again with a
+/// legacy ClientHello.
 pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
@@ -487,6 +500,9 @@ pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session 
             session.ehlo_tls_error = Some(failure);
         }
     }
+    if session.legacy_wanted {
+        session.legacy_tls = Some(legacy::probe(ip, sni, cfg).await);
+    }
     session.timings.total_ms = millis(started.elapsed());
     session
 }
@@ -505,97 +521,10 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
             ),
         });
     }
-    let ehlo_command = format!("EHLO {}\r\n", cfg.ehlo_name);
-
-    // TCP.
-    let addr = SocketAddr::new(s.ip, cfg.port);
-    let t = Instant::now();
-    let tcp = match timeout(step, TcpStream::connect(addr)).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            s.connect = Connect::from_io(e.kind());
-            return s.decide(Outcome::ConnectFailed {
-                detail: format!("cannot connect to {addr}: {e}"),
-            });
-        }
-        Err(_) => {
-            s.connect = Connect::Timeout;
-            return s.decide(Outcome::ConnectFailed {
-                detail: format!("no answer from {addr} within {} ms", step.as_millis()),
-            });
-        }
+    let Some(tcp) = open_starttls(s, cfg).await else {
+        return;
     };
-    s.timings.connect_ms = Some(millis(t.elapsed()));
-    s.connect = Connect::Ok;
-    s.local_addr = tcp.local_addr().ok();
-    // Commands are small and each waits for its reply: do not delay them.
-    let _ = tcp.set_nodelay(true);
-    let mut plain = ReplyReader::new(tcp);
-
-    // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).
-    s.stage = Some(Stage::Greeting);
-    let t = Instant::now();
-    let greeting = match exchange(&mut plain, None, step).await {
-        Ok(reply) => reply,
-        Err(failure) => return s.protocol_error(Stage::Greeting, failure),
-    };
-    s.timings.greeting_ms = Some(millis(t.elapsed()));
-    s.banner = Some(Banner::from_reply(&greeting));
-    if let Err(outcome) = expect(&greeting, 220, Stage::Greeting, RefusalStage::Greeting) {
-        return s.decide(outcome);
-    }
-
-    // EHLO.
-    s.stage = Some(Stage::Ehlo);
-    let t = Instant::now();
-    let reply = match exchange(&mut plain, Some(&ehlo_command), step).await {
-        Ok(reply) => reply,
-        Err(failure) => return s.protocol_error(Stage::Ehlo, failure),
-    };
-    s.timings.ehlo_ms = Some(millis(t.elapsed()));
-    if let Err(outcome) = expect(&reply, 250, Stage::Ehlo, RefusalStage::Ehlo) {
-        s.decide(outcome);
-        return quit(&mut plain, step).await;
-    }
-    let ehlo = Ehlo::from_reply(&reply);
-    s.ehlo = Some(EhloSummary::from_ehlo(&ehlo));
-    if !ehlo.has("STARTTLS") {
-        s.decide(Outcome::StarttlsNotOffered);
-        return quit(&mut plain, step).await;
-    }
-
-    // STARTTLS (RFC 3207 §4: 220 to go ahead, 454 or 501 to refuse).
-    s.stage = Some(Stage::Starttls);
-    let t = Instant::now();
-    let reply = match exchange(&mut plain, Some("STARTTLS\r\n"), step).await {
-        Ok(reply) => reply,
-        Err(failure) => return s.protocol_error(Stage::Starttls, failure),
-    };
-    s.timings.starttls_ms = Some(millis(t.elapsed()));
-    if reply.code().get() != 220 {
-        s.decide(Outcome::StarttlsRefused {
-            code: reply.code(),
-            text: for_terminal(&reply.text(), TEXT_DISPLAY_MAX),
-        });
-        return quit(&mut plain, step).await;
-    }
-    let (tcp, leftover) = plain.into_parts();
-    if !leftover.is_empty() {
-        // Bytes sent before our ClientHello cannot be TLS from the server:
-        // they were pushed after the 220 in plaintext (STARTTLS response
-        // injection). RFC 3207 §4.2 has the client forget what came before
-        // TLS; we stop and report instead of silently dropping them.
-        return s.protocol_error(
-            Stage::Starttls,
-            StepFailure {
-                kind: FailureKind::UnexpectedData,
-                detail: format!(
-                    "{} bytes arrived after the 220 reply to STARTTLS, before the TLS handshake",
-                    leftover.len()
-                ),
-            },
-        );
-    }
+    let ehlo_command = ehlo_command(cfg);
 
     // TLS handshake.
     s.stage = Some(Stage::Handshake);
@@ -630,7 +559,10 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     }
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => return s.decide(handshake_failure(&e)),
+        Ok(Err(e)) => {
+            s.legacy_wanted = legacy::worth_asking(&e, &s.chain);
+            return s.decide(handshake_failure(&e));
+        }
         Err(_) => {
             return s.protocol_error(
                 Stage::Handshake,
@@ -693,6 +625,126 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     s.timings.ehlo_tls_ms = Some(millis(t.elapsed()));
     quit(&mut secure, step).await;
     let _ = timeout(step.min(QUIT_WAIT), secure.get_mut().shutdown()).await;
+}
+
+/// The plaintext part of a session: TCP connect, the 220 greeting, EHLO,
+/// STARTTLS and its 220 (RFC 5321 §3.1, §4.1.1.1; RFC 3207 §4), each
+/// step bounded by the step timeout and recorded in `s`. Returns the
+/// connection ready for a ClientHello, or `None` when the session ended
+/// (then `s.outcome` says how). The legacy session reuses it.
+pub(super) async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> {
+    let step = cfg.step_timeout;
+    let addr = SocketAddr::new(s.ip, cfg.port);
+    let t = Instant::now();
+    let tcp = match timeout(step, TcpStream::connect(addr)).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            s.connect = Connect::from_io(e.kind());
+            s.decide(Outcome::ConnectFailed {
+                detail: format!("cannot connect to {addr}: {e}"),
+            });
+            return None;
+        }
+        Err(_) => {
+            s.connect = Connect::Timeout;
+            s.decide(Outcome::ConnectFailed {
+                detail: format!("no answer from {addr} within {} ms", step.as_millis()),
+            });
+            return None;
+        }
+    };
+    s.timings.connect_ms = Some(millis(t.elapsed()));
+    s.connect = Connect::Ok;
+    s.local_addr = tcp.local_addr().ok();
+    // Commands are small and each waits for its reply: do not delay them.
+    let _ = tcp.set_nodelay(true);
+    let mut plain = ReplyReader::new(tcp);
+
+    // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).
+    s.stage = Some(Stage::Greeting);
+    let t = Instant::now();
+    let greeting = match exchange(&mut plain, None, step).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            s.protocol_error(Stage::Greeting, failure);
+            return None;
+        }
+    };
+    s.timings.greeting_ms = Some(millis(t.elapsed()));
+    s.banner = Some(Banner::from_reply(&greeting));
+    if let Err(outcome) = expect(&greeting, 220, Stage::Greeting, RefusalStage::Greeting) {
+        s.decide(outcome);
+        return None;
+    }
+
+    // EHLO.
+    s.stage = Some(Stage::Ehlo);
+    let t = Instant::now();
+    let reply = match exchange(&mut plain, Some(&ehlo_command(cfg)), step).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            s.protocol_error(Stage::Ehlo, failure);
+            return None;
+        }
+    };
+    s.timings.ehlo_ms = Some(millis(t.elapsed()));
+    if let Err(outcome) = expect(&reply, 250, Stage::Ehlo, RefusalStage::Ehlo) {
+        s.decide(outcome);
+        quit(&mut plain, step).await;
+        return None;
+    }
+    let ehlo = Ehlo::from_reply(&reply);
+    s.ehlo = Some(EhloSummary::from_ehlo(&ehlo));
+    if !ehlo.has("STARTTLS") {
+        s.decide(Outcome::StarttlsNotOffered);
+        quit(&mut plain, step).await;
+        return None;
+    }
+
+    // STARTTLS (RFC 3207 §4: 220 to go ahead, 454 or 501 to refuse).
+    s.stage = Some(Stage::Starttls);
+    let t = Instant::now();
+    let reply = match exchange(&mut plain, Some("STARTTLS\r\n"), step).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            s.protocol_error(Stage::Starttls, failure);
+            return None;
+        }
+    };
+    s.timings.starttls_ms = Some(millis(t.elapsed()));
+    if reply.code().get() != 220 {
+        s.decide(Outcome::StarttlsRefused {
+            code: reply.code(),
+            text: for_terminal(&reply.text(), TEXT_DISPLAY_MAX),
+        });
+        quit(&mut plain, step).await;
+        return None;
+    }
+    let (tcp, leftover) = plain.into_parts();
+    if !leftover.is_empty() {
+        // Bytes sent before our ClientHello cannot be TLS from the server:
+        // they were pushed after the 220 in plaintext (STARTTLS response
+        // injection). RFC 3207 §4.2 has the client forget what came before
+        // TLS; we stop and report instead of silently dropping them.
+        s.protocol_error(
+            Stage::Starttls,
+            StepFailure {
+                kind: FailureKind::UnexpectedData,
+                detail: format!(
+                    "{} bytes arrived after the 220 reply to STARTTLS, before the TLS handshake",
+                    leftover.len()
+                ),
+            },
+        );
+        return None;
+    }
+    Some(tcp)
+
+}
+
+/// The EHLO command line for `cfg`'s name (checked by [`run`]).
+fn ehlo_command(cfg: &ProbeConfig) -> String {
+    format!("EHLO {}\r\n", cfg.ehlo_name)
 }
 
 /// Sends `command` (if any) and reads one reply, all within `step`.
@@ -828,7 +880,7 @@ fn handshake_failure(error: &io::Error) -> Outcome {
 }
 
 /// An alert in RFC 8446 §6 spelling: `ProtocolVersion` → `protocol_version`.
-fn alert_name(alert: AlertDescription) -> String {
+pub(super) fn alert_name(alert: AlertDescription) -> String {
     let Some(camel) = alert.as_str() else {
         return format!("unknown({})", u8::from(alert));
     };
@@ -844,6 +896,19 @@ fn alert_name(alert: AlertDescription) -> String {
         }
     }
     out
+}
+
+/// How a session that did not reach TLS ended, in a few words.
+pub(super) fn outcome_summary(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::ConnectFailed { detail } | Outcome::ProtocolError { detail, .. } => detail.clone(),
+        Outcome::Inconclusive { code, text, .. } | Outcome::StarttlsRefused { code, text } => {
+            format!("{code} {text}")
+        }
+        Outcome::StarttlsNotOffered => "STARTTLS was not offered".to_string(),
+        Outcome::HandshakeFailed { detail, .. } => detail.clone(),
+        Outcome::TlsEstablished => "TLS established".to_string(),
+    }
 }
 
 fn version_name(version: ProtocolVersion) -> String {

@@ -13,10 +13,15 @@
 //! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
 //! - [`verifier`]: the TLS verifier that records the chain
 //! - [`client`]: the session itself and its recorded evidence
+//! - [`legacy`], [`legacy_hello`]: a second session with a legacy
+//!   ClientHello when a server refused rustls, to see what OpenSSL- and
+//!   Go-based senders get
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
 //! one at a time), DANE/MTA-STS verdicts, retries.
 
 pub mod client;
+pub mod legacy;
+pub mod legacy_hello;
 pub mod reply;
 pub mod verifier;
