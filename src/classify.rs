@@ -221,99 +221,162 @@ pub fn session_findings(
 /// it).
 fn legacy_tls_finding(s: &SessionOut, subject: &str) -> Option<Finding> {
     let legacy = s.probe.legacy_tls.as_ref()?.accepted()?;
-    let Outcome::HandshakeFailed { detail, .. } = &s.probe.outcome else {
+    let Outcome::HandshakeFailed { alert, detail, .. } = &s.probe.outcome else {
         return None;
     };
+    let refusal = match alert {
+        Some(alert) => format!("alert {alert}"),
+        None => detail.clone(),
+    };
     let server = format!("{} ({})", s.ip, s.mx);
-    Some(legacy_finding(&server, subject, detail, legacy))
+    Some(legacy_finding(&server, subject, &refusal, legacy))
 }
 
 /// The `mx-tls-legacy-only` warning for `server` (`IP (MX host)`), whose
 /// rustls handshake ended in `refusal`.
 fn legacy_finding(server: &str, subject: &str, refusal: &str, legacy: &LegacyHandshake) -> Finding {
-    let cipher = &legacy.cipher;
-    let chose = match legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
-        Some(bits) => format!("{} with {cipher} and an RSA key of {bits} bits", legacy.version),
-        None => format!("{} with {cipher}", legacy.version),
+    let key = match legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        Some(bits) => format!(", RSA key of {bits} bits"),
+        None => String::new(),
     };
-    let (who, advice) = legacy_senders(legacy);
     let chain = if legacy.chain_presented {
-        "The certificate chain it sent in that handshake is judged like any session's."
+        "The chain it sent there is judged as usual."
     } else {
-        "It sent no certificate before the probe stopped reading, so no chain was judged."
+        "It sent no certificate, so no chain was judged."
     };
     Finding::new(
         Severity::Warning,
         "mx-tls-legacy-only",
         subject,
         format!(
-            "{server} refuses the TLS handshake of rustls ({refusal}) but accepts an older ClientHello: it chose {chose}. {who} {chain}"
+            "{server} refuses rustls ({refusal}) but accepts a legacy hello: {} {}{key}. {} {chain}",
+            legacy.version,
+            legacy.cipher,
+            who_connects(legacy)
         ),
-        advice,
+        legacy_advice(legacy),
     )
 }
 
-/// Who still connects to a server that chose `legacy` and who does not
-/// (one sentence), and what to change. Library defaults: OpenSSL 3.2 went
-/// to security level 2 (no RSA under 2048 bits), OpenSSL 3 allows TLS
-/// below 1.2 only at level 0, OpenSSL 1.1.0 and Go 1.23 dropped 3DES from
-/// their defaults, Go 1.22 static-RSA suites; Go never had DHE.
-fn legacy_senders(legacy: &LegacyHandshake) -> (String, String) {
-    let cipher = &legacy.cipher;
-    let modern = "Modern suites (ECDHE with AES-GCM or ChaCha20) are needed for rustls-based senders: enable them ahead of the old ones (OpenSSL cipher string `ECDHE+AESGCM:ECDHE+CHACHA20:...`; Postfix `tls_medium_cipherlist` and `smtpd_tls_exclude_ciphers`, Exim `tls_require_ciphers`), and TLS 1.3 too.";
+/// Whether senders built on one TLS library connect, and why not or on
+/// what condition.
+struct Library {
+    /// `OpenSSL-based senders`.
+    name: &'static str,
+    /// Senders built on it: `Postfix, Exim`.
+    examples: &'static str,
+    /// Why they do not connect, when they do not.
+    refused: Option<&'static str>,
+    /// On what condition they connect.
+    only: Option<&'static str>,
+}
+
+/// One sentence: which senders still connect to a server that chose
+/// `legacy`, and which do not. The library defaults behind it: OpenSSL 3.2
+/// went to security level 2 (no RSA keys under 2048 bits; the advice says
+/// so), OpenSSL 3
+/// allows TLS below 1.2 only at level 0, OpenSSL 1.1.0 dropped 3DES from
+/// its defaults; Go never had DHE, dropped static-RSA suites from its
+/// defaults in 1.22 and 3DES in 1.23, requires TLS 1.2 of servers by
+/// default since 1.18 and refuses RSA keys under 1024 bits since 1.24.
+fn who_connects(legacy: &LegacyHandshake) -> String {
+    let mut openssl = Library {
+        name: "OpenSSL-based senders",
+        examples: "Postfix, Exim",
+        refused: None,
+        only: None,
+    };
+    let mut go = Library {
+        name: "Go-based senders",
+        examples: "mox",
+        refused: None,
+        only: None,
+    };
+    let suite = legacy.suite();
+    match suite {
+        Some(s) if s.triple_des => {
+            openssl.refused = Some("no 3DES by default since 1.1.0");
+            go.refused = Some("no 3DES by default since Go 1.23");
+        }
+        Some(s) if s.kx == KeyExchange::Dhe => go.refused = Some("Go has no DHE"),
+        Some(s) if s.kx == KeyExchange::Rsa => {
+            go.refused = Some("no static RSA by default since Go 1.22");
+        }
+        _ => {}
+    }
     if legacy.below_tls12() {
-        return (
-            format!(
-                "Only senders that still allow {} connect (OpenSSL 3 only at security level 0); rustls-based senders and mxtls do not, and RFC 8996 deprecates TLS 1.0 and 1.1.",
-                legacy.version
-            ),
-            format!(
-                "Enable TLS 1.2 and 1.3 (RFC 8461 §7.2 makes TLS 1.2 the floor for MTA-STS). {modern}"
-            ),
+        openssl.only = Some("at security level 0");
+        go.refused = go.refused.or(Some("Go requires TLS 1.2 by default"));
+    }
+    if let Some(bits) = legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        openssl.only = openssl.only.or(Some("below security level 2"));
+        if bits < 1024 {
+            go.refused = go
+                .refused
+                .or(Some("RSA under 1024 bits is refused since Go 1.24"));
+        }
+    }
+    let libraries = [openssl, go];
+    let connect: Vec<String> = libraries
+        .iter()
+        .filter(|l| l.refused.is_none())
+        .map(|l| match l.only {
+            Some(only) => format!("{} ({}) {only}", l.name, l.examples),
+            None => format!("{} ({})", l.name, l.examples),
+        })
+        .collect();
+    let mut refuse: Vec<String> = libraries
+        .iter()
+        .filter_map(|l| {
+            l.refused
+                .map(|why| format!("{} ({}: {why})", l.name, l.examples))
+        })
+        .collect();
+    refuse.push("rustls-based senders".to_string());
+    let fs = match suite {
+        Some(s) if s.kx == KeyExchange::Rsa && !s.triple_des => " (no forward secrecy)",
+        _ => "",
+    };
+    let also = match suite {
+        Some(s) if s.rustls && !legacy.rsa_key_too_short() => {
+            " (rustls has that suite but not something else this hello offers: SHA-1 signatures, P-521)"
+        }
+        _ => "",
+    };
+    let who = if connect.is_empty() {
+        "Only old senders".to_string()
+    } else {
+        connect.join(" and ")
+    };
+    format!(
+        "{who} still connect{fs}; {} and mxtls do not{also}.",
+        refuse.join(", ")
+    )
+}
+
+/// What to change on a server that chose `legacy`.
+fn legacy_advice(legacy: &LegacyHandshake) -> String {
+    let modern = "Enable ECDHE suites with AES-GCM or ChaCha20, which rustls-based senders need, before the old ones (OpenSSL `ECDHE+AESGCM:ECDHE+CHACHA20:...`; Postfix `tls_medium_cipherlist`, Exim `tls_require_ciphers`), and TLS 1.3.";
+    let mut advice = Vec::new();
+    if legacy.below_tls12() {
+        advice.push(
+            "Enable TLS 1.2 and 1.3 (RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8461 §7.2 makes 1.2 the floor for MTA-STS).".to_string(),
         );
     }
     if let Some(bits) = legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
-        return (
-            format!(
-                "Senders whose TLS library takes RSA keys under 2048 bits (Go-based ones such as mox; OpenSSL below security level 2) still connect with {cipher}; OpenSSL 3.2 and later by default, rustls-based senders and mxtls do not."
-            ),
-            format!(
-                "Replace the {bits}-bit RSA key with an RSA key of 2048 bits or more, or an ECDSA P-256 key, with a new certificate; where DANE pins the key, publish the new key's TLSA record first."
-            ),
-        );
+        advice.push(format!(
+            "Replace the {bits}-bit RSA key (OpenSSL 3.2+ refuses it by default too) with RSA 2048+ or ECDSA P-256 and a new certificate; under DANE, publish its TLSA record first."
+        ));
     }
-    let Some(suite) = legacy.suite() else {
-        return (
-            format!("Senders that have {cipher} still connect; rustls-based senders and mxtls do not."),
-            modern.to_string(),
-        );
-    };
-    if suite.rustls {
-        return (
-            format!(
-                "OpenSSL- and Go-based senders (Postfix, Exim, mox) still connect with {cipher}; rustls has that suite too but failed on something else this ClientHello offers (SHA-1 handshake signatures, the P-521 group), so rustls-based senders and mxtls do not."
-            ),
-            "Let the server sign the handshake with SHA-256 or better and offer X25519 or P-256 (OpenSSL `-sigalgs` and `-groups`; Postfix `tls_eecdh_auto_curves`), and enable TLS 1.3.".to_string(),
-        );
+    match legacy.suite() {
+        // The suite is fine: the key, or something else, is not.
+        Some(s) if s.rustls && legacy.rsa_key_too_short() => {}
+        Some(s) if s.rustls => advice.push(
+            "Let the server sign the handshake with SHA-256 or better and offer X25519 or P-256 (OpenSSL `-sigalgs`, `-groups`; Postfix `tls_eecdh_auto_curves`), and enable TLS 1.3.".to_string(),
+        ),
+        _ => advice.push(modern.to_string()),
     }
-    let who = if suite.triple_des {
-        format!(
-            "Only old senders still connect with {cipher}; OpenSSL (3DES off by default since 1.1.0), Go (since 1.23), rustls-based senders and mxtls do not."
-        )
-    } else {
-        match suite.kx {
-            KeyExchange::Ecdhe => format!(
-                "OpenSSL- and Go-based senders (Postfix, Exim, mox) still connect with {cipher}; rustls-based senders and mxtls do not."
-            ),
-            KeyExchange::Dhe => format!(
-                "OpenSSL-based senders (Postfix, Exim) still connect with {cipher}; Go-based senders such as mox (Go has no DHE), rustls-based senders and mxtls do not."
-            ),
-            KeyExchange::Rsa => format!(
-                "OpenSSL-based senders (Postfix, Exim) still connect with {cipher}, without forward secrecy; Go-based senders such as mox (static RSA is off by default since Go 1.22), rustls-based senders and mxtls do not."
-            ),
-        }
-    };
-    (who, modern.to_string())
+    advice.join(" ")
 }
 
 fn connect_word(c: Connect) -> &'static str {
@@ -725,79 +788,104 @@ mod tests {
         let pki = Pki::new();
         let ecdsa = pki.chain(&leaf_spec(&["mx.example"]));
         let weak = vec![pki.weak_rsa_leaf(&leaf_spec(&["mx.example"]))];
-        let accepted = |version: u16, cipher: u16, chain: &[rustls::pki_types::CertificateDer<'static>]| {
-            match LegacyTls::from_answer(Ok(Answer::Hello(ServerHello {
-                version,
-                cipher,
-                chain: chain.to_vec(),
-            }))) {
-                LegacyTls::Accepted(h) => h,
-                other => panic!("a ServerHello is accepted: {other:?}"),
-            }
-        };
+        let accepted =
+            |version: u16, cipher: u16, chain: &[rustls::pki_types::CertificateDer<'static>]| {
+                match LegacyTls::from_answer(Ok(Answer::Hello(ServerHello {
+                    version,
+                    cipher,
+                    chain: chain.to_vec(),
+                }))) {
+                    LegacyTls::Accepted(h) => h,
+                    other => panic!("a ServerHello is accepted: {other:?}"),
+                }
+            };
         // (rule, handshake, words the message must have, words it must
         //  not, words of the advice)
-        type Row<'a> = (&'a str, LegacyHandshake, Vec<&'a str>, Vec<&'a str>, &'a str);
+        type Row<'a> = (
+            &'a str,
+            LegacyHandshake,
+            Vec<&'a str>,
+            Vec<&'a str>,
+            &'a str,
+        );
         let rows: Vec<Row<'_>> = vec![
             (
                 "ECDHE CBC: OpenSSL and Go senders connect",
                 accepted(0x0303, 0xc009, &ecdsa),
                 vec![
-                    "TLSv1.2 with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
-                    "OpenSSL- and Go-based senders (Postfix, Exim, mox) still connect with TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA; rustls-based senders and mxtls do not.",
-                    "judged like any session",
-                    "(the server sent the TLS alert handshake_failure)",
+                    "refuses rustls (alert handshake_failure) but accepts a legacy hello: TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA.",
+                    "OpenSSL-based senders (Postfix, Exim) and Go-based senders (mox) still connect; rustls-based senders and mxtls do not.",
+                    "judged as usual",
                 ],
                 vec!["will not deliver", "RSA key"],
-                "ECDHE with AES-GCM or ChaCha20",
+                "ECDHE suites with AES-GCM or ChaCha20",
             ),
             (
                 "static RSA: OpenSSL only, Go since 1.22 not",
                 accepted(0x0303, 0x002f, &[]),
                 vec![
-                    "OpenSSL-based senders (Postfix, Exim) still connect with TLS_RSA_WITH_AES_128_CBC_SHA, without forward secrecy",
-                    "Go 1.22",
+                    "OpenSSL-based senders (Postfix, Exim) still connect (no forward secrecy); Go-based senders (mox: no static RSA by default since Go 1.22), rustls-based senders and mxtls do not.",
                     "no chain was judged",
                 ],
-                vec!["Go-based senders (Postfix"],
-                "ECDHE with AES-GCM or ChaCha20",
+                vec![],
+                "ECDHE suites with AES-GCM or ChaCha20",
             ),
             (
                 "DHE: Go has none",
                 accepted(0x0303, 0x009e, &[]),
-                vec!["TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", "Go has no DHE"],
+                vec![
+                    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+                    "Go-based senders (mox: Go has no DHE)",
+                ],
                 vec![],
-                "ECDHE with AES-GCM or ChaCha20",
+                "ECDHE suites with AES-GCM or ChaCha20",
             ),
             (
                 "3DES: only old senders",
                 accepted(0x0303, 0x000a, &[]),
-                vec!["Only old senders still connect with TLS_RSA_WITH_3DES_EDE_CBC_SHA"],
+                vec![
+                    "Only old senders still connect",
+                    "Exim: no 3DES by default since 1.1.0",
+                    "since Go 1.23",
+                ],
                 vec![],
-                "ECDHE with AES-GCM or ChaCha20",
+                "ECDHE suites with AES-GCM or ChaCha20",
             ),
             (
-                "an RSA key under 2048 bits is named with its size",
+                "a 1024-bit RSA key with static RSA: OpenSSL below level 2 only",
                 accepted(0x0303, 0x002f, &weak),
                 vec![
-                    "TLS_RSA_WITH_AES_128_CBC_SHA and an RSA key of 1024 bits",
-                    "RSA keys under 2048 bits",
-                    "OpenSSL 3.2",
+                    "TLS_RSA_WITH_AES_128_CBC_SHA, RSA key of 1024 bits.",
+                    "OpenSSL-based senders (Postfix, Exim) below security level 2 still connect",
+                    "(mox: no static RSA by default since Go 1.22)",
                 ],
                 vec![],
                 "Replace the 1024-bit RSA key",
             ),
             (
+                "a 1024-bit RSA key with a suite rustls has: the key is the problem",
+                accepted(0x0303, 0xc02f, &weak),
+                vec![
+                    "and Go-based senders (mox) still connect; rustls-based senders and mxtls do not.",
+                ],
+                vec!["SHA-1"],
+                "Replace the 1024-bit RSA key",
+            ),
+            (
                 "below TLS 1.2: the version is named",
-                accepted(0x0301, 0x002f, &[]),
-                vec!["TLSv1.0 with TLS_RSA_WITH_AES_128_CBC_SHA", "RFC 8996"],
+                accepted(0x0301, 0xc013, &[]),
+                vec![
+                    ": TLSv1.0 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA.",
+                    "OpenSSL-based senders (Postfix, Exim) at security level 0 still connect",
+                    "Go requires TLS 1.2 by default",
+                ],
                 vec![],
                 "Enable TLS 1.2 and 1.3",
             ),
             (
                 "a suite rustls has: something else failed",
                 accepted(0x0303, 0xc02b, &ecdsa),
-                vec!["rustls has that suite too", "SHA-1 handshake signatures"],
+                vec!["rustls has that suite but not", "SHA-1 signatures"],
                 vec![],
                 "SHA-256 or better",
             ),
@@ -806,18 +894,33 @@ mod tests {
             let f = legacy_finding(
                 "127.0.0.40 (mx.example)",
                 "mx.example 127.0.0.40",
-                "the server sent the TLS alert handshake_failure",
+                "alert handshake_failure",
                 &legacy,
             );
             assert_eq!(f.code, "mx-tls-legacy-only", "{rule}");
             assert_eq!(f.severity, Severity::Warning, "{rule}");
             for words in has {
-                assert!(f.message.contains(words), "{rule}: {words:?} in {}", f.message);
+                assert!(
+                    f.message.contains(words),
+                    "{rule}: {words:?} in {}",
+                    f.message
+                );
             }
             for words in lacks {
-                assert!(!f.message.contains(words), "{rule}: no {words:?} in {}", f.message);
+                assert!(
+                    !f.message.contains(words),
+                    "{rule}: no {words:?} in {}",
+                    f.message
+                );
             }
-            assert!(f.advice.contains(advice), "{rule}: {advice:?} in {}", f.advice);
+            assert!(
+                f.advice.contains(advice),
+                "{rule}: {advice:?} in {}",
+                f.advice
+            );
+            // The summary table shows 400 characters of each.
+            assert!(f.message.chars().count() <= 400, "{rule}: {}", f.message);
+            assert!(f.advice.chars().count() <= 400, "{rule}: {}", f.advice);
         }
     }
 

@@ -271,9 +271,7 @@ impl LabCa {
         let chain = self.sign_leaf(spec, &weak)?;
         Ok(Issued {
             chain,
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
-                new_key(&subject)?.serialize_der(),
-            )),
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(new_key(&subject)?.serialize_der())),
         })
     }
 

@@ -451,7 +451,9 @@ async fn serve(mut stream: TcpStream, served: Arc<Served>) -> io::Result<()> {
         }
         SmtpBehaviour::LegacyTlsOnly => {
             let hello = read_client_hello(&mut stream).await?;
-            stream.write_all(&legacy_answer(&hello, &served.chain)).await?;
+            stream
+                .write_all(&legacy_answer(&hello, &served.chain))
+                .await?;
             return linger(stream).await;
         }
         _ => {}

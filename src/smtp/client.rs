@@ -739,7 +739,6 @@ pub(super) async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<
         return None;
     }
     Some(tcp)
-
 }
 
 /// The EHLO command line for `cfg`'s name (checked by [`run`]).

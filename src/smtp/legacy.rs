@@ -167,9 +167,7 @@ pub fn worth_asking(error: &io::Error, chain: &[CertificateDer<'_>]) -> bool {
         Some(rustls::Error::AlertReceived(
             AlertDescription::HandshakeFailure | AlertDescription::InsufficientSecurity,
         ))
-        | Some(rustls::Error::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedCipherSuite)) => {
-            true
-        }
+        | Some(rustls::Error::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedCipherSuite)) => true,
         Some(_) => false,
         None => matches!(
             error.kind(),
@@ -266,13 +264,17 @@ impl LegacyTls {
 
 fn evidence(answer: Result<Answer, FlightError>) -> LegacyTls {
     match answer {
-        Ok(Answer::Hello(hello)) => {
-            LegacyTls::Accepted(LegacyHandshake::new(hello.version, hello.cipher, hello.chain))
-        }
+        Ok(Answer::Hello(hello)) => LegacyTls::Accepted(LegacyHandshake::new(
+            hello.version,
+            hello.cipher,
+            hello.chain,
+        )),
         Ok(Answer::Alert { description, .. }) => {
             let name = client::alert_name(AlertDescription::from(description));
             LegacyTls::Refused {
-                detail: format!("the server refused the legacy ClientHello too, with the TLS alert {name}"),
+                detail: format!(
+                    "the server refused the legacy ClientHello too, with the TLS alert {name}"
+                ),
                 alert: Some(name),
             }
         }
@@ -420,7 +422,8 @@ mod tests {
             (
                 "a suite rustls has",
                 hello(TLS12, 0xc02f, vec![]),
-                json!({"status": "accepted", "cipher": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                json!({"status": "accepted", "version": "TLSv1.2",
+                       "cipher": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
                        "rustls_suite": true, "chain_presented": false, "chain_len": 0}),
             ),
             (
@@ -462,7 +465,10 @@ mod tests {
         assert!(h.below_tls12());
         assert_eq!(h.chain(), &chain[..]);
         assert!(!h.rsa_key_too_short(), "ECDSA has no RSA bits");
-        assert_eq!(h.suite().map(|s| s.name), Some("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"));
+        assert_eq!(
+            h.suite().map(|s| s.name),
+            Some("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")
+        );
     }
 
     #[test]

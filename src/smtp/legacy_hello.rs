@@ -213,11 +213,26 @@ pub const OFFERED: [Suite; 19] = [
         KeyExchange::Rsa,
         false,
     ),
-    suite(0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA", KeyExchange::Rsa, false),
-    suite(0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA", KeyExchange::Rsa, false),
+    suite(
+        0x002f,
+        "TLS_RSA_WITH_AES_128_CBC_SHA",
+        KeyExchange::Rsa,
+        false,
+    ),
+    suite(
+        0x0035,
+        "TLS_RSA_WITH_AES_256_CBC_SHA",
+        KeyExchange::Rsa,
+        false,
+    ),
     Suite {
         triple_des: true,
-        ..suite(0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA", KeyExchange::Rsa, false)
+        ..suite(
+            0x000a,
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+            KeyExchange::Rsa,
+            false,
+        )
     },
 ];
 
@@ -756,8 +771,8 @@ mod tests {
         assert_eq!(&hello[11..43], &RANDOM);
         let suites = offered_suites(&hello).expect("our own hello parses");
         for code in [
-            0x002f, 0x0035, 0x003c, 0x009c, 0x009d, 0x009e, 0x0033, 0x0039, 0xc013, 0xc014,
-            0xc009, 0xc00a, 0x000a,
+            0x002f, 0x0035, 0x003c, 0x009c, 0x009d, 0x009e, 0x0033, 0x0039, 0xc013, 0xc014, 0xc009,
+            0xc00a, 0x000a,
         ] {
             assert!(suites.contains(&code), "offers 0x{code:04x}");
             assert!(
@@ -794,11 +809,7 @@ mod tests {
             ("a name with a space", "a b"),
             ("empty", ""),
         ] {
-            assert_eq!(
-                client_hello(Some(sni), &RANDOM).len(),
-                bare.len(),
-                "{rule}"
-            );
+            assert_eq!(client_hello(Some(sni), &RANDOM).len(), bare.len(), "{rule}");
         }
         assert!(client_hello(Some("mx.example"), &RANDOM).len() > bare.len());
     }
@@ -889,11 +900,7 @@ mod tests {
                     description: 40,
                 }),
             ),
-            (
-                "a close before anything",
-                vec![],
-                Err(FlightError::Closed),
-            ),
+            ("a close before anything", vec![], Err(FlightError::Closed)),
             (
                 "an SMTP reply instead of TLS",
                 b"500 5.5.2 Error: bad syntax\r\n".to_vec(),
@@ -935,11 +942,14 @@ mod tests {
             ),
             (
                 "a session id over 32 bytes",
-                record(22, &message(2, &{
-                    let mut b = hello_body(TLS12, 0x002f, None);
-                    b[34] = 33;
-                    b
-                })),
+                record(
+                    22,
+                    &message(2, &{
+                        let mut b = hello_body(TLS12, 0x002f, None);
+                        b[34] = 33;
+                        b
+                    }),
+                ),
                 Err(FlightError::Malformed {
                     what: "ServerHello session_id",
                 }),
@@ -953,21 +963,33 @@ mod tests {
             ),
             (
                 "a certificate list longer than its message",
-                [plain_hello.clone(), record(22, &message(11, &[0, 0, 9, 0, 0, 1, 0x30]))].concat(),
+                [
+                    plain_hello.clone(),
+                    record(22, &message(11, &[0, 0, 9, 0, 0, 1, 0x30])),
+                ]
+                .concat(),
                 Err(FlightError::Malformed {
                     what: "Certificate list length",
                 }),
             ),
             (
                 "a certificate longer than the list",
-                [plain_hello.clone(), record(22, &message(11, &[0, 0, 4, 0, 0, 9, 0x30]))].concat(),
+                [
+                    plain_hello.clone(),
+                    record(22, &message(11, &[0, 0, 4, 0, 0, 9, 0x30])),
+                ]
+                .concat(),
                 Err(FlightError::Malformed {
                     what: "Certificate message",
                 }),
             ),
             (
                 "a zero-length certificate",
-                [plain_hello.clone(), record(22, &message(11, &[0, 0, 3, 0, 0, 0]))].concat(),
+                [
+                    plain_hello.clone(),
+                    record(22, &message(11, &[0, 0, 3, 0, 0, 0])),
+                ]
+                .concat(),
                 Err(FlightError::Malformed {
                     what: "empty certificate",
                 }),
