@@ -28,16 +28,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::client::Resumption;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, ClientConfig, PeerIncompatible, ProtocolVersion};
-use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
-use super::legacy::{self, LegacyTls};
-use super::reply::{Ehlo, Reply, ReplyCode, ReplyError, ReplyReader};
+use super::legacy_hello::{self, Flight, alert_name};
+use super::legacy_tls::{self, LegacyTls};
+use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
+use super::session::*;
 use super::verifier::RecordingVerifier;
 use crate::sanitize::for_terminal;
 
@@ -45,20 +47,17 @@ use crate::sanitize::for_terminal;
 /// greeting, EHLO, STARTTLS, handshake, EHLO, and two short waits for QUIT
 /// and the TLS close.
 pub const SESSION_STEPS: u32 = 8;
+/// The legacy session is bounded by this many step timeouts: connect,
+/// greeting, EHLO, STARTTLS, and the ClientHello with its answer.
+pub const LEGACY_STEPS: u32 = 5;
+/// Bytes read from the socket at a time in the legacy session.
+const LEGACY_READ_CHUNK: usize = 4096;
 /// Longest wait for the 221 after QUIT, and for the TLS close: the session
 /// is over, the answer does not matter.
 const QUIT_WAIT: Duration = Duration::from_millis(500);
-/// Characters of a banner line kept for display.
-const BANNER_DISPLAY_MAX: usize = 200;
-/// Characters of reply text and error details kept for display.
-const TEXT_DISPLAY_MAX: usize = 512;
-/// Characters of a host name kept for display (RFC 1035 §2.3.4: 255).
-const NAME_DISPLAY_MAX: usize = 255;
 /// Longest EHLO name sent: a domain (RFC 1035 §2.3.4) or an address
 /// literal fits.
 const MAX_EHLO_NAME: usize = 255;
-/// Characters of an EHLO keyword kept for display.
-const KEYWORD_DISPLAY_MAX: usize = 64;
 
 /// How to probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,408 +71,12 @@ pub struct ProbeConfig {
     pub ehlo_name: String,
 }
 
-/// Whether TCP got through (DESIGN.md, session key `connect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Connect {
-    /// Connected.
-    Ok,
-    /// The host answered with a reset: nothing listens on the port.
-    Refused,
-    /// No answer within the step timeout.
-    Timeout,
-    /// No route to the host or its network.
-    Unreachable,
-    /// Any other failure, or a probe that could not start (bad SNI or EHLO
-    /// name).
-    Error,
-}
-
-impl Connect {
-    /// The connect state an I/O error of `connect()` stands for.
-    fn from_io(kind: io::ErrorKind) -> Connect {
-        match kind {
-            io::ErrorKind::ConnectionRefused => Connect::Refused,
-            io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-                Connect::Unreachable
-            }
-            io::ErrorKind::TimedOut => Connect::Timeout,
-            _ => Connect::Error,
-        }
-    }
-}
-
-/// The step of the session where something went wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Stage {
-    /// Waiting for the 220 greeting.
-    Greeting,
-    /// EHLO before TLS.
-    Ehlo,
-    /// The STARTTLS command and its reply.
-    Starttls,
-    /// The TLS handshake.
-    Handshake,
-}
-
-/// Where a server refused us before TLS could be tried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RefusalStage {
-    /// The greeting was 4xx/5xx instead of 220.
-    Greeting,
-    /// EHLO was answered 4xx/5xx.
-    Ehlo,
-}
-
-/// What kind of protocol failure ended a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailureKind {
-    /// No complete answer within the step timeout.
-    Timeout,
-    /// The server closed or reset the connection.
-    Closed,
-    /// A reply line over the line cap.
-    LineTooLong,
-    /// A reply over the line-count cap.
-    TooManyLines,
-    /// A reply over the size cap.
-    TooLarge,
-    /// Bytes that are not an SMTP reply, or codes that disagree.
-    Malformed,
-    /// A well-formed reply with a code that makes no sense at this step.
-    UnexpectedReply,
-    /// Data where none may be (bytes after the 220 to STARTTLS).
-    UnexpectedData,
-    /// Another I/O error.
-    Io,
-}
-
-/// A failed step: what kind of failure and the details, sanitised for
-/// display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StepFailure {
-    /// What kind of failure.
-    pub kind: FailureKind,
-    /// What happened, for people.
-    pub detail: String,
-}
-
-/// How the session ended. Evidence, not a verdict: classify turns it into
-/// RFC 8460 result types.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
-pub enum Outcome {
-    /// No TCP connection ([`Session::connect`] says why); no TLS was tried.
-    /// Not an RFC 8460 result type (SPEC §5).
-    ConnectFailed {
-        /// What the system said.
-        detail: String,
-    },
-    /// The server refused the session (4xx/5xx greeting or EHLO, e.g.
-    /// `421 too many connections`): whether TLS works is unknown (RFC 8460
-    /// §4.3.4). Not an RFC 8460 result type.
-    Inconclusive {
-        /// Greeting or EHLO.
-        stage: RefusalStage,
-        /// The reply code.
-        code: ReplyCode,
-        /// The reply text, sanitised.
-        text: String,
-    },
-    /// EHLO succeeded without STARTTLS among the extensions.
-    StarttlsNotOffered,
-    /// STARTTLS was advertised, then answered with something else than
-    /// 220 (454 is RFC 3207 §4's "TLS not available due to temporary
-    /// reason").
-    StarttlsRefused {
-        /// The reply code.
-        code: ReplyCode,
-        /// The reply text, sanitised.
-        text: String,
-    },
-    /// The server said 220 to STARTTLS, then the TLS handshake failed.
-    HandshakeFailed {
-        /// The TLS alert the server sent, in RFC 8446 §6 spelling
-        /// (`protocol_version`), when it sent one.
-        alert: Option<String>,
-        /// What went wrong, for people.
-        detail: String,
-        /// The failure is about the protocol version: the server speaks
-        /// nothing the client accepts (TLS 1.2 and 1.3; RFC 8461 §7.2 makes
-        /// 1.2 the floor).
-        protocol_version: bool,
-    },
-    /// The server broke the protocol or went silent at `stage`.
-    ProtocolError {
-        /// The step that failed.
-        stage: Stage,
-        /// What kind of failure.
-        kind: FailureKind,
-        /// What happened, sanitised.
-        detail: String,
-    },
-    /// TLS is up. The EHLO after TLS may still have failed: see
-    /// [`Session::ehlo_tls_error`].
-    TlsEstablished,
-}
-
-impl Outcome {
-    /// Whether the server agreed to start TLS (advertised STARTTLS and
-    /// answered 220): `Some(false)` when STARTTLS was not advertised or was
-    /// refused, `None` when the session ended before that could be known.
-    pub fn starttls_supported(&self) -> Option<bool> {
-        match self {
-            Outcome::StarttlsNotOffered | Outcome::StarttlsRefused { .. } => Some(false),
-            Outcome::HandshakeFailed { .. }
-            | Outcome::TlsEstablished
-            | Outcome::ProtocolError {
-                stage: Stage::Handshake,
-                ..
-            }
-            | Outcome::ProtocolError {
-                stage: Stage::Starttls,
-                kind: FailureKind::UnexpectedData,
-                ..
-            } => Some(true),
-            Outcome::ConnectFailed { .. }
-            | Outcome::Inconclusive { .. }
-            | Outcome::ProtocolError { .. } => None,
-        }
-    }
-}
-
-/// The server's greeting (RFC 5321 §4.3.1, `220 domain text`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Banner {
-    /// The first line's text (after the code), sanitised and cut for
-    /// display.
-    pub text: String,
-    /// The first line's text as received (lossy UTF-8, at most a reply
-    /// line's cap); never print it unsanitised.
-    pub raw: String,
-    /// The first word of a 220 greeting: the name the server announces
-    /// (RFC 5321 §4.3.1 `Greeting`; RFC 8460 `receiving-mx-helo`),
-    /// sanitised. `None` for a refusal, whose text is no name.
-    pub domain: Option<String>,
-    /// How many lines the greeting had.
-    pub lines: usize,
-}
-
-impl Banner {
-    fn from_reply(reply: &Reply) -> Banner {
-        let raw = reply.lines().first().cloned().unwrap_or_default();
-        let domain = (reply.code().get() == 220)
-            .then(|| raw.split_ascii_whitespace().next())
-            .flatten()
-            .map(|name| for_terminal(name, NAME_DISPLAY_MAX));
-        Banner {
-            text: for_terminal(&raw, BANNER_DISPLAY_MAX),
-            domain,
-            lines: reply.lines().len(),
-            raw,
-        }
-    }
-}
-
-/// What an EHLO reply advertised, sanitised for display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EhloSummary {
-    /// The name on the first line.
-    pub domain: String,
-    /// The extension keywords, upper case, in the order sent.
-    pub keywords: Vec<String>,
-    /// Each extension line: keyword and parameters.
-    pub lines: Vec<String>,
-}
-
-impl EhloSummary {
-    fn from_ehlo(ehlo: &Ehlo) -> EhloSummary {
-        EhloSummary {
-            domain: for_terminal(ehlo.domain(), NAME_DISPLAY_MAX),
-            keywords: ehlo
-                .extensions()
-                .iter()
-                .map(|e| for_terminal(e.keyword(), KEYWORD_DISPLAY_MAX))
-                .collect(),
-            lines: ehlo
-                .extensions()
-                .iter()
-                .map(|e| {
-                    let mut line = e.keyword().to_string();
-                    for param in e.params() {
-                        line.push(' ');
-                        line.push_str(param);
-                    }
-                    for_terminal(&line, BANNER_DISPLAY_MAX)
-                })
-                .collect(),
-        }
-    }
-
-    /// Whether `keyword` was advertised (case-insensitive).
-    pub fn has(&self, keyword: &str) -> bool {
-        self.keywords
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(keyword))
-    }
-}
-
-/// What the TLS handshake agreed on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TlsInfo {
-    /// `TLSv1.2` or `TLSv1.3`.
-    pub version: String,
-    /// The cipher suite, IANA name as rustls spells it
-    /// (`TLS13_AES_256_GCM_SHA384`).
-    pub cipher: String,
-    /// The key-exchange group (`X25519`, `secp256r1`…), when known.
-    pub group: Option<String>,
-    /// How many certificates the server presented.
-    pub chain_len: usize,
-    /// Whether the server stapled an OCSP response.
-    pub ocsp_stapled: bool,
-}
-
-/// Milliseconds each step took; `None` for steps not reached.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Timings {
-    /// TCP connect.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub connect_ms: Option<u64>,
-    /// From connected to the complete greeting.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub greeting_ms: Option<u64>,
-    /// EHLO before TLS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ehlo_ms: Option<u64>,
-    /// STARTTLS and its reply.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub starttls_ms: Option<u64>,
-    /// The TLS handshake.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub handshake_ms: Option<u64>,
-    /// EHLO after TLS.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ehlo_tls_ms: Option<u64>,
-    /// The whole session, QUIT included.
-    pub total_ms: u64,
-}
-
-/// Everything one session to one MX address observed. Made only by
-/// [`probe`].
-#[derive(Debug, Clone, Serialize)]
-pub struct Session {
-    /// The address probed.
-    pub ip: IpAddr,
-    /// The port probed.
-    pub port: u16,
-    /// The SNI sent, if any.
-    pub sni: Option<String>,
-    /// Our end of the connection (RFC 8460 `sending-mta-ip`).
-    pub local_addr: Option<SocketAddr>,
-    /// Whether TCP got through.
-    pub connect: Connect,
-    /// The greeting, when one was read.
-    pub banner: Option<Banner>,
-    /// EHLO before TLS, when it succeeded.
-    pub ehlo: Option<EhloSummary>,
-    /// What TLS agreed on, when the handshake succeeded.
-    pub tls: Option<TlsInfo>,
-    /// EHLO after TLS, when it succeeded.
-    pub ehlo_tls: Option<EhloSummary>,
-    /// Why EHLO after TLS failed, when it did.
-    pub ehlo_tls_error: Option<StepFailure>,
-    /// How the session ended.
-    pub outcome: Outcome,
-    /// When the handshake failed in a way OpenSSL- and Go-based senders
-    /// may get through: what a second session with a legacy ClientHello
-    /// saw (see [`super::legacy`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub legacy_tls: Option<LegacyTls>,
-    /// How long each step took.
-    pub timings: Timings,
-    #[serde(skip)]
-    chain: Vec<CertificateDer<'static>>,
-    #[serde(skip)]
-    ocsp: Option<Vec<u8>>,
-    /// The step running, for the whole-session bound.
-    #[serde(skip)]
-    stage: Option<Stage>,
-    /// Whether `outcome` is final.
-    #[serde(skip)]
-    decided: bool,
-    /// Whether the handshake failure is worth the legacy session.
-    #[serde(skip)]
-    legacy_wanted: bool,
-}
-
-impl Session {
-    /// The certificates the server presented, leaf first, as DER; empty
-    /// when no handshake got that far. Recorded even when the handshake
-    /// failed after the certificate message.
-    pub fn chain(&self) -> &[CertificateDer<'static>] {
-        &self.chain
-    }
-
-    /// The stapled OCSP response (DER), if any.
-    pub fn ocsp_staple(&self) -> Option<&[u8]> {
-        self.ocsp.as_deref()
-    }
-
-    /// Whether REQUIRETLS was advertised after TLS (RFC 8689 §2; only the
-    /// post-TLS EHLO counts, RFC 3207 §4.2). `None` without that EHLO.
-    pub fn requiretls(&self) -> Option<bool> {
-        self.ehlo_tls.as_ref().map(|e| e.has("REQUIRETLS"))
-    }
-
-    pub(super) fn new(ip: IpAddr, port: u16, sni: Option<&str>) -> Session {
-        Session {
-            ip,
-            port,
-            sni: sni.map(str::to_string),
-            local_addr: None,
-            connect: Connect::Error,
-            banner: None,
-            ehlo: None,
-            tls: None,
-            ehlo_tls: None,
-            ehlo_tls_error: None,
-            outcome: Outcome::ConnectFailed {
-                detail: "not attempted".to_string(),
-            },
-            legacy_tls: None,
-            timings: Timings::default(),
-            chain: Vec::new(),
-            ocsp: None,
-            stage: None,
-            decided: false,
-            legacy_wanted: false,
-        }
-    }
-
-    fn decide(&mut self, outcome: Outcome) {
-        self.outcome = outcome;
-        self.decided = true;
-    }
-
-    fn protocol_error(&mut self, stage: Stage, failure: StepFailure) {
-        self.decide(Outcome::ProtocolError {
-            stage,
-            kind: failure.kind,
-            detail: failure.detail,
-        });
-    }
-}
-
 /// Runs one session to `ip` on `cfg.port`, sending `sni` in the TLS
 /// handshake (none when `None`; a trailing dot is dropped). Never fails:
 /// what went wrong is in the [`Session`]. Takes at most
-/// [`SESSION_STEPS`] × `cfg.step_timeout`, and [`legacy::LEGACY_STEPS`]
-/// more when the server refused the handshake and is asked again with a
-/// legacy ClientHello.
+/// [`SESSION_STEPS`] × `cfg.step_timeout`, and [`LEGACY_STEPS`] more when
+/// the server refused the handshake and is asked again with a legacy
+/// ClientHello ([`super::legacy_tls`]).
 pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
@@ -501,7 +104,7 @@ pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session 
         }
     }
     if session.legacy_wanted {
-        session.legacy_tls = Some(legacy::probe(ip, sni, cfg).await);
+        session.legacy_tls = Some(legacy_probe(ip, sni, cfg).await);
     }
     session.timings.total_ms = millis(started.elapsed());
     session
@@ -560,7 +163,7 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
-            s.legacy_wanted = legacy::worth_asking(&e, &s.chain);
+            s.legacy_wanted = legacy_tls::worth_asking(&e, &s.chain);
             return s.decide(handshake_failure(&e));
         }
         Err(_) => {
@@ -632,7 +235,7 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
 /// step bounded by the step timeout and recorded in `s`. Returns the
 /// connection ready for a ClientHello, or `None` when the session ended
 /// (then `s.outcome` says how). The legacy session reuses it.
-pub(super) async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> {
+async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> {
     let step = cfg.step_timeout;
     let addr = SocketAddr::new(s.ip, cfg.port);
     let t = Instant::now();
@@ -744,6 +347,99 @@ pub(super) async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<
 /// The EHLO command line for `cfg`'s name (checked by [`run`]).
 fn ehlo_command(cfg: &ProbeConfig) -> String {
     format!("EHLO {}\r\n", cfg.ehlo_name)
+}
+
+/// The second look at a server that refused rustls (see
+/// [`super::legacy_tls`]): the same dialogue as the first session up to
+/// STARTTLS, then the legacy ClientHello, and the answer read up to the
+/// Certificate message, at most [`legacy_hello::MAX_FLIGHT`] bytes. The
+/// handshake is then dropped. Never fails; takes at most [`LEGACY_STEPS`]
+/// × `cfg.step_timeout`.
+async fn legacy_probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> LegacyTls {
+    let bound = cfg.step_timeout.saturating_mul(LEGACY_STEPS);
+    match timeout(bound, legacy_run(ip, sni, cfg)).await {
+        Ok(legacy) => legacy,
+        Err(_) => LegacyTls::Failed {
+            detail: format!(
+                "the second session exceeded its bound of {} ms",
+                bound.as_millis()
+            ),
+        },
+    }
+}
+
+async fn legacy_run(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> LegacyTls {
+    let mut scratch = Session::new(ip, cfg.port, sni);
+    let Some(mut tcp) = open_starttls(&mut scratch, cfg).await else {
+        return LegacyTls::Failed {
+            detail: format!(
+                "the second session ended before TLS: {}",
+                outcome_summary(&scratch.outcome)
+            ),
+        };
+    };
+    let step = cfg.step_timeout;
+    let mut random = [0u8; 32];
+    // A hello that is never finished needs no secret randomness; zeros
+    // are a valid random if the system has none.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random);
+    let hello = legacy_hello::client_hello(sni, &random);
+    let mut flight = Flight::new();
+    let exchange = async {
+        tcp.write_all(&hello).await?;
+        tcp.flush().await?;
+        let mut buf = vec![0u8; LEGACY_READ_CHUNK];
+        loop {
+            let n = tcp.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, io::Error>(None);
+            }
+            match flight.feed(&buf[..n]) {
+                Ok(None) => {}
+                Ok(Some(answer)) => return Ok(Some(Ok(answer))),
+                Err(e) => return Ok(Some(Err(e))),
+            }
+        }
+    };
+    let read = timeout(step, exchange).await;
+    let _ = timeout(step.min(QUIT_WAIT), tcp.shutdown()).await;
+    match read {
+        Ok(Ok(Some(answer))) => LegacyTls::from_answer(answer),
+        // A close, or a reset (a server that closes with our bytes
+        // unread): what arrived before it is the answer.
+        Ok(Ok(None)) => LegacyTls::from_answer(flight.finish()),
+        Ok(Err(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ) =>
+        {
+            LegacyTls::from_answer(flight.finish())
+        }
+        Ok(Err(e)) => LegacyTls::Failed {
+            detail: format!("the second session failed during the TLS handshake: {e}"),
+        },
+        Err(_) => LegacyTls::Failed {
+            detail: format!(
+                "no answer to the legacy ClientHello within {} ms",
+                step.as_millis()
+            ),
+        },
+    }
+}
+
+/// How a session that did not reach TLS ended, in a few words.
+fn outcome_summary(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::ConnectFailed { detail }
+        | Outcome::ProtocolError { detail, .. }
+        | Outcome::HandshakeFailed { detail, .. } => detail.clone(),
+        Outcome::Inconclusive { code, text, .. } | Outcome::StarttlsRefused { code, text } => {
+            format!("{code} {text}")
+        }
+        Outcome::StarttlsNotOffered => "STARTTLS was not offered".to_string(),
+        Outcome::TlsEstablished => "TLS established".to_string(),
+    }
 }
 
 /// Sends `command` (if any) and reads one reply, all within `step`.
@@ -878,38 +574,6 @@ fn handshake_failure(error: &io::Error) -> Outcome {
     }
 }
 
-/// An alert in RFC 8446 §6 spelling: `ProtocolVersion` → `protocol_version`.
-pub(super) fn alert_name(alert: AlertDescription) -> String {
-    let Some(camel) = alert.as_str() else {
-        return format!("unknown({})", u8::from(alert));
-    };
-    let mut out = String::with_capacity(camel.len() + 4);
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// How a session that did not reach TLS ended, in a few words.
-pub(super) fn outcome_summary(outcome: &Outcome) -> String {
-    match outcome {
-        Outcome::ConnectFailed { detail } | Outcome::ProtocolError { detail, .. } => detail.clone(),
-        Outcome::Inconclusive { code, text, .. } | Outcome::StarttlsRefused { code, text } => {
-            format!("{code} {text}")
-        }
-        Outcome::StarttlsNotOffered => "STARTTLS was not offered".to_string(),
-        Outcome::HandshakeFailed { detail, .. } => detail.clone(),
-        Outcome::TlsEstablished => "TLS established".to_string(),
-    }
-}
-
 fn version_name(version: ProtocolVersion) -> String {
     match version {
         ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
@@ -954,6 +618,7 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
+    use crate::smtp::reply::ReplyCode;
 
     const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 

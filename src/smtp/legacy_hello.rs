@@ -343,6 +343,26 @@ fn push_extension(out: &mut Vec<u8>, kind: u16, body: &[u8]) {
     push_vec16(out, body);
 }
 
+/// An alert in RFC 8446 §6 spelling: `ProtocolVersion` →
+/// `protocol_version`; `unknown(250)` for codes rustls has no name for.
+pub fn alert_name(alert: rustls::AlertDescription) -> String {
+    let Some(camel) = alert.as_str() else {
+        return format!("unknown({})", u8::from(alert));
+    };
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// What the server chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerHello {

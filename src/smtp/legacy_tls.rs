@@ -1,47 +1,31 @@
-//! The second look at a server that refused rustls: one more STARTTLS
-//! session that sends the legacy ClientHello of [`super::legacy_hello`]
-//! and reads only the server's answer.
+//! The second look at a server that refused rustls: when it is worth
+//! it, and what it saw (values and pure rules; the session itself is in
+//! [`super::client`]).
 //!
 //! rustls has no CBC, DHE, static-RSA or 3DES suites and refuses RSA keys
 //! under 2048 bits; OpenSSL- and Go-based senders have some of them. A
 //! server configured with nothing else answers the rustls ClientHello with
 //! `handshake_failure` or `insufficient_security` (RFC 5246 §7.2.2), or
 //! just closes, and would be reported as one that no sender can reach.
-//! [`worth_asking`] spots those handshakes; [`probe`] then runs the same
-//! dialogue as the first session (connect, greeting, EHLO, STARTTLS — the
-//! client's own code), sends the legacy hello, and records in a
-//! [`LegacyTls`] what the server chose and, since TLS ≤ 1.2 sends it in
-//! cleartext, the chain it presented. The handshake is then dropped: the
-//! chain is recorded, not proven (no key exchange, no Finished).
-//!
-//! Bounded like the first session: each step by the step timeout, the
-//! whole by [`LEGACY_STEPS`] of them, the answer by
-//! [`legacy_hello::MAX_FLIGHT`] bytes.
+//! [`worth_asking`] spots those handshakes; the client then runs the same
+//! dialogue again (connect, greeting, EHLO, STARTTLS), sends the legacy
+//! ClientHello of [`super::legacy_hello`], and records in a [`LegacyTls`]
+//! what the server chose and, since TLS ≤ 1.2 sends it in cleartext, the
+//! chain it presented. The handshake is then dropped: the chain is
+//! recorded, not proven (no key exchange, no Finished).
 
 use std::io;
-use std::net::IpAddr;
-use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use rustls::{AlertDescription, PeerMisbehaved};
 use serde::Serialize;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::timeout;
 
-use super::client::{self, ProbeConfig, Session};
-use super::legacy_hello::{self, Answer, Flight, FlightError, Suite, TLS12};
+use super::legacy_hello::{self, Answer, FlightError, Suite, TLS12, alert_name};
 use crate::pki::facts;
 
-/// The legacy session is bounded by this many step timeouts: connect,
-/// greeting, EHLO, STARTTLS, and the ClientHello with its answer.
-pub const LEGACY_STEPS: u32 = 5;
 /// The smallest RSA modulus rustls (through ring) verifies signatures
 /// with.
 pub const RUSTLS_MIN_RSA_BITS: usize = 2048;
-/// Bytes read from the socket at a time.
-const READ_CHUNK: usize = 4096;
-/// Longest wait for our side's close to go out.
-const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 /// What the server answered to the legacy ClientHello (JSON: the session's
 /// `probe.legacy_tls`).
@@ -178,86 +162,9 @@ pub fn worth_asking(error: &io::Error, chain: &[CertificateDer<'_>]) -> bool {
     }
 }
 
-/// Runs the legacy session to `ip`, with the same port, step timeout, EHLO
-/// name and SNI as the first. Never fails: what went wrong is in the
-/// [`LegacyTls`]. Takes at most [`LEGACY_STEPS`] × `cfg.step_timeout`.
-pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> LegacyTls {
-    let bound = cfg.step_timeout.saturating_mul(LEGACY_STEPS);
-    match timeout(bound, run(ip, sni, cfg)).await {
-        Ok(legacy) => legacy,
-        Err(_) => LegacyTls::Failed {
-            detail: format!(
-                "the second session exceeded its bound of {} ms",
-                bound.as_millis()
-            ),
-        },
-    }
-}
-
-async fn run(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> LegacyTls {
-    let mut scratch = Session::new(ip, cfg.port, sni);
-    let Some(mut tcp) = client::open_starttls(&mut scratch, cfg).await else {
-        return LegacyTls::Failed {
-            detail: format!(
-                "the second session ended before TLS: {}",
-                client::outcome_summary(&scratch.outcome)
-            ),
-        };
-    };
-    let step = cfg.step_timeout;
-    let mut random = [0u8; 32];
-    // A hello that is never finished needs no secret randomness; zeros
-    // are a valid random if the system has none.
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random);
-    let hello = legacy_hello::client_hello(sni, &random);
-    let mut flight = Flight::new();
-    let exchange = async {
-        tcp.write_all(&hello).await?;
-        tcp.flush().await?;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            let n = tcp.read(&mut buf).await?;
-            if n == 0 {
-                return Ok::<_, io::Error>(None);
-            }
-            match flight.feed(&buf[..n]) {
-                Ok(None) => {}
-                Ok(Some(answer)) => return Ok(Some(Ok(answer))),
-                Err(e) => return Ok(Some(Err(e))),
-            }
-        }
-    };
-    let read = timeout(step, exchange).await;
-    let _ = timeout(step.min(CLOSE_WAIT), tcp.shutdown()).await;
-    match read {
-        Ok(Ok(Some(answer))) => evidence(answer),
-        // A close, or a reset (a server that closes with our bytes
-        // unread): whatever arrived before it is the answer.
-        Ok(Ok(None)) => evidence(flight.finish()),
-        Ok(Err(e))
-            if matches!(
-                e.kind(),
-                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
-            ) =>
-        {
-            evidence(flight.finish())
-        }
-        Ok(Err(e)) => LegacyTls::Failed {
-            detail: format!("the second session failed during the TLS handshake: {e}"),
-        },
-        Err(_) => LegacyTls::Failed {
-            detail: format!(
-                "no answer to the legacy ClientHello within {} ms",
-                step.as_millis()
-            ),
-        },
-    }
-}
-
-#[cfg(test)]
 impl LegacyTls {
-    /// The evidence for what the flight reader made of the answer (pure).
-    pub(crate) fn from_answer(answer: Result<Answer, FlightError>) -> LegacyTls {
+    /// The evidence for what the flight reader made of the answer.
+    pub fn from_answer(answer: Result<Answer, FlightError>) -> LegacyTls {
         evidence(answer)
     }
 }
@@ -270,7 +177,7 @@ fn evidence(answer: Result<Answer, FlightError>) -> LegacyTls {
             hello.chain,
         )),
         Ok(Answer::Alert { description, .. }) => {
-            let name = client::alert_name(AlertDescription::from(description));
+            let name = alert_name(AlertDescription::from(description));
             LegacyTls::Refused {
                 detail: format!(
                     "the server refused the legacy ClientHello too, with the TLS alert {name}"
