@@ -164,7 +164,7 @@ pub fn address_outcome(
     s: &SessionOut,
     sts_mode: Option<Mode>,
 ) -> Delivery {
-    let tls_up = s.tls_version.is_some();
+    let tls_up = tls_negotiated(s);
     let opportunistic = match s.result {
         None | Some(SessionResult::Inconclusive) => return Delivery::Untested,
         _ if tls_up => Delivery::DeliversUnauthenticatedTls,
@@ -347,7 +347,7 @@ pub fn sentence(
         "other senders"
     };
     let plain = select(&|s| s.starttls == Some(false));
-    let tls = select(&|s| s.tls_version.is_some()).len();
+    let tls = select(&|s| tls_negotiated(s)).len();
     if !judged.is_empty() && plain.len() == judged.len() {
         clauses.push(format!("{others} deliver in plain text (no STARTTLS)"));
     } else if !plain.is_empty() {
@@ -362,7 +362,7 @@ pub fn sentence(
     } else if everywhere(tls) {
         clauses.push(format!("{others} use opportunistic TLS"));
     }
-    let tls_failed = select(&|s| s.starttls == Some(true) && s.tls_version.is_none());
+    let tls_failed = select(&|s| s.starttls == Some(true) && !tls_negotiated(s));
     if !tls_failed.is_empty() && clauses.is_empty() {
         clauses.push(format!(
             "the TLS handshake failed at {}, so senders without a policy may fall back to plain text",
@@ -393,6 +393,18 @@ pub fn sentence(
 
 /// The MX hosts of these sessions; a host where only some of its
 /// addresses are concerned is followed by those addresses.
+/// Whether senders get TLS at this address: the probe's handshake
+/// succeeded, or the server speaks only legacy TLS 1.2, which the senders
+/// that have its suite get (smtp::legacy_tls).
+fn tls_negotiated(s: &SessionOut) -> bool {
+    s.tls_version.is_some()
+        || s.probe
+            .legacy_tls
+            .as_ref()
+            .and_then(|l| l.accepted())
+            .is_some_and(|l| !l.below_tls12())
+}
+
 fn hosts_of(these: &[&SessionOut], all: &[SessionOut]) -> String {
     let hosts: BTreeSet<&str> = these.iter().map(|s| s.mx.as_str()).collect();
     let mut parts = Vec::new();

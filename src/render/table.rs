@@ -718,7 +718,12 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
             (format!("STARTTLS refused ({})", code.get()), None)
         }
         Outcome::HandshakeFailed { .. } => {
-            ("STARTTLS yes".to_string(), Some("TLS failed".to_string()))
+            // rustls failed; senders with the legacy suite still get TLS.
+            let tls = match s.probe.legacy_tls.as_ref().and_then(|l| l.accepted()) {
+                Some(legacy) => format!("legacy {} only", for_terminal(&legacy.version, 12)),
+                None => "TLS failed".to_string(),
+            };
+            ("STARTTLS yes".to_string(), Some(tls))
         }
         Outcome::PlaintextAfterStarttls { .. } => (
             "STARTTLS yes".to_string(),
