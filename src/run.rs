@@ -186,7 +186,6 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         }
         None => None,
     };
-    let dns = Dns::new(&config).await?;
     let roots = match &args.ca_file {
         Some(path) => {
             let pem = std::fs::read(path).map_err(|e| {
@@ -201,6 +200,12 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         }
         None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
     };
+    let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
+    // The resolver check queries the network: usage errors come first.
+    let dns = Dns::new(&config).await?;
+    for note in dns.notes() {
+        eprintln!("mxtls: note: {note}");
+    }
     let sts = StsConfig {
         fetch: FetchConfig {
             port: args.https_port,
@@ -213,7 +218,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         config: ProbeConfig {
             port: args.smtp_port,
             step_timeout: config.step_timeout,
-            ehlo_name: ehlo_name(args.ehlo_name.as_deref())?,
+            ehlo_name,
         },
         roots: roots.clone(),
         allow_private: args.allow_private,
