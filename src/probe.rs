@@ -21,6 +21,8 @@ use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
 use crate::smtp::client::{self, Connect, Outcome, ProbeConfig, Session, Stage};
+use crate::smtp::route;
+use crate::vantage::{self, Untested};
 use crate::verdict::{self, DaneContext, Probe, StsContext, Verdict};
 
 /// What probing needs beyond the evidence.
@@ -80,6 +82,10 @@ pub struct SessionOut {
     pub mx: String,
     pub ip: IpAddr,
     pub connect: Connect,
+    /// Set when the connect failed for want of a route on this host: the
+    /// session was not tested from here (see `vantage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untested: Option<Untested>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -220,6 +226,7 @@ async fn probe_one(
         mx: host.host.clone(),
         ip,
         connect: session.connect,
+        untested: vantage::untested(ip, session.connect, || route::lookup(ip)),
         banner: session.banner.as_ref().map(|b| b.text.clone()),
         starttls: if connected {
             session.outcome.starttls_supported()

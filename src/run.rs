@@ -19,6 +19,7 @@ use crate::render;
 use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
 use crate::scan::{Domain, Requirements, Scanner};
 use crate::smtp::client::ProbeConfig;
+use crate::vantage::RunTally;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -243,10 +244,17 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
+    let mut tally = RunTally::default();
     let mut results = scanner.scan_many(domains, args.concurrency);
     while let Some((i, report)) = results.next().await {
         done += 1;
         worst = worst.max(report.worst());
+        tally.add_domain(
+            report
+                .sessions
+                .iter()
+                .map(|s| (s.mx.as_str(), s.ip, s.connect, s.untested)),
+        );
         if report.mx_lookup.status == MxStatus::Error
             && report.mx_lookup.dnssec == dns::Dnssec::Indeterminate
         {
@@ -298,6 +306,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             write!(stdout, "{}", render::table::summary_styled(r, colour))?;
         }
     }
+    for note in tally.untested_notes() {
+        eprintln!("mxtls: note: {note}");
+    }
     if report_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
@@ -315,6 +326,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                     .join(", ")
             }
         );
+        return Ok(exit::OPERATIONAL);
+    }
+    if let Some(diagnostic) = tally.port_blocked(args.smtp_port) {
+        eprintln!("mxtls: {diagnostic}");
         return Ok(exit::OPERATIONAL);
     }
     let threshold = match args.fail_on {

@@ -214,6 +214,12 @@ impl Scanner {
             sts.policy.as_ref().map(|p| p.mode()),
             rfc8460::unix_seconds(SystemTime::now()),
         ));
+        findings.extend(crate::vantage::findings(
+            &domain.ascii,
+            sessions
+                .iter()
+                .filter_map(|s| Some((s.mx.as_str(), s.ip, s.untested?))),
+        ));
         let Discovery {
             mx_lookup,
             mx,

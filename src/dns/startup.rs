@@ -24,17 +24,20 @@
 //!
 //! A server that gives no usable answer while another does is left out of
 //! the run, with a note: every query to it would first wait out the
-//! timeout. A server that answers but fails the DNSSEC check stops the run,
+//! timeout. Once one server has answered usably, the others have
+//! [`GRACE`] more to answer, so a dead fallback does not hold up the run. A server that answers but fails the DNSSEC check stops the run,
 //! since its answers would be used as a fallback.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use futures_util::future::join_all;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use hickory_proto::dnssec::{PublicKey, TrustAnchors};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
+use tokio::time::Instant;
 
 use super::DnssecMode;
 use super::anchor::{self, AnchorFile, AnchorKey};
@@ -43,6 +46,8 @@ use super::wire::{self, QueryFlags, WireError};
 
 /// Tries per server: a lost datagram must not stop the run.
 const ATTEMPTS: u32 = 2;
+/// How long the other servers may still take once one has answered usably.
+const GRACE: Duration = Duration::from_secs(1);
 
 /// Why the scanner's own resolver cannot be used: nothing is scanned.
 #[derive(Debug, thiserror::Error)]
@@ -181,12 +186,6 @@ pub async fn check(
     step: Duration,
 ) -> Result<Checked, StartupError> {
     let (rtype, flags, _) = probe_query(mode);
-    let replies = join_all(
-        servers
-            .iter()
-            .map(|s| async move { (*s, ask(*s, rtype, flags, step).await) }),
-    )
-    .await;
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -194,10 +193,42 @@ pub async fn check(
     // RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5): the low 32
     // bits of the time.
     let now = (now & u64::from(u32::MAX)) as u32;
-    let verdicts = replies
-        .into_iter()
-        .map(|(server, reply)| (server, judge(mode, server, reply, anchor, now)))
+    let mut pending: FuturesUnordered<_> = servers
+        .iter()
+        .map(|s| async move { (*s, ask(*s, rtype, flags, step).await) })
         .collect();
+    let mut verdicts: Vec<(SocketAddr, Verdict)> = Vec::with_capacity(servers.len());
+    // Once one server is usable, a silent fallback must not hold up the
+    // run for its whole timeout: the others get a short grace.
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let next = match deadline {
+            Some(at) => match tokio::time::timeout_at(at, pending.next()).await {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+            None => pending.next().await,
+        };
+        let Some((server, reply)) = next else { break };
+        let verdict = judge(mode, server, reply, anchor, now);
+        if deadline.is_none() && matches!(verdict, Verdict::Usable(_)) {
+            deadline = Some(Instant::now() + step.min(GRACE));
+        }
+        verdicts.push((server, verdict));
+    }
+    for server in servers {
+        if !verdicts.iter().any(|(s, _)| s == server) {
+            verdicts.push((
+                *server,
+                Verdict::Silent(format!(
+                    "no answer within {} s of the first usable one",
+                    step.min(GRACE).as_secs_f64()
+                )),
+            ));
+        }
+    }
+    // Keep the order given: it is the order of preference.
+    verdicts.sort_by_key(|(s, _)| servers.iter().position(|x| x == s));
     combine(verdicts, anchor, system)
 }
 

@@ -13,10 +13,12 @@
 //! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
 //! - [`verifier`]: the TLS verifier that records the chain
 //! - [`client`]: the session itself and its recorded evidence
+//! - [`route`]: whether this host has a route to an address (sends nothing)
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
 //! one at a time), DANE/MTA-STS verdicts, retries.
 
 pub mod client;
 pub mod reply;
+pub mod route;
 pub mod verifier;
