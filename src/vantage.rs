@@ -28,9 +28,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::finding::{Finding, Severity};
-use crate::smtp::client::Connect;
+use crate::finding::{Code, Finding, Severity};
 use crate::smtp::route::RouteLookup;
+use crate::smtp::session::Connect;
 
 /// Why a session was not tested from this host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -44,10 +44,10 @@ pub enum Untested {
 
 impl Untested {
     /// The finding code naming this limit of the scanner.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> Code {
         match self {
-            Untested::NoIpv4Route => "scanner-no-ipv4-route",
-            Untested::NoIpv6Route => "scanner-no-ipv6-route",
+            Untested::NoIpv4Route => Code::ScannerNoIpv4Route,
+            Untested::NoIpv6Route => Code::ScannerNoIpv6Route,
         }
     }
 

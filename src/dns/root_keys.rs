@@ -68,9 +68,9 @@ impl RootKeysProblem {
                 now,
             } => format!(
                 "the root DNSKEY set is signed for {} to {}, but this host's clock says {}",
-                crate::pki::facts::rfc3339(i64::from(*inception)),
-                crate::pki::facts::rfc3339(i64::from(*expiration)),
-                crate::pki::facts::rfc3339(i64::from(*now)),
+                crate::datetime::format_unix_rfc3339(i64::from(*inception)),
+                crate::datetime::format_unix_rfc3339(i64::from(*expiration)),
+                crate::datetime::format_unix_rfc3339(i64::from(*now)),
             ),
         }
     }

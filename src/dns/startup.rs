@@ -186,13 +186,9 @@ pub async fn check(
     step: Duration,
 ) -> Result<Checked, StartupError> {
     let (rtype, flags, _) = probe_query(mode);
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     // RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5): the low 32
     // bits of the time.
-    let now = (now & u64::from(u32::MAX)) as u32;
+    let now = (crate::datetime::unix_seconds(SystemTime::now()) & i64::from(u32::MAX)) as u32;
     let mut pending: FuturesUnordered<_> = servers
         .iter()
         .map(|s| async move { (*s, ask(*s, rtype, flags, step).await) })

@@ -27,7 +27,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::escape_str;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::txt_record::{self, Selection};
 
 /// The literal senders filter on (RFC 8461 §3.1).
@@ -365,7 +365,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
             for text in &near_misses {
                 assessment.findings.push(Finding::new(
                     Severity::Error,
-                    "sts-record-discarded",
+                    Code::StsRecordDiscarded,
                     subject.clone(),
                     format!(
                         "the TXT record `{}` does not begin with exactly `{TAG}`, so senders discard it (RFC 8461 §3.1) and see no MTA-STS",
@@ -390,7 +390,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                 .join(", ");
             assessment.findings.push(Finding::new(
                 Severity::Error,
-                "sts-record-multiple",
+                Code::StsRecordMultiple,
                 subject.clone(),
                 format!(
                     "{} TXT records start with `{TAG}` ({list}): senders require exactly one and otherwise see no MTA-STS (RFC 8461 §3.1)",
@@ -408,7 +408,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                     for name in record.duplicates() {
                         assessment.findings.push(Finding::new(
                             Severity::Warning,
-                            "sts-record-duplicate-field",
+                            Code::StsRecordDuplicateField,
                             subject.clone(),
                             format!("the field `{name}` appears more than once in `{}`; senders use the first", escape_str(&text)),
                             format!("keep a single `{name}=` field"),
@@ -420,19 +420,19 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                     assessment.reason = Some(err.to_string());
                     let (code, advice) = match &err {
                         RecordError::InvalidId { .. } | RecordError::IdTooLong { .. } => (
-                            "sts-record-invalid-id",
+                            Code::StsRecordInvalidId,
                             format!(
                                 "use 1 to 32 letters and digits, e.g. a timestamp such as {ID_EXAMPLE}, and change it whenever the policy changes"
                             ),
                         ),
                         RecordError::MissingId | RecordError::IdWrongCase { .. } => (
-                            "sts-record-missing-id",
+                            Code::StsRecordMissingId,
                             format!(
                                 "add a lower-case `id=` field, e.g. `v=STSv1; id={ID_EXAMPLE};`"
                             ),
                         ),
                         _ => (
-                            "sts-record-invalid",
+                            Code::StsRecordInvalid,
                             format!(
                                 "publish the record in the RFC 8461 §3.1 form, e.g. `v=STSv1; id={ID_EXAMPLE};`"
                             ),

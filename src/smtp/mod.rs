@@ -12,7 +12,8 @@
 //!
 //! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
 //! - [`verifier`]: the TLS verifier that records the chain
-//! - [`client`]: the session itself and its recorded evidence
+//! - [`session`]: what a session observed, as plain values
+//! - [`client`]: the session itself: sockets, steps, timeouts
 //! - [`route`]: whether this host has a route to an address (sends nothing)
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
@@ -21,4 +22,5 @@
 pub mod client;
 pub mod reply;
 pub mod route;
+pub mod session;
 pub mod verifier;

@@ -1,0 +1,250 @@
+//! What senders do today, in one sentence: DANE first, then MTA-STS, then
+//! what senders without either do (RFC 8461 §2), from the sessions'
+//! verdicts.
+
+use std::collections::BTreeSet;
+
+use crate::dns::Dnssec;
+use crate::evidence::{MxHost, MxLookup, MxStatus};
+use crate::mta_sts::policy::Mode;
+use crate::sanitize::for_terminal;
+use crate::session::SessionOut;
+use crate::smtp::session::Connect;
+use crate::verdict::SessionResult;
+
+/// Longest host name shown before it is cut (a DNS name has at most 253).
+const HOST_MAX: usize = 100;
+
+/// One sentence on what a sender does today, from the verdicts: DANE
+/// first, then MTA-STS, then what senders without either do (RFC 8461 §2).
+pub fn sentence(
+    mx_lookup: &MxLookup,
+    mx: &[MxHost],
+    sessions: &[SessionOut],
+    sts_policy_mode: Option<Mode>,
+) -> String {
+    let fixed = match mx_lookup.status {
+        MxStatus::NullMx => Some(
+            "Senders do not deliver here: the null MX says the domain accepts no mail (RFC 7505).",
+        ),
+        MxStatus::Nxdomain => Some("Senders bounce mail to this domain: it does not exist."),
+        MxStatus::Error if mx_lookup.dnssec == Dnssec::Bogus => Some(
+            "Senders that validate DNSSEC cannot deliver any mail: the MX records are DNSSEC-bogus.",
+        ),
+        MxStatus::Error => Some(
+            "Senders cannot find the mail servers: the MX lookup failed, so mail waits in their queues.",
+        ),
+        MxStatus::Found | MxStatus::Implicit => None,
+    };
+    if let Some(s) = fixed {
+        return s.to_string();
+    }
+    if sessions.is_empty() {
+        return if mx.iter().all(|h| h.addresses.is_empty()) {
+            "Senders cannot deliver: no MX host has an address.".to_string()
+        } else {
+            "No MX address was probed, so what senders do is not known (see the findings)."
+                .to_string()
+        };
+    }
+    let connected: Vec<&SessionOut> = sessions
+        .iter()
+        .filter(|s| s.connect == Connect::Ok)
+        .collect();
+    // Sessions this host could not make (no route for the family, see
+    // `vantage`) say nothing about what senders do.
+    let untested: Vec<&SessionOut> = sessions.iter().filter(|s| s.untested.is_some()).collect();
+    if connected.is_empty() && untested.len() == sessions.len() {
+        return "Not tested from here: this host has no route to the MX addresses (see the scanner finding).".to_string();
+    }
+    if connected.is_empty() && !untested.is_empty() {
+        return format!(
+            "No MX address tested from here accepted a connection; {} not tested from here (no route from this host).",
+            hosts_of(&untested, sessions)
+        );
+    }
+    if connected.is_empty() {
+        return "No MX address accepted a connection: senders keep the mail queued and retry."
+            .to_string();
+    }
+    // MTA-STS applies when the sessions were judged under it (mode none
+    // gives no verdict: senders apply no policy, RFC 8461 §5).
+    let sts_mode = sessions
+        .iter()
+        .any(|s| s.results.sts.is_some())
+        .then_some(sts_policy_mode)
+        .flatten();
+    // Sessions the server turned away (RFC 8460 §4.3.4) say nothing about
+    // TLS; the others carry verdicts.
+    let (inconclusive, judged): (Vec<&SessionOut>, Vec<&SessionOut>) = connected
+        .iter()
+        .copied()
+        .partition(|s| s.result == Some(SessionResult::Inconclusive));
+    let select = |keep: &dyn Fn(&SessionOut) -> bool| -> Vec<&SessionOut> {
+        judged.iter().copied().filter(|s| keep(s)).collect()
+    };
+    let failing = |v: &Option<SessionResult>| matches!(v, Some(SessionResult::Failure(_)));
+    let passing = |v: &Option<SessionResult>| *v == Some(SessionResult::Success);
+    let dane_failed = select(&|s| failing(&s.results.tlsa));
+    let sts_failed = select(&|s| failing(&s.results.sts));
+    let dane_passed = select(&|s| passing(&s.results.tlsa));
+    let everywhere = |passed: usize| passed > 0 && passed == judged.len();
+    let dane_ok = everywhere(dane_passed.len());
+    let sts_ok =
+        sts_mode == Some(Mode::Enforce) && everywhere(select(&|s| passing(&s.results.sts)).len());
+
+    let mut clauses = Vec::new();
+    if !dane_failed.is_empty() {
+        clauses.push(format!(
+            "DANE senders will not deliver to {}",
+            hosts_of(&dane_failed, sessions)
+        ));
+    }
+    match sts_mode {
+        Some(Mode::Enforce) if !sts_failed.is_empty() => clauses.push(format!(
+            "MTA-STS senders will not deliver to {}",
+            hosts_of(&sts_failed, sessions)
+        )),
+        Some(Mode::Testing) if !sts_failed.is_empty() => clauses.push(format!(
+            "MTA-STS (testing) fails at {}, which senders report but deliver anyway",
+            hosts_of(&sts_failed, sessions)
+        )),
+        _ => {}
+    }
+    let failures = !clauses.is_empty();
+    let protection = match (dane_ok, sts_ok) {
+        (true, true) => Some(
+            "DANE and MTA-STS (enforce) protect delivery: senders that implement either authenticate every MX".to_string(),
+        ),
+        (true, false) => {
+            Some("DANE protects delivery: DANE senders authenticate every MX".to_string())
+        }
+        (false, true) if failures => Some(
+            "senders with MTA-STS but not DANE authenticate every MX and deliver".to_string(),
+        ),
+        (false, true) => Some(
+            "MTA-STS (enforce) protects delivery: senders that implement it require TLS with a valid certificate at every MX".to_string(),
+        ),
+        (false, false) if !dane_passed.is_empty() && dane_failed.is_empty() => Some(format!(
+            "DANE protects delivery to {} only",
+            hosts_of(&dane_passed, sessions)
+        )),
+        (false, false) if sts_mode == Some(Mode::Testing) && sts_failed.is_empty() => Some(
+            "MTA-STS is in testing mode: senders report failures but deliver anyway".to_string(),
+        ),
+        (false, false) => None,
+    };
+    clauses.extend(protection);
+
+    // What senders without DANE or MTA-STS do.
+    let others = if clauses.is_empty() {
+        "senders"
+    } else {
+        "other senders"
+    };
+    let plain = select(&|s| s.starttls == Some(false));
+    let tls = select(&|s| s.tls_version.is_some()).len();
+    if !judged.is_empty() && plain.len() == judged.len() {
+        clauses.push(format!("{others} deliver in plain text (no STARTTLS)"));
+    } else if !plain.is_empty() {
+        clauses.push(format!(
+            "{others} deliver in plain text to {} (no STARTTLS)",
+            hosts_of(&plain, sessions)
+        ));
+    } else if everywhere(tls) && clauses.is_empty() {
+        clauses.push(
+            "senders use opportunistic TLS: encrypted, but with no DANE or MTA-STS policy nothing stops an active attacker from intercepting it".to_string(),
+        );
+    } else if everywhere(tls) {
+        clauses.push(format!("{others} use opportunistic TLS"));
+    }
+    let tls_failed = select(&|s| s.starttls == Some(true) && s.tls_version.is_none());
+    if !tls_failed.is_empty() && clauses.is_empty() {
+        clauses.push(format!(
+            "the TLS handshake failed at {}, so senders without a policy may fall back to plain text",
+            hosts_of(&tls_failed, sessions)
+        ));
+    }
+    if !inconclusive.is_empty() {
+        clauses.push(format!(
+            "the MX {} turned the session away, so senders retry later",
+            hosts_of(&inconclusive, sessions)
+        ));
+    }
+    let not_connected: Vec<&SessionOut> = sessions
+        .iter()
+        .filter(|s| s.connect != Connect::Ok && s.untested.is_none())
+        .collect();
+    if !not_connected.is_empty() {
+        clauses.push(format!(
+            "no connection to {}",
+            hosts_of(&not_connected, sessions)
+        ));
+    }
+    if !untested.is_empty() {
+        clauses.push(format!(
+            "{} not tested from here (no route from this host)",
+            hosts_of(&untested, sessions)
+        ));
+    }
+    if clauses.is_empty() {
+        clauses.push("what senders do could not be told from the sessions".to_string());
+    }
+    join_clauses(&clauses)
+}
+
+/// The MX hosts of these sessions; a host where only some of its
+/// addresses are concerned is followed by those addresses.
+fn hosts_of(these: &[&SessionOut], all: &[SessionOut]) -> String {
+    let hosts: BTreeSet<&str> = these.iter().map(|s| s.mx.as_str()).collect();
+    let mut parts = Vec::new();
+    for host in hosts {
+        let ours: Vec<String> = these
+            .iter()
+            .filter(|s| s.mx == host)
+            .map(|s| s.ip.to_string())
+            .collect();
+        let all = all.iter().filter(|s| s.mx == host).count();
+        let name = for_terminal(host, HOST_MAX);
+        if ours.len() < all {
+            parts.push(format!("{name} at {}", ours.join(", ")));
+        } else {
+            parts.push(name);
+        }
+    }
+    match parts.len() {
+        0 => String::new(),
+        1 => parts.remove(0),
+        _ => {
+            let last = parts.pop().unwrap_or_default();
+            format!("{} and {last}", parts.join(", "))
+        }
+    }
+}
+
+/// Clauses joined into one sentence: capitalised, `;`-separated, a full stop.
+fn join_clauses(clauses: &[String]) -> String {
+    let joined = clauses.join("; ");
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentence_is_capitalised_and_ends_with_a_full_stop() {
+        for (clauses, want) in [
+            (vec!["a b", "c"], "A b; c."),
+            (vec!["élan"], "Élan."),
+            (vec![], ""),
+        ] {
+            let clauses: Vec<String> = clauses.into_iter().map(String::from).collect();
+            assert_eq!(join_clauses(&clauses), want, "{clauses:?}");
+        }
+    }
+}
