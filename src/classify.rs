@@ -11,7 +11,7 @@ use crate::mx;
 use crate::session::SessionOut;
 use crate::smtp::session::Connect;
 use crate::tlsrpt::report::ResultType;
-use crate::verdict::SessionResult;
+use crate::verdict::{SessionResult, Verdict};
 
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
 pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
@@ -163,6 +163,12 @@ pub fn session_findings(
         }
         let Some(result) = s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");
+        if let Some(f) = sts_only_refuses(s, sts_mode) {
+            out.push(f);
+        }
+        if let Some(f) = opt_in_dane_refuses(s) {
+            out.push(f);
+        }
         let failure = match result {
             SessionResult::Success => continue,
             SessionResult::Inconclusive => None,
@@ -179,6 +185,10 @@ pub fn session_findings(
             continue;
         };
         let (severity, who) = match (&s.tlsa_verdict, &s.sts_verdict) {
+            (Some(t), _) if crate::outlook::is_all_unusable(t) => (
+                Severity::Error,
+                "Delivered over TLS without authentication: DANE protects nothing, since no TLSA record is usable for SMTP (RFC 7672 §2.2; Postfix drops to mandatory unauthenticated TLS, mox delivers).".to_string(),
+            ),
             (Some(t), sts) if t.is_failure() => {
                 let note = match sts {
                     Some(x) if x.is_success() => " MTA-STS passes, but a DANE sender will not deliver: MTA-STS cannot override a failing DANE validation (RFC 8461 §2).",
@@ -212,6 +222,51 @@ pub fn session_findings(
         ));
     }
     out
+}
+
+/// DANE passes but the MTA-STS policy in mode enforce fails: RFC 8461 §2
+/// forbids only a passing MTA-STS check overriding a failing DANE one, so
+/// MTA-STS-only senders refuse the mail, and so does mox (a PKIX failure
+/// under enforce fails the delivery even when DANE verified).
+fn sts_only_refuses(s: &SessionOut, sts_mode: Option<Mode>) -> Option<Finding> {
+    let dane_passed = s.tlsa_verdict.as_ref().is_some_and(Verdict::is_success);
+    let sts = s.sts_verdict.as_ref().filter(|v| v.is_failure())?;
+    let failure = sts.result.failure()?;
+    if !dane_passed || sts_mode != Some(Mode::Enforce) {
+        return None;
+    }
+    let reason = sts.reason.as_deref().unwrap_or("");
+    Some(Finding::new(
+        Severity::Error,
+        Code::for_session_failure(failure),
+        format!("{} {}", s.mx, s.ip),
+        format!(
+            "MTA-STS-only senders will not deliver to {} ({}): the MTA-STS policy (mode enforce) fails with {failure} ({reason}). DANE passes, so DANE senders deliver; a passing DANE check does not override a failing MTA-STS policy (RFC 8461 §2), and mox refuses such a delivery too.",
+            s.ip, s.mx
+        ),
+        advice_for(failure, reason, &s.mx),
+    ))
+}
+
+/// Secure TLSA records behind an insecure MX RRset that do not match: only
+/// senders that opt in to DANE there (Postfix at level `dane`) refuse.
+fn opt_in_dane_refuses(s: &SessionOut) -> Option<Finding> {
+    let v = s.opt_in_dane_verdict.as_ref().filter(|v| v.is_failure())?;
+    if crate::outlook::is_all_unusable(v) {
+        return None;
+    }
+    let failure = v.result.failure()?;
+    let reason = v.reason.as_deref().unwrap_or("");
+    Some(Finding::new(
+        Severity::Warning,
+        Code::for_session_failure(failure),
+        format!("{} {}", s.mx, s.ip),
+        format!(
+            "senders that use DANE behind an unsigned MX RRset (Postfix at level dane) will not deliver to {} ({}): {failure} ({reason}); RFC-default DANE senders (mox), MTA-STS and opportunistic senders ignore these TLSA records and deliver",
+            s.ip, s.mx
+        ),
+        advice_for(failure, reason, &s.mx),
+    ))
 }
 
 fn connect_word(c: Connect) -> &'static str {
@@ -332,7 +387,18 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
     }
     let t = &host.tlsa;
     let tlsa_name = t.name.clone().unwrap_or_else(|| format!("_25._tcp.{h}"));
+    let insecure_mx = host.dnssec != Dnssec::Secure;
     match t.status {
+        // RFC 7672 §2.2.1: behind an insecure MX RRset the RFC default is
+        // no DANE, but senders that opt in (Postfix at level `dane`) treat
+        // a failed TLSA lookup as they would behind a secure one.
+        TlsaStatus::Bogus | TlsaStatus::Error if insecure_mx => out.push(Finding::new(
+            Severity::Warning,
+            if t.status == TlsaStatus::Bogus { Code::TlsaDnssecBogus } else { Code::TlsaLookupFailed },
+            &tlsa_name,
+            format!("the TLSA lookup for {tlsa_name} is {}, behind an MX RRset that is not DNSSEC-signed: senders that use DANE behind an insecure MX (Postfix at level dane) defer mail to {h}; RFC-default DANE senders (mox), MTA-STS and opportunistic senders deliver", if t.status == TlsaStatus::Bogus { "DNSSEC-bogus" } else { "failing" }),
+            format!("Fix the zone holding {tlsa_name} so that the TLSA lookup returns signed data or a signed denial (check with `delv {tlsa_name} TLSA`)."),
+        )),
         TlsaStatus::Bogus => out.push(Finding::new(
             Severity::Error,
             Code::TlsaDnssecBogus,
@@ -361,7 +427,7 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
             Severity::Warning,
             Code::TlsaMxInsecure,
             &tlsa_name,
-            format!("TLSA records at {tlsa_name} are signed, but the MX RRset is not: most DANE senders will not use them"),
+            format!("TLSA records at {tlsa_name} are signed, but the MX RRset is not: RFC-default DANE senders (mox) do not use them; senders that opt in (Postfix at level dane) do, with the MX host name as the only reference identifier (RFC 7672 §2.2.1)"),
             "Sign the zone that publishes the MX records too.".to_string(),
         )),
         TlsaStatus::Found if t.usable == 0 => out.push(Finding::new(

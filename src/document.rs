@@ -10,6 +10,7 @@ use crate::dns::DnssecMode;
 use crate::evidence::{MxHost, MxLookup, TlsRpt};
 use crate::finding::{Finding, Severity};
 use crate::mta_sts::assess::MtaSts;
+use crate::outlook::Outlook;
 use crate::session::SessionOut;
 
 /// Schema identifier written into every document.
@@ -35,9 +36,11 @@ pub struct DomainReport {
     /// One STARTTLS session per MX address tried.
     pub sessions: Vec<SessionOut>,
     pub findings: Vec<Finding>,
+    /// What each kind of sender does with mail to this domain.
+    pub outlook: Outlook,
     /// What senders do today, in one sentence (the summary's headline).
     #[serde(skip)]
-    pub outlook: String,
+    pub headline: String,
     /// The RFC 8460 report a sender would have sent after trying every
     /// MX address today.
     pub report: crate::tlsrpt::report::Report,

@@ -1,16 +1,222 @@
-//! What senders do today, in one sentence: DANE first, then MTA-STS, then
-//! what senders without either do (RFC 8461 §2), from the sessions'
-//! verdicts.
+//! What senders do today: per kind of sender (DANE, DANE behind an
+//! insecure MX, MTA-STS only, both, opportunistic TLS) and per MX address,
+//! whether mail is delivered authenticated, over unauthenticated TLS, in
+//! plain text, refused or untested; and the one sentence of the summary's
+//! headline. Computed from the sessions' verdicts, carried in the document
+//! (`outlook`), rendered by the table.
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
+
 use crate::dns::Dnssec;
-use crate::evidence::{MxHost, MxLookup, MxStatus};
+use crate::evidence::{MxHost, MxLookup, MxStatus, TlsaStatus};
 use crate::mta_sts::policy::Mode;
 use crate::sanitize::for_terminal;
 use crate::session::SessionOut;
 use crate::smtp::session::Connect;
-use crate::verdict::SessionResult;
+use crate::verdict::{SessionResult, Verdict};
+
+/// The kinds of sender whose behaviour the outlook predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SenderKind {
+    /// DANE as RFC 7672 says by default: only behind a secure MX RRset
+    /// (mox, Exim, Postfix with `smtp_tls_dane_insecure_mx_policy = may`).
+    Dane,
+    /// DANE also behind an insecure MX RRset (RFC 7672 §2.2.1 allows it;
+    /// Postfix does so by default at security level `dane`).
+    DaneInsecureMx,
+    /// MTA-STS without DANE (most large mailbox providers).
+    MtaSts,
+    /// DANE first, then MTA-STS (RFC 8461 §2); a failing policy of either
+    /// fails the delivery (mox, Postfix with postfix-mta-sts-resolver).
+    DaneAndMtaSts,
+    /// Opportunistic TLS only: TLS when offered, any certificate.
+    Opportunistic,
+}
+
+impl SenderKind {
+    pub const ALL: [SenderKind; 5] = [
+        SenderKind::Dane,
+        SenderKind::DaneInsecureMx,
+        SenderKind::MtaSts,
+        SenderKind::DaneAndMtaSts,
+        SenderKind::Opportunistic,
+    ];
+
+    /// A short label for the summary's table.
+    pub fn label(self) -> &'static str {
+        match self {
+            SenderKind::Dane => "DANE (RFC default, mox)",
+            SenderKind::DaneInsecureMx => "DANE also behind unsigned MX (Postfix)",
+            SenderKind::MtaSts => "MTA-STS only (large providers)",
+            SenderKind::DaneAndMtaSts => "DANE and MTA-STS",
+            SenderKind::Opportunistic => "opportunistic TLS only",
+        }
+    }
+
+    /// Who they are, in words, for findings and the summary.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SenderKind::Dane => "DANE senders (RFC default, e.g. mox)",
+            SenderKind::DaneInsecureMx => {
+                "DANE senders that also use TLSA behind an unsigned MX (Postfix at level dane)"
+            }
+            SenderKind::MtaSts => "MTA-STS-only senders (most large mailbox providers)",
+            SenderKind::DaneAndMtaSts => {
+                "senders with DANE and MTA-STS (mox, Postfix with an MTA-STS resolver)"
+            }
+            SenderKind::Opportunistic => "senders with opportunistic TLS only",
+        }
+    }
+}
+
+/// What one kind of sender does with mail to one MX address, or the domain.
+/// Ordered from worst to best.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Delivery {
+    /// Not tested: no connection, a temporary refusal, or not probed.
+    Untested,
+    /// The sender will not deliver: mail queues and eventually bounces.
+    Refuses,
+    /// Delivered in plain text.
+    DeliversPlaintext,
+    /// Delivered over TLS whose certificate nobody checks.
+    DeliversUnauthenticatedTls,
+    /// Delivered over TLS with the server authenticated.
+    DeliversAuthenticated,
+}
+
+/// One kind of sender: the domain's outcome and each address's.
+#[derive(Debug, Clone, Serialize)]
+pub struct SenderOutlook {
+    pub kind: SenderKind,
+    /// What happens to the mail: the best outcome over the addresses a
+    /// sender can try (it moves on to the next MX when one refuses).
+    pub outcome: Delivery,
+    /// The worst outcome among the addresses tested, when it differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst: Option<Delivery>,
+    pub addresses: Vec<AddressOutlook>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressOutlook {
+    pub mx: String,
+    pub ip: std::net::IpAddr,
+    pub outcome: Delivery,
+}
+
+/// What each kind of sender does (`outlook` in the JSON).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outlook {
+    pub senders: Vec<SenderOutlook>,
+}
+
+impl Outlook {
+    pub fn of(&self, kind: SenderKind) -> Option<&SenderOutlook> {
+        self.senders.iter().find(|s| s.kind == kind)
+    }
+}
+
+/// Computes the outlook from the sessions' verdicts.
+pub fn compute(mx: &[MxHost], sessions: &[SessionOut], sts_policy_mode: Option<Mode>) -> Outlook {
+    let senders = SenderKind::ALL
+        .into_iter()
+        .map(|kind| {
+            let addresses: Vec<AddressOutlook> = sessions
+                .iter()
+                .map(|s| AddressOutlook {
+                    mx: s.mx.clone(),
+                    ip: s.ip,
+                    outcome: address_outcome(
+                        kind,
+                        mx.iter().find(|h| h.host == s.mx),
+                        s,
+                        sts_policy_mode,
+                    ),
+                })
+                .collect();
+            let tested: Vec<Delivery> = addresses
+                .iter()
+                .map(|a| a.outcome)
+                .filter(|o| *o != Delivery::Untested)
+                .collect();
+            let outcome = tested.iter().copied().max().unwrap_or(Delivery::Untested);
+            let worst = tested.iter().copied().min().filter(|w| *w != outcome);
+            SenderOutlook {
+                kind,
+                outcome,
+                worst,
+                addresses,
+            }
+        })
+        .collect();
+    Outlook { senders }
+}
+
+/// The rule for one kind of sender at one address.
+pub fn address_outcome(
+    kind: SenderKind,
+    host: Option<&MxHost>,
+    s: &SessionOut,
+    sts_mode: Option<Mode>,
+) -> Delivery {
+    let tls_up = s.tls_version.is_some();
+    let opportunistic = match s.result {
+        None | Some(SessionResult::Inconclusive) => return Delivery::Untested,
+        _ if tls_up => Delivery::DeliversUnauthenticatedTls,
+        _ => Delivery::DeliversPlaintext,
+    };
+    let by_verdict = |v: Option<&Verdict>| -> Option<Delivery> {
+        let v = v?;
+        Some(match v.result {
+            SessionResult::Success => Delivery::DeliversAuthenticated,
+            SessionResult::Inconclusive => Delivery::Untested,
+            // RFC 7672 §2.2: TLS is required, authentication is not.
+            SessionResult::Failure(_) if is_all_unusable(v) && tls_up => {
+                Delivery::DeliversUnauthenticatedTls
+            }
+            SessionResult::Failure(_) => Delivery::Refuses,
+        })
+    };
+    let dane = by_verdict(s.tlsa_verdict.as_ref());
+    let opt_in = by_verdict(s.opt_in_dane_verdict.as_ref()).or_else(|| {
+        // A TLSA lookup that failed behind an insecure MX: a sender that
+        // opts in treats the MX as unreachable, as under a secure one.
+        host.filter(|h| {
+            h.dnssec != crate::dns::Dnssec::Secure
+                && matches!(h.tlsa.status, TlsaStatus::Bogus | TlsaStatus::Error)
+        })
+        .map(|_| Delivery::Refuses)
+    });
+    let sts = match (sts_mode, s.sts_verdict.as_ref()) {
+        (Some(Mode::Enforce), v) => by_verdict(v),
+        // Testing: senders report a failure and deliver anyway.
+        (Some(Mode::Testing), Some(v)) if v.is_success() => Some(Delivery::DeliversAuthenticated),
+        _ => None,
+    };
+    match kind {
+        SenderKind::Opportunistic => opportunistic,
+        SenderKind::Dane => dane.unwrap_or(opportunistic),
+        SenderKind::DaneInsecureMx => dane.or(opt_in).unwrap_or(opportunistic),
+        SenderKind::MtaSts => sts.unwrap_or(opportunistic),
+        SenderKind::DaneAndMtaSts => match (dane, sts) {
+            (Some(Delivery::Refuses), _) | (_, Some(Delivery::Refuses)) => Delivery::Refuses,
+            (Some(d), Some(t)) => d.max(t),
+            (Some(d), None) => d,
+            (None, Some(t)) => t,
+            (None, None) => opportunistic,
+        },
+    }
+}
+
+/// A DANE verdict whose only fault is that no record is usable for SMTP.
+pub fn is_all_unusable(v: &Verdict) -> bool {
+    v.reason.as_deref() == Some("all-records-unusable")
+}
 
 /// Longest host name shown before it is cut (a DNS name has at most 253).
 const HOST_MAX: usize = 100;
@@ -85,7 +291,11 @@ pub fn sentence(
     };
     let failing = |v: &Option<SessionResult>| matches!(v, Some(SessionResult::Failure(_)));
     let passing = |v: &Option<SessionResult>| *v == Some(SessionResult::Success);
-    let dane_failed = select(&|s| failing(&s.results.tlsa));
+    // No usable TLSA record: DANE senders still deliver, over TLS without
+    // authentication (RFC 7672 §2.2).
+    let unusable = |s: &SessionOut| s.tlsa_verdict.as_ref().is_some_and(is_all_unusable);
+    let dane_unusable = select(&|s| unusable(s));
+    let dane_failed = select(&|s| failing(&s.results.tlsa) && !unusable(s));
     let sts_failed = select(&|s| failing(&s.results.sts));
     let dane_passed = select(&|s| passing(&s.results.tlsa));
     let everywhere = |passed: usize| passed > 0 && passed == judged.len();
@@ -94,6 +304,12 @@ pub fn sentence(
         sts_mode == Some(Mode::Enforce) && everywhere(select(&|s| passing(&s.results.sts)).len());
 
     let mut clauses = Vec::new();
+    if !dane_unusable.is_empty() {
+        clauses.push(format!(
+            "DANE protects nothing at {}: no TLSA record is usable, so DANE senders deliver over TLS without authentication",
+            hosts_of(&dane_unusable, sessions)
+        ));
+    }
     if !dane_failed.is_empty() {
         clauses.push(format!(
             "DANE senders will not deliver to {}",

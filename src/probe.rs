@@ -151,6 +151,25 @@ async fn probe_one(
         sts_ctx.as_ref(),
         now,
     );
+    // Senders that opt in to DANE behind an insecure MX RRset (RFC 7672
+    // §2.2.1) judge the same handshake, with no next-hop name.
+    let opt_in_dane_verdict = (host.dane() == Applicability::InsecureMx)
+        .then(|| {
+            let ctx = DaneContext::Applies {
+                records: &host.tlsa.parsed,
+                names: ReferenceIds {
+                    tlsa_base: host
+                        .tlsa
+                        .base_domain
+                        .clone()
+                        .unwrap_or_else(|| host.host.clone()),
+                    mx_host: host.host.clone(),
+                    next_hop: None,
+                },
+            };
+            verdict::judge(&as_probe(&session), None, Some(&ctx), None, now).tlsa
+        })
+        .flatten();
     let result = v.result.clone();
     let chain: Vec<CertFacts> = session
         .chain()
@@ -185,6 +204,7 @@ async fn probe_one(
         probe: session,
         tlsa_verdict: v.tlsa,
         sts_verdict: v.sts,
+        opt_in_dane_verdict,
     }
 }
 

@@ -268,7 +268,8 @@ impl Scanner {
                 SystemTime::now(),
             ),
         );
-        let outlook = outlook::sentence(&mx_lookup, &mx, &sessions, sts.out.policy.mode);
+        let headline = outlook::sentence(&mx_lookup, &mx, &sessions, sts.out.policy.mode);
+        let outlook = outlook::compute(&mx, &sessions, sts.policy.as_ref().map(|p| p.mode()));
         DomainReport {
             schema: SCHEMA,
             domain: domain.ascii.clone(),
@@ -282,6 +283,7 @@ impl Scanner {
             sessions,
             findings,
             outlook,
+            headline,
             report,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }

@@ -63,6 +63,10 @@ pub struct SessionOut {
     pub tlsa_verdict: Option<Verdict>,
     #[serde(skip)]
     pub sts_verdict: Option<Verdict>,
+    /// The DANE verdict for senders that also use TLSA records behind an
+    /// insecure MX RRset (RFC 7672 §2.2.1), when the host has them.
+    #[serde(skip)]
+    pub opt_in_dane_verdict: Option<Verdict>,
 }
 
 impl SessionOut {

@@ -28,6 +28,7 @@ use crate::finding::Severity;
 use crate::mta_sts::assess::PolicyStatus;
 use crate::mta_sts::policy::Mode;
 use crate::mta_sts::record::StsRecordStatus;
+use crate::outlook::Delivery;
 use crate::pki::facts::{self, CertFacts};
 use crate::sanitize::for_terminal;
 use crate::session::SessionOut;
@@ -74,9 +75,14 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
-    out.push_str(&wrap(&r.outlook, usize::from(WIDTH)));
+    out.push_str(&wrap(&r.headline, usize::from(WIDTH)));
     if let Some(note) = planned_note(r) {
         out.push_str(&wrap(&note, usize::from(WIDTH)));
+    }
+    if let Some(t) = senders_table(r, paint) {
+        out.push_str("\nWhat senders do\n");
+        out.push_str(&t.to_string());
+        out.push('\n');
     }
     out.push_str("\nDNS and policies\n");
     out.push_str(&dns_table(r, paint).to_string());
@@ -92,6 +98,51 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// One row per kind of sender, from the outlook: what happens to the mail,
+/// and the worst address when it differs. None when nothing was tested.
+fn senders_table(r: &DomainReport, paint: Paint) -> Option<Table> {
+    if r.outlook
+        .senders
+        .iter()
+        .all(|s| s.outcome == Delivery::Untested)
+    {
+        return None;
+    }
+    let mut t = paint.table();
+    for s in &r.outlook.senders {
+        let (text, tone) = delivery_words(s.outcome);
+        let mut cell = text.to_string();
+        if let Some(worst) = s.worst {
+            let at: Vec<String> = s
+                .addresses
+                .iter()
+                .filter(|a| a.outcome == worst)
+                .map(|a| a.ip.to_string())
+                .collect();
+            cell.push_str(&format!(
+                " ({} at {})",
+                delivery_words(worst).0,
+                at.join(", ")
+            ));
+        }
+        t.add_row(vec![
+            paint.cell(s.kind.label(), Tone::Plain),
+            paint.cell(cell, tone),
+        ]);
+    }
+    Some(t)
+}
+
+fn delivery_words(d: Delivery) -> (&'static str, Tone) {
+    match d {
+        Delivery::DeliversAuthenticated => ("deliver, authenticated", Tone::Good),
+        Delivery::DeliversUnauthenticatedTls => ("deliver over TLS, unauthenticated", Tone::Doubt),
+        Delivery::DeliversPlaintext => ("deliver in plain text", Tone::Bad),
+        Delivery::Refuses => ("refuse: mail queues, then bounces", Tone::Bad),
+        Delivery::Untested => ("not tested", Tone::Doubt),
+    }
 }
 
 /// How a cell reads at a glance; mapped to a colour only when asked.
@@ -859,7 +910,8 @@ mod tests {
             },
             sessions: Vec::new(),
             findings,
-            outlook: String::new(),
+            outlook: crate::outlook::Outlook::default(),
+            headline: String::new(),
             planned: crate::preflight::Planned::default(),
             report: crate::tlsrpt::report::build(
                 crate::tls_report::meta(
