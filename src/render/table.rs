@@ -1091,6 +1091,7 @@ mod tests {
             probe,
             tlsa_verdict: None,
             sts_verdict: None,
+            opt_in_dane_verdict: None,
         }
     }
 
@@ -1134,6 +1135,11 @@ mod tests {
         r.mx_lookup.status = MxStatus::Found;
         r.mx_lookup.dnssec = Dnssec::Secure;
         r.sessions = sessions;
+        // The headline is computed as `scan` does.
+        let headline = |r: &DomainReport| {
+            crate::outlook::sentence(&r.mx_lookup, &r.mx, &r.sessions, r.mta_sts.policy.mode)
+        };
+        r.headline = headline(&r);
         let text = summary(&r);
         assert!(text.contains("not tested from here"), "{text}");
         assert!(
@@ -1141,6 +1147,7 @@ mod tests {
             "{text}"
         );
         r.sessions.remove(0);
+        r.headline = headline(&r);
         let text = summary(&r);
         assert!(
             text.contains("Not tested from here: this host has no route"),
