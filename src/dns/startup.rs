@@ -315,7 +315,11 @@ fn judge_root_keys(server: SocketAddr, msg: &Message, anchor: &AnchorSource, now
                 && !root_keys::served_keys(&msg.answers).is_empty()
             {
                 return Verdict::Fails(StartupError::DsMatchesNoKey {
-                    origin: file.ds[0].origin.clone(),
+                    origin: file
+                        .ds
+                        .first()
+                        .map(|d| d.origin.clone())
+                        .unwrap_or_default(),
                     server,
                 });
             }
