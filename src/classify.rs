@@ -172,6 +172,13 @@ pub fn session_findings(
         let failure = match result {
             SessionResult::Success => continue,
             SessionResult::Inconclusive => None,
+            // A policy that cannot be used is one finding about the policy,
+            // not one per session: senders deliver as if there were none.
+            SessionResult::Failure(
+                ResultType::StsPolicyFetchError
+                | ResultType::StsPolicyInvalid
+                | ResultType::StsWebpkiInvalid,
+            ) => continue,
             SessionResult::Failure(t) => Some(t),
         };
         let Some(failure) = failure else {

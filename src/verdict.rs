@@ -141,7 +141,15 @@ pub enum DaneContext<'a> {
 
 /// MTA-STS's view of one MX.
 pub struct StsContext<'a> {
-    pub mode: Mode,
+    /// The policy's mode; `None` when the domain publishes a record whose
+    /// policy cannot be used (see `unusable`).
+    pub mode: Option<Mode>,
+    /// The record is valid but its policy cannot be used (fetch error,
+    /// invalid policy, invalid policy host certificate): every session
+    /// carries that result type, as senders report it (mox does; RFC 8460
+    /// §4.3.2.2), though they deliver as if there were no policy (RFC 8461
+    /// §3.3).
+    pub unusable: Option<(ResultType, &'a str)>,
     /// Whether an `mx:` pattern covers the MX host (RFC 8461 §4.1).
     pub covered: bool,
     pub mx_host: &'a str,
@@ -195,6 +203,13 @@ pub fn judge(
     }
     if let Some(ctx) = sts_ctx {
         let verdict = match sts_probe.unwrap_or(probe) {
+            p @ Probe::Inconclusive { .. } if ctx.unusable.is_some() => transport_failure(p),
+            _ if ctx.unusable.is_some() => {
+                let (t, reason) = ctx
+                    .unusable
+                    .unwrap_or((ResultType::StsPolicyFetchError, ""));
+                Verdict::failure(t, reason)
+            }
             _ if !ctx.covered => Verdict::failure(ResultType::ValidationFailure, "mx-not-covered"),
             Probe::Established { chain } => {
                 let w = webpki::verify(chain, ctx.mx_host, ctx.roots, now);
@@ -208,7 +223,7 @@ pub fn judge(
             other => transport_failure(other),
         };
         // Mode none: senders apply no policy (RFC 8461 §5).
-        if ctx.mode != Mode::None {
+        if ctx.mode != Some(Mode::None) {
             out.sts = Some(verdict);
         }
     }
@@ -300,7 +315,8 @@ mod tests {
             names: names(),
         };
         let sts = |covered| StsContext {
-            mode: Mode::Enforce,
+            mode: Some(Mode::Enforce),
+            unusable: None,
             covered,
             mx_host: "mx1.example.test",
             roots: &roots,
@@ -439,7 +455,8 @@ mod tests {
         let roots = roots(&pki);
         let chain = pki.chain(&leaf_spec(&["other.test"]));
         let ctx = StsContext {
-            mode: Mode::None,
+            mode: Some(Mode::None),
+            unusable: None,
             covered: false,
             mx_host: "mx1.example.test",
             roots: &roots,
