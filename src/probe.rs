@@ -23,7 +23,7 @@ use crate::pki::webpki::Roots;
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
 use crate::smtp::route;
-use crate::smtp::session::{Connect, Outcome, RefusalStage, Session, Stage};
+use crate::smtp::session::{Connect, FailureKind, Outcome, RefusalStage, Session, Stage};
 use crate::tlsrpt::report::ResultType;
 use crate::vantage;
 use crate::verdict::{self, DaneContext, Probe, StsContext};
@@ -279,14 +279,18 @@ fn as_probe(s: &Session) -> Probe<'_> {
         } => Probe::HandshakeFailed {
             protocol_version: *protocol_version,
         },
-        Outcome::ProtocolError { stage, .. } => Probe::ProtocolError {
+        Outcome::PlaintextAfterStarttls { .. } => Probe::PlaintextAfterStarttls,
+        Outcome::ProtocolError { stage, kind, .. } => Probe::ProtocolError {
             stage: match stage {
                 Stage::Greeting => "greeting",
                 Stage::Ehlo => "ehlo",
                 Stage::Starttls => "starttls",
                 Stage::Handshake => "handshake",
             },
-            after_starttls: matches!(stage, Stage::Handshake),
+            // Unexpected data comes after the 220 to STARTTLS: the server
+            // had agreed to TLS, so a sender's handshake fails on it.
+            after_starttls: matches!(stage, Stage::Handshake)
+                || *kind == FailureKind::UnexpectedData,
         },
         Outcome::TlsEstablished => Probe::Established { chain: s.chain() },
     }

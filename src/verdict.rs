@@ -37,7 +37,11 @@ pub enum Probe<'a> {
     HandshakeFailed {
         protocol_version: bool,
     },
-    /// The server broke the protocol or went silent at `stage`.
+    /// The server said 220 to STARTTLS, then spoke plain text instead of
+    /// TLS.
+    PlaintextAfterStarttls,
+    /// The server broke the protocol or went silent at `stage`;
+    /// `after_starttls` once it had said 220 to STARTTLS.
     ProtocolError {
         stage: &'a str,
         after_starttls: bool,
@@ -258,6 +262,12 @@ fn transport_failure(probe: &Probe<'_>) -> Verdict {
         Probe::HandshakeFailed { .. } => {
             Verdict::failure(ResultType::ValidationFailure, "tls-handshake-failed")
         }
+        // The server agreed to TLS and then did not speak it: a sender's
+        // handshake fails (RFC 8460 §4.3.1), nothing is left undecided.
+        Probe::PlaintextAfterStarttls => Verdict::failure(
+            ResultType::ValidationFailure,
+            "tls-plaintext-after-starttls",
+        ),
         // Before STARTTLS we could not tell whether TLS works.
         Probe::ProtocolError {
             stage,
@@ -428,6 +438,47 @@ mod tests {
                 None,
                 Some(sts(true)),
                 Some(("inconclusive", "greeting-refused-421")),
+            ),
+            (
+                "a timeout before the 220 to STARTTLS is inconclusive",
+                Probe::ProtocolError {
+                    stage: "starttls",
+                    after_starttls: false,
+                },
+                None,
+                Some(sts(true)),
+                Some(("inconclusive", "protocol-error-starttls")),
+            ),
+            (
+                "plain text after the 220 to STARTTLS fails under MTA-STS",
+                Probe::PlaintextAfterStarttls,
+                None,
+                Some(sts(true)),
+                Some(("validation-failure", "tls-plaintext-after-starttls")),
+            ),
+            (
+                "plain text after the 220 to STARTTLS fails under DANE",
+                Probe::PlaintextAfterStarttls,
+                Some(dane(&matching)),
+                None,
+                Some(("validation-failure", "tls-plaintext-after-starttls")),
+            ),
+            (
+                "plain text after the 220 to STARTTLS fails without a policy",
+                Probe::PlaintextAfterStarttls,
+                None,
+                None,
+                Some(("validation-failure", "tls-plaintext-after-starttls")),
+            ),
+            (
+                "data after the 220 to STARTTLS is a TLS failure, not inconclusive",
+                Probe::ProtocolError {
+                    stage: "starttls",
+                    after_starttls: true,
+                },
+                None,
+                Some(sts(true)),
+                Some(("validation-failure", "protocol-error-starttls")),
             ),
         ];
         for (what, probe, d, s, want) in rows {

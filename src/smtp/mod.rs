@@ -15,11 +15,13 @@
 //! - [`session`]: what a session observed, as plain values
 //! - [`client`]: the session itself: sockets, steps, timeouts
 //! - [`route`]: whether this host has a route to an address (sends nothing)
+//! - [`plaintext`]: telling plain text from TLS where the handshake belongs
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
 //! one at a time), DANE/MTA-STS verdicts, retries.
 
 pub mod client;
+pub mod plaintext;
 pub mod reply;
 pub mod route;
 pub mod session;
