@@ -257,6 +257,18 @@ pub fn sentence(
         .iter()
         .filter(|s| s.connect == Connect::Ok)
         .collect();
+    // Sessions this host could not make (no route for the family, see
+    // `vantage`) say nothing about what senders do.
+    let untested: Vec<&SessionOut> = sessions.iter().filter(|s| s.untested.is_some()).collect();
+    if connected.is_empty() && untested.len() == sessions.len() {
+        return "Not tested from here: this host has no route to the MX addresses (see the scanner finding).".to_string();
+    }
+    if connected.is_empty() && !untested.is_empty() {
+        return format!(
+            "No MX address tested from here accepted a connection; {} not tested from here (no route from this host).",
+            hosts_of(&untested, sessions)
+        );
+    }
     if connected.is_empty() {
         return "No MX address accepted a connection: senders keep the mail queued and retry."
             .to_string();
@@ -377,12 +389,18 @@ pub fn sentence(
     }
     let not_connected: Vec<&SessionOut> = sessions
         .iter()
-        .filter(|s| s.connect != Connect::Ok)
+        .filter(|s| s.connect != Connect::Ok && s.untested.is_none())
         .collect();
     if !not_connected.is_empty() {
         clauses.push(format!(
             "no connection to {}",
             hosts_of(&not_connected, sessions)
+        ));
+    }
+    if !untested.is_empty() {
+        clauses.push(format!(
+            "{} not tested from here (no route from this host)",
+            hosts_of(&untested, sessions)
         ));
     }
     if clauses.is_empty() {

@@ -23,8 +23,10 @@ use crate::pki::webpki::Roots;
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
 use crate::smtp::legacy_tls::LegacyTls;
+use crate::smtp::route;
 use crate::smtp::session::{Connect, FailureKind, Outcome, RefusalStage, Session, Stage};
 use crate::tlsrpt::report::ResultType;
+use crate::vantage;
 use crate::verdict::{self, DaneContext, Probe, StsContext};
 
 /// What probing needs beyond the evidence.
@@ -201,6 +203,7 @@ async fn probe_one(
         mx: host.host.clone(),
         ip,
         connect: session.connect,
+        untested: vantage::untested(ip, session.connect, || route::lookup(ip)),
         banner: session.banner.as_ref().map(|b| b.text.clone()),
         starttls: if connected {
             session.outcome.starttls_supported()

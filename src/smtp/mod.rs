@@ -13,6 +13,7 @@
 //! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
 //! - [`verifier`]: the TLS verifier that records the chain
 //! - [`session`]: what a session observed, as plain values
+//! - [`route`]: whether this host has a route to an address (sends nothing)
 //! - [`plaintext`]: telling plain text from TLS where the handshake belongs
 //! - [`client`]: the session itself: sockets, steps, timeouts; and, when a
 //!   server refused rustls, a second session with a legacy ClientHello
@@ -29,5 +30,6 @@ pub mod legacy_hello;
 pub mod legacy_tls;
 pub mod plaintext;
 pub mod reply;
+pub mod route;
 pub mod session;
 pub mod verifier;
