@@ -308,8 +308,8 @@ fn unmatched_finding(c: &Chains<'_>, chain: &str, u: &Unmatched) -> Finding {
         Code::TlsaCombinationUnmatched,
         format!("{} {}", c.mx, c.ip),
         format!(
-            "the TLSA records of {} publish the combination {} but none of them matches {chain} served by {} ({}); a DANE sender that supports only {} records will not deliver (RFC 7671 §8)",
-            c.mx, u.combination, c.ip, c.mx, u.combination
+            "no {} TLSA record of {} matches {chain} served by {}, though {} records are published: a DANE sender that uses only {} records will not deliver to it (RFC 7671 §8)",
+            u.combination, c.mx, c.ip, u.combination, u.combination
         ),
         advice,
     )
@@ -318,15 +318,10 @@ fn unmatched_finding(c: &Chains<'_>, chain: &str, u: &Unmatched) -> Finding {
 fn key_type_fails(c: &Chains<'_>, v: &KeyVariant) -> Finding {
     let key = v.key;
     let reason = v.reason.as_deref().unwrap_or("dane-failure");
-    let spki = v
-        .spki_sha256
-        .as_deref()
-        .map(|h| format!(" (SPKI SHA-256 {h})"))
-        .unwrap_or_default();
     let others = match (c.session_passes, c.session_key) {
-        (true, Some(k)) if k != key => format!(
-            " Senders that offer {k} get the {k} certificate, which passes: the TLSA records cover only that key."
-        ),
+        (true, Some(k)) if k != key => {
+            format!(" Senders that offer {k} get the {k} certificate, which passes.")
+        }
         (true, _) => " The session offering every scheme passes.".to_string(),
         (false, _) => String::new(),
     };
@@ -346,7 +341,7 @@ fn key_type_fails(c: &Chains<'_>, v: &KeyVariant) -> Finding {
         Code::MxDaneKeyTypeFails,
         format!("{} {}", c.mx, c.ip),
         format!(
-            "DANE senders that offer only {key} signature schemes (older OpenSSL builds, some appliances) get the {key} certificate of {} ({}){spki}, and the TLSA records do not authenticate it ({reason}): they will not deliver.{others}",
+            "DANE senders that offer only {key} signatures (older OpenSSL builds, some appliances) get the {key} certificate of {} ({}), which the TLSA records do not authenticate ({reason}): they will not deliver.{others}",
             c.ip, c.mx
         ),
         advice,
@@ -549,7 +544,11 @@ mod tests {
             panic!("one finding: {found:#?}")
         };
         let want = format!("{OWNER}. IN TLSA {}", ee(&rsa, 1).to_presentation());
-        assert!(f.message.contains("offer only RSA"), "{}", f.message);
+        assert!(
+            f.message.contains("offer only RSA signatures"),
+            "{}",
+            f.message
+        );
         assert!(f.message.contains("dane-no-match"), "{}", f.message);
         assert!(
             f.message.contains("Senders that offer ECDSA"),
@@ -578,7 +577,7 @@ mod tests {
             panic!("one finding: {found:#?}")
         };
         let want = format!("{OWNER}. IN TLSA {}", cert_record(&other).to_presentation());
-        assert!(f.message.contains("combination 3 0 1"), "{}", f.message);
+        assert!(f.message.contains("no 3 0 1 TLSA record"), "{}", f.message);
         assert!(f.message.contains("the RSA certificate"), "{}", f.message);
         assert!(f.advice.contains(&format!("`{want}`")), "{}", f.advice);
     }

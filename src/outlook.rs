@@ -11,9 +11,11 @@ use serde::Serialize;
 
 use crate::dns::Dnssec;
 use crate::evidence::{MxHost, MxLookup, MxStatus, TlsaStatus};
+use crate::key_variants;
 use crate::mta_sts::policy::Mode;
 use crate::sanitize::for_terminal;
 use crate::session::SessionOut;
+use crate::smtp::key_type::KeyType;
 use crate::smtp::session::Connect;
 use crate::verdict::{SessionResult, Verdict};
 
@@ -316,6 +318,26 @@ pub fn sentence(
             hosts_of(&dane_failed, sessions)
         ));
     }
+    // A server with an RSA and an ECDSA certificate whose TLSA records
+    // cover one: DANE senders limited to the other key type fail.
+    let key_types: BTreeSet<KeyType> = judged
+        .iter()
+        .flat_map(|s| key_variants::failing_key_types(s))
+        .collect();
+    let key_failed = select(&|s| !key_variants::failing_key_types(s).is_empty());
+    if !key_failed.is_empty() {
+        let names: Vec<&str> = key_types.iter().map(|k| k.label()).collect();
+        clauses.push(format!(
+            "DANE senders that offer only {} signatures will not deliver to {}",
+            names.join(" or "),
+            hosts_of(&key_failed, sessions)
+        ));
+    }
+    let dane_senders = if key_failed.is_empty() {
+        "DANE senders"
+    } else {
+        "other DANE senders"
+    };
     match sts_mode {
         Some(Mode::Enforce) if !sts_failed.is_empty() => clauses.push(format!(
             "MTA-STS senders will not deliver to {}",
@@ -329,12 +351,15 @@ pub fn sentence(
     }
     let failures = !clauses.is_empty();
     let protection = match (dane_ok, sts_ok) {
-        (true, true) => Some(
+        (true, true) if key_failed.is_empty() => Some(
             "DANE and MTA-STS (enforce) protect delivery: senders that implement either authenticate every MX".to_string(),
         ),
-        (true, false) => {
-            Some("DANE protects delivery: DANE senders authenticate every MX".to_string())
-        }
+        (true, true) => Some(
+            "DANE and MTA-STS (enforce) protect delivery: other senders that implement either authenticate every MX".to_string(),
+        ),
+        (true, false) => Some(format!(
+            "DANE protects delivery: {dane_senders} authenticate every MX"
+        )),
         (false, true) if failures => Some(
             "senders with MTA-STS but not DANE authenticate every MX and deliver".to_string(),
         ),

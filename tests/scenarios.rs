@@ -46,6 +46,19 @@ fn observed(key: &str, json: &Value, exit: i32) -> String {
         "session_sts" => s(&json["sessions"][0]["results"]["sts"]),
         "session_tls_version" => s(&json["sessions"][0]["tls_version"]),
         "session_requiretls" => s(&json["sessions"][0]["requiretls"]),
+        // `key=status/dane` for each key-type session of the first session.
+        "session_key_variants" => json["sessions"][0]["key_variants"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| match v["dane"].as_str() {
+                        Some(dane) => format!("{}={}/{dane}", s(&v["key"]), s(&v["status"])),
+                        None => format!("{}={}", s(&v["key"]), s(&v["status"])),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .unwrap_or_default(),
         "session_legacy_cipher" => s(&json["sessions"][0]["probe"]["legacy_tls"]["cipher"]),
         "session_legacy_key_bits" => s(&json["sessions"][0]["probe"]["legacy_tls"]["key_bits"]),
         "report_policies" => json["report"]["policies"]
@@ -114,6 +127,15 @@ fn check_all(via: Via) {
                             "{domain}: outlook {kind} = {got:?}, catalogue expects {outcome:?} ({})",
                             json["outlook"]
                         ));
+                    }
+                }
+                continue;
+            }
+            if key == "absent_findings" {
+                let have = common::codes(&json);
+                for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    if have.iter().any(|h| h == code) {
+                        failures.push(format!("{domain}: finding {code} present; have {have:?}"));
                     }
                 }
                 continue;

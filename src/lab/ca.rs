@@ -9,9 +9,13 @@
 //! trusts. The scanner trusts the lab by being given [`LabCa::root_pem`]
 //! (`--ca-file`) or [`LabCa::root_store`].
 //!
-//! Left out: revocation (no CRL, no OCSP), RSA keys (but for one fixed
-//! 1024-bit public key, [`LabCa::issue_weak_rsa`]), name constraints.
-//! Keys live in memory only and die with the lab.
+//! Left out: revocation (no CRL, no OCSP), fresh RSA keys, name
+//! constraints. ring cannot generate RSA keys, so the lab has two fixed
+//! ones: a 1024-bit public key ([`LabCa::issue_weak_rsa`]) and a 2048-bit
+//! key pair for servers that also hold an RSA certificate
+//! ([`LabCa::issue_rsa`]). Its private half is in the repository, so it
+//! protects nothing; it must never serve anywhere but the lab. Every other
+//! key lives in memory only and dies with the lab.
 
 use std::net::IpAddr;
 
@@ -24,6 +28,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
 
+/// The lab's RSA 2048 key pair (PKCS #8), for [`LabCa::issue_rsa`]. Public
+/// knowledge: for the lab only.
+const LAB_RSA_KEY: &str = include_str!("../../testdata/lab/rsa-2048.lab-only.key.pem");
 /// How long a good leaf stays valid, counted from now.
 const GOOD_LEAF_DAYS: i64 = 30;
 /// How long ago an expired leaf stopped being valid.
@@ -250,6 +257,21 @@ impl LabCa {
     /// by the root or by the intermediate.
     pub fn issue(&self, spec: &IssueSpec) -> Result<Issued, CaError> {
         let key = new_key(&subject_of(spec))?;
+        let chain = self.sign_leaf(spec, &key)?;
+        Ok(Issued {
+            chain,
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        })
+    }
+
+    /// A leaf as `spec` says for the lab's fixed RSA 2048 key pair
+    /// (`testdata/lab/rsa-2048.lab-only.key.pem`): the second certificate
+    /// of a server that holds an RSA and an ECDSA one.
+    pub fn issue_rsa(&self, spec: &IssueSpec) -> Result<Issued, CaError> {
+        let key = KeyPair::from_pem(LAB_RSA_KEY).map_err(|source| CaError::Key {
+            subject: subject_of(spec),
+            source,
+        })?;
         let chain = self.sign_leaf(spec, &key)?;
         Ok(Issued {
             chain,
@@ -505,6 +527,22 @@ mod tests {
                 _ => panic!("{rule}: want {want:?}, got {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_rsa_leaf_is_rsa_trusted_and_its_key_signs() {
+        let ca = LabCa::new("mxtls lab test CA").expect("lab CA");
+        let host = "mx.example.test";
+        let issued = ca
+            .issue_rsa(&IssueSpec::good(host).through_intermediate())
+            .expect("an RSA leaf");
+        let leaf = crate::pki::facts::facts(issued.chain[0].as_ref()).expect("parses");
+        assert_eq!(leaf.key, "RSA 2048");
+        assert_eq!(issued.chain.len(), 2, "leaf and intermediate");
+        verdict(&ca, &issued, host).expect("the lab root vouches for it");
+        let signer = rustls::crypto::ring::sign::any_supported_type(&issued.key)
+            .expect("rustls loads the key");
+        assert_eq!(signer.algorithm(), rustls::SignatureAlgorithm::RSA);
     }
 
     #[test]

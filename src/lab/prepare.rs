@@ -6,6 +6,9 @@
 //!
 //! - `{spki:IP}`: SHA-256 of the SPKI of the leaf the SMTP server at IP shows
 //! - `{cert:IP}`: SHA-256 of that whole leaf certificate
+//! - `{spki-rsa:IP}`, `{cert-rsa:IP}`: the same for the RSA leaf of a server
+//!   with `also_rsa`; `{spki-ecdsa:IP}`, `{cert-ecdsa:IP}` name its first
+//!   (ECDSA) leaf, like `{spki:IP}` and `{cert:IP}`
 //! - `{intermediate}`: SHA-256 of the lab's intermediate CA certificate
 
 use std::collections::BTreeMap;
@@ -57,6 +60,11 @@ pub struct SmtpSpec {
     /// scenario: one server that is a good MX for all of them.
     #[serde(default)]
     pub every_scenario: bool,
+    /// Also hold a good RSA certificate for the same names, shown to
+    /// clients that offer only RSA signature schemes (the first
+    /// certificate is ECDSA).
+    #[serde(default)]
+    pub also_rsa: bool,
 }
 
 #[derive(Deserialize)]
@@ -78,8 +86,9 @@ struct SmtpOnly {
 pub struct Prepared {
     pub catalogue: Catalogue,
     pub ca: LabCa,
-    /// Each SMTP server's spec and the certificate it shows.
-    pub smtp: Vec<(SmtpSpec, Issued)>,
+    /// Each SMTP server's spec, the certificate it shows, and its RSA
+    /// certificate when it also has one (`also_rsa`).
+    pub smtp: Vec<(SmtpSpec, Issued, Option<Issued>)>,
 }
 
 /// Makes the lab CA and every SMTP certificate, fills in the placeholders
@@ -147,9 +156,32 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
             .first()
             .map(|c| c.as_ref().to_vec())
             .unwrap_or_default();
-        digests.insert(format!("{{cert:{}}}", spec.ip), sha256_hex(&leaf));
-        digests.insert(format!("{{spki:{}}}", spec.ip), sha256_hex(&spki(&leaf)));
-        smtp.push((spec, issued));
+        let mut placeholders = vec![(String::new(), leaf)];
+        let rsa = if spec.also_rsa {
+            let rsa = ca
+                .issue_rsa(&IssueSpec {
+                    names: spec.names.clone(),
+                    ..IssueSpec::good(&first).through_intermediate()
+                })
+                .map_err(|e| {
+                    server(
+                        &format!("RSA certificate for the SMTP server {}", spec.ip),
+                        e.to_string(),
+                    )
+                })?;
+            let rsa_leaf = rsa.chain.first().map(|c| c.as_ref().to_vec());
+            placeholders.push(("-rsa".into(), rsa_leaf.unwrap_or_default()));
+            placeholders.push(("-ecdsa".into(), placeholders[0].1.clone()));
+            Some(rsa)
+        } else {
+            None
+        };
+        for (suffix, leaf) in placeholders {
+            let ip = spec.ip;
+            digests.insert(format!("{{cert{suffix}:{ip}}}"), sha256_hex(&leaf));
+            digests.insert(format!("{{spki{suffix}:{ip}}}"), sha256_hex(&spki(&leaf)));
+        }
+        smtp.push((spec, issued, rsa));
     }
     let mut filled = text.to_string();
     for (placeholder, hex) in &digests {

@@ -33,7 +33,7 @@ impl Lab {
             smtp: smtp_specs,
         } = prepared;
         let mut servers = Vec::new();
-        for (spec, cert) in smtp_specs {
+        for (spec, cert, rsa_cert) in smtp_specs {
             let behaviour = smtp_behaviour(&spec.behaviour).ok_or_else(|| LabError::Server {
                 what: format!("SMTP server {}", spec.ip),
                 detail: format!(
@@ -45,6 +45,7 @@ impl Lab {
             servers.push(SmtpServer {
                 ip: spec.ip,
                 cert,
+                rsa_cert,
                 behaviour,
             });
         }

@@ -30,6 +30,7 @@ use std::time::Duration;
 use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256};
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use thiserror::Error;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -202,6 +203,10 @@ pub struct SmtpServer {
     pub ip: IpAddr,
     /// The chain and key it presents.
     pub cert: Issued,
+    /// A second chain, for an RSA key, shown to clients that offer only RSA
+    /// signature schemes (then `cert` is the ECDSA one): a server with
+    /// both key types, as Postfix with two keys in `smtpd_tls_chain_files`.
+    pub rsa_cert: Option<Issued>,
     /// How it behaves.
     pub behaviour: SmtpBehaviour,
 }
@@ -309,12 +314,40 @@ fn acceptor(server: &SmtpServer) -> Result<TlsAcceptor, SmtpLabError> {
             .map_err(|source| SmtpLabError::Certificate { ip, source })?;
         let key = CertifiedKey::new(server.cert.chain.clone(), signer);
         builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(key)))
+    } else if let Some(rsa) = &server.rsa_cert {
+        let load = |issued: &Issued| {
+            provider
+                .key_provider
+                .load_private_key(issued.key.clone_key())
+                .map(|signer| Arc::new(CertifiedKey::new(issued.chain.clone(), signer)))
+                .map_err(|source| SmtpLabError::Certificate { ip, source })
+        };
+        builder.with_cert_resolver(Arc::new(ByKeyType(vec![load(&server.cert)?, load(rsa)?])))
     } else {
         builder
             .with_single_cert(server.cert.chain.clone(), server.cert.key.clone_key())
             .map_err(|source| SmtpLabError::Certificate { ip, source })?
     };
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Of a server's certificates, the first whose key can sign with a scheme
+/// the client offers (RFC 8446 §4.2.3, §4.4.2.2; under TLS 1.2 rustls then
+/// picks a suite for that key). When none can, the first: the handshake
+/// then fails with `handshake_failure`, as on a server with one
+/// certificate.
+#[derive(Debug)]
+struct ByKeyType(Vec<Arc<CertifiedKey>>);
+
+impl ResolvesServerCert for ByKeyType {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let offered = hello.signature_schemes();
+        self.0
+            .iter()
+            .find(|c| c.key.choose_scheme(offered).is_some())
+            .or_else(|| self.0.first())
+            .cloned()
+    }
 }
 
 /// Binds every address on one port; with port 0, retries with another
@@ -922,6 +955,7 @@ mod tests {
                 behaviour.map(|behaviour| SmtpServer {
                     ip: *ip,
                     cert: cert.clone(),
+                    rsa_cert: None,
                     behaviour,
                 })
             })
@@ -957,6 +991,63 @@ mod tests {
         assert_eq!(seen, 20, "every row ran");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_two_key_server_shows_each_client_the_certificate_it_can_verify() {
+        use crate::smtp::client::probe_limited;
+        use crate::smtp::key_type::KeyType;
+        let ca = LabCa::new("mxtls lab test CA").expect("lab CA");
+        let spec = IssueSpec::good(SNI).through_intermediate();
+        let ecdsa = ca.issue(&spec).expect("ECDSA leaf");
+        let rsa = ca.issue_rsa(&spec).expect("RSA leaf");
+        let server = |ip, behaviour, rsa_cert: Option<&Issued>| SmtpServer {
+            ip,
+            cert: ecdsa.clone(),
+            rsa_cert: rsa_cert.cloned(),
+            behaviour,
+        };
+        let servers = vec![
+            server(v4(30), SmtpBehaviour::Good, Some(&rsa)),
+            server(v4(31), SmtpBehaviour::Tls12Only, Some(&rsa)),
+            server(v4(32), SmtpBehaviour::Good, None),
+            server(v4(33), SmtpBehaviour::Tls12Only, None),
+        ];
+        let lab = LabSmtp::start(0, servers).await.expect("lab SMTP");
+        let cfg = config(lab.port(), Duration::from_secs(5));
+        // (server, offered, the leaf's key, or the alert refusing it)
+        let rows = [
+            (30, None, Ok("ECDSA P-256")),
+            (30, Some(KeyType::Ecdsa), Ok("ECDSA P-256")),
+            (30, Some(KeyType::Rsa), Ok("RSA 2048")),
+            (31, None, Ok("ECDSA P-256")),
+            (31, Some(KeyType::Rsa), Ok("RSA 2048")),
+            (31, Some(KeyType::Ecdsa), Ok("ECDSA P-256")),
+            (32, Some(KeyType::Ecdsa), Ok("ECDSA P-256")),
+            (32, Some(KeyType::Rsa), Err("handshake_failure")),
+            (33, Some(KeyType::Rsa), Err("handshake_failure")),
+        ];
+        for (last, only, want) in rows {
+            let s = timeout(
+                Duration::from_secs(60),
+                probe_limited(v4(last), Some(SNI), &cfg, only),
+            )
+            .await
+            .expect("a probe ends within its own bound");
+            let got = match &s.outcome {
+                Outcome::TlsEstablished => Ok(crate::pki::facts::facts(s.chain()[0].as_ref())
+                    .expect("leaf parses")
+                    .key),
+                Outcome::HandshakeFailed { alert, .. } => Err(alert.clone().unwrap_or_default()),
+                other => panic!("127.0.0.{last} offered {only:?}: {other:?}"),
+            };
+            let want = want.map(str::to_string).map_err(str::to_string);
+            assert_eq!(got, want, "127.0.0.{last} offered {only:?}");
+            assert!(
+                s.legacy_tls.is_none(),
+                "a limited probe asks no legacy question"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_good_server_shows_everything_a_report_needs() {
         let ca = LabCa::new("mxtls lab test CA").expect("lab CA");
@@ -966,6 +1057,7 @@ mod tests {
         let server = SmtpServer {
             ip: v4(2),
             cert: issued.clone(),
+            rsa_cert: None,
             behaviour: SmtpBehaviour::Good,
         };
         let lab = LabSmtp::start(0, vec![server]).await.expect("lab SMTP");
@@ -1044,6 +1136,7 @@ mod tests {
         let servers = vec![SmtpServer {
             ip: v4(27),
             cert: weak.clone(),
+            rsa_cert: None,
             behaviour: SmtpBehaviour::LegacyTlsOnly,
         }];
         let lab = LabSmtp::start(0, servers).await.expect("lab SMTP");
@@ -1114,6 +1207,7 @@ mod tests {
         let server = |ip: IpAddr| SmtpServer {
             ip,
             cert: cert.clone(),
+            rsa_cert: None,
             behaviour: SmtpBehaviour::Good,
         };
         let public = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
@@ -1149,6 +1243,7 @@ mod tests {
             .map(|&ip| SmtpServer {
                 ip,
                 cert: cert.clone(),
+                rsa_cert: None,
                 behaviour: SmtpBehaviour::NoStarttls,
             })
             .collect();
@@ -1168,6 +1263,7 @@ mod tests {
         let server = SmtpServer {
             ip: v4(6),
             cert: ca.good_leaf(SNI).expect("leaf"),
+            rsa_cert: None,
             behaviour: SmtpBehaviour::SlowGreeting(Duration::from_secs(8)),
         };
         let lab = LabSmtp::start(0, vec![server]).await.expect("lab SMTP");
@@ -1197,6 +1293,7 @@ mod tests {
         let server = SmtpServer {
             ip: v4(7),
             cert: ca.good_leaf(SNI).expect("leaf"),
+            rsa_cert: None,
             behaviour: SmtpBehaviour::Good,
         };
         let lab = LabSmtp::start(0, vec![server]).await.expect("lab SMTP");
