@@ -164,7 +164,7 @@ pub fn session_findings(
             }
         }
         out.extend(legacy_tls_finding(s, &subject));
-        out.extend(crate::key_variants::findings(s));
+        out.extend(crate::key_variants::findings_of(&s.key_chains()));
         let Some(result) = s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");
         if let Some(f) = sts_only_refuses(s, sts_mode) {

@@ -32,10 +32,8 @@ use crate::dane::tlsa::TlsaRecord;
 use crate::dane::verdict::{self as dane, DaneVerdict, ReferenceIds};
 use crate::finding::{Code, Finding, Severity};
 use crate::pki::facts;
-use crate::session::SessionOut;
 use crate::smtp::key_type::KeyType;
 use crate::smtp::session::Outcome;
-use crate::verdict::Verdict;
 
 /// How the session limited to one key type ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -217,17 +215,18 @@ pub fn failing(v: &KeyVariant) -> bool {
         && v.reason.as_deref() != Some("all-records-unusable")
 }
 
-/// The key types whose DANE senders will not deliver to this session's
+/// The key types whose DANE senders will not deliver to a session's
 /// address, though the session itself may pass.
-pub fn failing_key_types(s: &SessionOut) -> Vec<KeyType> {
-    s.key_variants
+pub fn failing_key_types(variants: &[KeyVariant]) -> Vec<KeyType> {
+    variants
         .iter()
         .filter(|v| failing(v))
         .map(|v| v.key)
         .collect()
 }
 
-/// What the rule reads of one judged session.
+/// What the rule reads of one judged session
+/// (`crate::session::SessionOut::key_chains`).
 pub struct Chains<'a> {
     pub mx: &'a str,
     pub ip: std::net::IpAddr,
@@ -240,28 +239,7 @@ pub struct Chains<'a> {
     pub variants: &'a [KeyVariant],
 }
 
-impl<'a> Chains<'a> {
-    pub fn of(s: &'a SessionOut) -> Chains<'a> {
-        Chains {
-            mx: &s.mx,
-            ip: s.ip,
-            session_passes: s.tlsa_verdict.as_ref().is_some_and(Verdict::is_success),
-            session_key: s
-                .certificate
-                .as_ref()
-                .and_then(|c| KeyType::of_key_name(&c.key)),
-            unmatched: &s.unmatched_combinations,
-            variants: &s.key_variants,
-        }
-    }
-}
-
 /// The findings of one session's key variants and RFC 7671 §8 checks.
-pub fn findings(s: &SessionOut) -> Vec<Finding> {
-    findings_of(&Chains::of(s))
-}
-
-/// The rule, on what it reads.
 pub fn findings_of(c: &Chains<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let chain_name = |key: Option<KeyType>| match key {

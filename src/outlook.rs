@@ -322,9 +322,9 @@ pub fn sentence(
     // cover one: DANE senders limited to the other key type fail.
     let key_types: BTreeSet<KeyType> = judged
         .iter()
-        .flat_map(|s| key_variants::failing_key_types(s))
+        .flat_map(|s| key_variants::failing_key_types(&s.key_variants))
         .collect();
-    let key_failed = select(&|s| !key_variants::failing_key_types(s).is_empty());
+    let key_failed = select(&|s| !key_variants::failing_key_types(&s.key_variants).is_empty());
     if !key_failed.is_empty() {
         let names: Vec<&str> = key_types.iter().map(|k| k.label()).collect();
         clauses.push(format!(

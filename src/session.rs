@@ -83,6 +83,21 @@ impl SessionOut {
         self.probe.local_addr.map(|a| a.ip())
     }
 
+    /// What the key-type and RFC 7671 §8 rules read of this session.
+    pub fn key_chains(&self) -> crate::key_variants::Chains<'_> {
+        crate::key_variants::Chains {
+            mx: &self.mx,
+            ip: self.ip,
+            session_passes: self.tlsa_verdict.as_ref().is_some_and(Verdict::is_success),
+            session_key: self
+                .certificate
+                .as_ref()
+                .and_then(|c| crate::smtp::key_type::KeyType::of_key_name(&c.key)),
+            unmatched: &self.unmatched_combinations,
+            variants: &self.key_variants,
+        }
+    }
+
     /// The name the server gave in its greeting (`receiving-mx-helo`).
     pub fn helo(&self) -> Option<String> {
         self.probe.banner.as_ref().and_then(|b| b.domain.clone())
