@@ -100,7 +100,8 @@ pub struct DaneTarget<'a> {
 /// What one session limited to a key type saw.
 pub struct Seen<'a> {
     pub key: KeyType,
-    pub outcome: &'a Outcome,
+    /// How it ended; `Err(bound)` when it was cut off at `bound`.
+    pub outcome: Result<&'a Outcome, std::time::Duration>,
     /// The chain presented, leaf first.
     pub chain: &'a [CertificateDer<'static>],
 }
@@ -139,18 +140,25 @@ fn judge_one(
         unmatched_combinations: Vec::new(),
     };
     match seen.outcome {
-        Outcome::TlsEstablished => {}
-        Outcome::HandshakeFailed {
+        Ok(Outcome::TlsEstablished) => {}
+        Ok(Outcome::HandshakeFailed {
             alert: Some(alert), ..
-        } if alert == "handshake_failure" => {
+        }) if alert == "handshake_failure" => {
             out.status = VariantStatus::NoSuchKey;
             out.detail = Some(format!(
                 "the server refused a ClientHello offering only {key} signature schemes with the TLS alert handshake_failure: it has no {key} certificate"
             ));
             return out;
         }
-        other => {
+        Ok(other) => {
             out.detail = Some(describe(other));
+            return out;
+        }
+        Err(bound) => {
+            out.detail = Some(format!(
+                "not finished within {} ms, twice what the session took plus one step",
+                bound.as_millis()
+            ));
             return out;
         }
     }
@@ -364,7 +372,7 @@ mod tests {
     ) -> Seen<'a> {
         Seen {
             key,
-            outcome,
+            outcome: Ok(outcome),
             chain,
         }
     }
@@ -442,6 +450,19 @@ mod tests {
                 vec![ee(&main, 1)],
                 vec![
                     seen(KeyType::Rsa, &no_key, &[]),
+                    seen(KeyType::Ecdsa, &UP, &main),
+                ],
+                vec![],
+            ),
+            (
+                "a variant cut off at its bound says nothing",
+                vec![ee(&main, 1)],
+                vec![
+                    Seen {
+                        key: KeyType::Rsa,
+                        outcome: Err(std::time::Duration::from_secs(3)),
+                        chain: &[],
+                    },
                     seen(KeyType::Ecdsa, &UP, &main),
                 ],
                 vec![],

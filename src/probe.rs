@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use rustls::pki_types::UnixTime;
@@ -174,18 +175,24 @@ async fn probe_one(
     };
     // Where DANE applies and TLS came up: the chains a client limited to
     // RSA and one limited to ECDSA get (a server may hold both), made
-    // beside the MTA-STS session so the domain's bound is not stretched.
+    // beside the MTA-STS session and bounded by how fast the server
+    // answered, so that the domain's bound is not spent on them.
+    let variant_bound = variant_bound(
+        Duration::from_millis(session.timings.total_ms),
+        settings.config.step_timeout,
+    );
     let variants = async {
         if host.dane() != Applicability::Applies || session.outcome != Outcome::TlsEstablished {
             return Vec::new();
         }
-        let runs = KeyType::BOTH.map(|key| run(ip, &primary_sni, Some(key), settings));
-        KeyType::BOTH
-            .into_iter()
-            .zip(join_all(runs).await)
-            .collect()
+        let sni = primary_sni.as_str();
+        let runs = KeyType::BOTH.map(|key| async move {
+            let limited = run(ip, sni, Some(key), settings);
+            (key, tokio::time::timeout(variant_bound, limited).await.ok())
+        });
+        join_all(runs).await
     };
-    let (second, variants): (Option<Session>, Vec<(KeyType, Session)>) =
+    let (second, variants): (Option<Session>, Vec<(KeyType, Option<Session>)>) =
         tokio::join!(second, variants);
     let now = UnixTime::now();
     let v = verdict::judge(
@@ -230,8 +237,8 @@ async fn probe_one(
                 .iter()
                 .map(|(key, s)| Seen {
                     key: *key,
-                    outcome: &s.outcome,
-                    chain: s.chain(),
+                    outcome: s.as_ref().map(|s| &s.outcome).ok_or(variant_bound),
+                    chain: s.as_ref().map_or(&[], |s| s.chain()),
                 })
                 .collect();
             (
@@ -283,6 +290,17 @@ async fn probe_one(
         unmatched_combinations,
         key_variants,
     }
+}
+
+/// How long a session limited to one key type may take: twice what the
+/// session offering everything took, plus one step, and never more than a
+/// session's own bound. The server has shown how fast it answers; the
+/// extra sessions must not push the domain past its bound (`scan.rs`),
+/// which would cost every session's result.
+fn variant_bound(took: Duration, step: Duration) -> Duration {
+    took.saturating_mul(2)
+        .saturating_add(step)
+        .min(step.saturating_mul(client::SESSION_STEPS))
 }
 
 async fn run(ip: IpAddr, sni: &str, only: Option<KeyType>, settings: &ProbeSettings) -> Session {
@@ -363,5 +381,27 @@ fn as_probe(s: &Session) -> Probe<'_> {
                 || *kind == FailureKind::UnexpectedData,
         },
         Outcome::TlsEstablished => Probe::Established { chain: s.chain() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_type_session_gets_twice_the_session_plus_a_step_within_a_sessions_bound() {
+        let (ms, s) = (Duration::from_millis, Duration::from_secs);
+        for (took, step, want) in [
+            (ms(40), s(10), ms(10_080)),
+            (s(7), s(10), s(24)),
+            (s(50), s(10), s(80)),
+            (s(0), s(2), s(2)),
+        ] {
+            assert_eq!(
+                variant_bound(took, step),
+                want,
+                "{took:?} with steps of {step:?}"
+            );
+        }
     }
 }
