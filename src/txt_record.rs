@@ -135,8 +135,9 @@ mod tests {
     fn the_literal_filter_applies_to_several_records_only() {
         let spaced = "v=TLSRPTv1 ; rua=mailto:a@b.c";
         // (rule, RRset, selection)
+        type Row<'a> = (&'a str, Vec<Vec<Vec<u8>>>, Selection);
         #[rustfmt::skip]
-        let rows: Vec<(&str, Vec<Vec<Vec<u8>>>, Selection)> = vec![
+        let rows: Vec<Row> = vec![
             ("lone record with a space before ';' is selected", vec![rec(&[spaced])],
              Selection::LoneSpaced(spaced.into())),
             ("lone record with a tab before ';' is selected", vec![rec(&["v=TLSRPTv1\t;rua=mailto:a@b.c"])],

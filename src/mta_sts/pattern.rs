@@ -635,8 +635,9 @@ mod tests {
     #[test]
     fn strict_sender_errors_name_the_rule_and_the_fix() {
         // (rule, input, the error, text its message holds, strict senders reject)
+        type Case<'a> = (&'a str, &'a str, fn(&PatternError) -> bool, &'a str, bool);
         #[rustfmt::skip]
-        let cases: &[(&str, &str, fn(&PatternError) -> bool, &str, bool)] = &[
+        let cases: &[Case] = &[
             ("trailing dot: say so and show the name without it", "mx1.example.com.",
              |e| matches!(e, PatternError::TrailingDot { .. }), "ends with a dot, which the RFC 8461 §3.2 grammar (an RFC 5321 domain) does not allow: write `mx1.example.com`", true),
             ("trailing dot on a wildcard keeps the wildcard", "*.Example.com.",
