@@ -106,6 +106,15 @@ fn check_all(via: Via) {
                 }
                 continue;
             }
+            if key == "absent_findings" {
+                let have = common::codes(&json);
+                for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    if have.iter().any(|h| h == code) {
+                        failures.push(format!("{domain}: finding {code} present; have {have:?}"));
+                    }
+                }
+                continue;
+            }
             let got = observed(key, &json, exit);
             if &got != want {
                 let context = if key.starts_with("session") {

@@ -650,9 +650,9 @@ pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> 
         );
     };
     let senders = if source.strict_senders_reject() {
-        "mox (and any sender that checks the grammar) rejects the whole policy and delivers as if the domain had no MTA-STS; postfix-mta-sts-resolver does not check mx: values and applies the policy with this name as written"
+        "mox and other senders that check the grammar reject the whole policy and deliver as if there were no MTA-STS; postfix-mta-sts-resolver applies it, with the name as written"
     } else {
-        "senders that check the grammar reject the whole policy; mox and postfix-mta-sts-resolver do not check name lengths and apply the rest of the policy, but no MX host can match this pattern"
+        "senders that check the grammar reject the whole policy; mox and postfix-mta-sts-resolver do not check lengths and apply it, but no MX host can match this pattern"
     };
     let fix = match source {
         PatternError::TrailingDot { without, .. } => {
@@ -674,7 +674,7 @@ pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> 
         severity,
         "sts-policy-invalid",
         subject,
-        format!("the MTA-STS policy does not parse: {err}; {senders}"),
+        format!("the MTA-STS policy is invalid: {err}; {senders}"),
         format!("{fix}, {BUMP_ID}"),
     )
 }
@@ -1414,16 +1414,16 @@ mod tests {
         #[rustfmt::skip]
         let cases: &[(&str, &str, &[&str], &[&str])] = &[
             ("trailing dot: mox rejects, the resolver applies, drop the dot", "mx: mx1.example.com.",
-             &["line 3: mx pattern `mx1.example.com.` ends with a dot", "mox (and any sender that checks the grammar) rejects the whole policy", "postfix-mta-sts-resolver does not check mx: values and applies the policy"],
+             &["line 3: mx pattern `mx1.example.com.` ends with a dot", "mox and other senders that check the grammar reject the whole policy", "postfix-mta-sts-resolver applies it"],
              &["write `mx: mx1.example.com` on line 3", "change the id="]),
             ("IP address: name the MX hosts", "mx: 192.0.2.1",
-             &["line 3: mx pattern `192.0.2.1` is an IP address", "mox (and any sender"],
+             &["line 3: mx pattern `192.0.2.1` is an IP address", "mox and other senders"],
              &["replace line 3 with one `mx:` line per MX host name"]),
             ("A-label that does not decode: write the A-label", "mx: xn--zz.example",
-             &["label `xn--zz` is not a valid A-label", "rejects the whole policy"],
+             &["label `xn--zz` is not a valid A-label", "reject the whole policy"],
              &["A-label form exactly as the MX record gives it"]),
             ("label too long: mox applies the rest", &format!("mx: {}.example", "a".repeat(64)),
-             &["the limit is 63", "mox and postfix-mta-sts-resolver do not check name lengths"],
+             &["the limit is 63", "mox and postfix-mta-sts-resolver do not check lengths"],
              &["on line 3, write one MX host name"]),
         ];
         for (rule, mx_line, message, advice) in cases {

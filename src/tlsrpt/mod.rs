@@ -240,11 +240,12 @@ impl Context<'_> {
                 Severity::Warning,
                 "tlsrpt-record-prefix-spacing",
                 format!(
-                    "the TLSRPT record {} has whitespace before the first ';': as the only TXT record at {} it fits RFC 8460 §3 and is used (mox, Stalwart), but senders that keep only records beginning with exactly \"{TAG}\" discard it, and RFC 8460 §3 has it discarded as soon as another TXT record is published at this name",
+                    "the TLSRPT record {} has whitespace before the first ';': as the only TXT record here it is valid (RFC 8460 §3) and mox and Stalwart send reports to it, but senders that filter on the literal \"{TAG}\" discard it",
                     quote(rec.raw()),
-                    self.subject
                 ),
-                format!("publish exactly \"{fixed}\" instead"),
+                format!(
+                    "publish exactly \"{fixed}\" instead: beside another TXT record at this name, RFC 8460 §3 has the spaced one discarded"
+                ),
             );
             assessment.findings.insert(0, finding);
         }
@@ -743,7 +744,7 @@ mod tests {
             ("lone record, space before ';': used, but publish it without the space", rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"]]), "tlsrpt-record-prefix-spacing", Severity::Warning,
              "\"v=TLSRPTv1 ;rua=mailto:a@example.com\" has whitespace before the first ';'", "publish exactly \"v=TLSRPTv1;rua=mailto:a@example.com\" instead"),
             ("lone record, spaces and tabs: only they are removed", rrset(&[&["v=TLSRPTv1 \t ; rua=mailto:a@example.com ; rua=https://r.example.com/t"]]), "tlsrpt-record-prefix-spacing", Severity::Warning,
-             "senders that keep only records beginning with exactly \"v=TLSRPTv1;\" discard it", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com ; rua=https://r.example.com/t\" instead"),
+             "senders that filter on the literal \"v=TLSRPTv1;\" discard it", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com ; rua=https://r.example.com/t\" instead"),
             ("space before ';' beside another record: drop the space", rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"], &["v=spf1 -all"]]), "tlsrpt-discarded-record", Severity::Error,
              "\"v=TLSRPTv1 ;rua=mailto:a@example.com\" does not begin with exactly \"v=TLSRPTv1;\" (whitespace before ';' is allowed only when it is the only TXT record at the name", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com\""),
             ("wrong case: fix the case", rrset(&[&["V=tlsrptV1; rua=mailto:a@example.com"]]), "tlsrpt-discarded-record", Severity::Error,
