@@ -3,13 +3,15 @@
 //! No I/O here: every rule is a function of what discovery recorded, so each
 //! is tested from fixtures.
 
-use crate::discover::Discovery;
 use crate::dns::{Dnssec, DnssecMode};
-use crate::finding::{Finding, Severity};
-use crate::model::{MxHost, MxLookup, MxStatus, SessionOut, TlsaStatus};
+use crate::evidence::{Discovery, MxHost, MxLookup, MxStatus, TlsaStatus};
+use crate::finding::{Code, Finding, Severity};
 use crate::mta_sts::policy::Mode;
 use crate::mx;
-use crate::smtp::client::Connect;
+use crate::session::SessionOut;
+use crate::smtp::session::Connect;
+use crate::tlsrpt::report::ResultType;
+use crate::verdict::{SessionResult, Verdict};
 
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
 pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
@@ -19,7 +21,7 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
     match lookup.status {
         MxStatus::Error if lookup.dnssec == Dnssec::Bogus => out.push(Finding::new(
             Severity::Error,
-            "mx-dnssec-bogus",
+            Code::MxDnssecBogus,
             &subject,
             format!(
                 "the MX lookup for {domain} is DNSSEC-bogus: validating senders cannot deliver any mail to this domain ({})",
@@ -31,7 +33,7 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
         )),
         MxStatus::Error => out.push(Finding::new(
             Severity::Error,
-            "mx-lookup-failed",
+            Code::MxLookupFailed,
             &subject,
             format!(
                 "the MX lookup for {domain} failed: {}",
@@ -41,21 +43,21 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
         )),
         MxStatus::Nxdomain => out.push(Finding::new(
             Severity::Error,
-            "domain-nxdomain",
+            Code::DomainNxdomain,
             domain,
             format!("{domain} does not exist in the DNS (NXDOMAIN): it cannot receive mail"),
             "Check the spelling, or register and delegate the domain.".to_string(),
         )),
         MxStatus::NullMx => out.push(Finding::new(
             Severity::Info,
-            "mx-null",
+            Code::MxNull,
             &subject,
             format!("{domain} publishes a null MX (RFC 7505): it accepts no mail, so there is nothing to probe"),
             "Nothing to do if the domain should not receive mail. Then also publish `v=spf1 -all` and a DMARC reject policy.".to_string(),
         )),
         MxStatus::Implicit => out.push(Finding::new(
             Severity::Warning,
-            "mx-implicit",
+            Code::MxImplicit,
             &subject,
             format!("{domain} has no MX records: senders deliver to the domain's own address records (RFC 5321 §5.1)"),
             format!("Publish an explicit MX, e.g. `{domain}. IN MX 10 mail.{domain}.`, or a null MX `{domain}. IN MX 0 .` if it takes no mail."),
@@ -65,7 +67,7 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
     if d.null_mixed {
         out.push(Finding::new(
             Severity::Error,
-            "mx-null-mixed",
+            Code::MxNullMixed,
             &subject,
             format!("{domain} publishes a null MX (`0 .`) beside other MX records, which RFC 7505 §3 forbids"),
             "Remove the `MX 0 .` record if the domain receives mail, or remove the other MX records if it does not.".to_string(),
@@ -75,14 +77,14 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
         match (mode, lookup.dnssec) {
             (DnssecMode::Off, _) => out.push(Finding::new(
                 Severity::Info,
-                "dnssec-off",
+                Code::DnssecOff,
                 domain,
                 "DNSSEC was not checked (--dnssec off): DANE cannot be assessed".to_string(),
                 "Run again with --dnssec validate (the default) to assess DANE.".to_string(),
             )),
             (_, Dnssec::Insecure) => out.push(Finding::new(
                 Severity::Info,
-                "mx-insecure",
+                Code::MxInsecure,
                 &subject,
                 format!("the MX RRset of {domain} is not DNSSEC-signed: DANE cannot protect mail to it (RFC 7672 §2.2.1)"),
                 "Sign the zone with DNSSEC and publish its DS at the parent, then publish TLSA records for each MX host.".to_string(),
@@ -102,7 +104,7 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
                 .collect();
         out.push(Finding::new(
             Severity::Warning,
-            "dane-partial",
+            Code::DanePartial,
             &subject,
             format!("DANE applies to {dane_hosts} of {} MX hosts; not to {}", d.mx.len(), without.join(", ")),
             "Publish secure TLSA records for every MX host: a sender falls back to the unprotected ones.".to_string(),
@@ -128,7 +130,7 @@ pub fn session_findings(
         if s.connect != Connect::Ok {
             out.push(Finding::new(
                 Severity::Warning,
-                "mx-connect-failed",
+                Code::MxConnectFailed,
                 &subject,
                 format!(
                     "could not connect to {} ({}): {}; no TLS was attempted, so this is not a TLS failure",
@@ -145,7 +147,7 @@ pub fn session_findings(
             if (0..EXPIRY_WARNING_DAYS).contains(&days) {
                 out.push(Finding::new(
                     Severity::Warning,
-                    "mx-certificate-expires-soon",
+                    Code::MxCertificateExpiresSoon,
                     &subject,
                     format!(
                         "the certificate of {} ({}) expires in {days} day(s), on {}",
@@ -155,22 +157,34 @@ pub fn session_findings(
                 ));
             }
         }
-        let Some(result) = &s.result else { continue };
+        let Some(result) = s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");
-        if result == "inconclusive" {
+        if let Some(f) = sts_only_refuses(s, sts_mode) {
+            out.push(f);
+        }
+        if let Some(f) = opt_in_dane_refuses(s) {
+            out.push(f);
+        }
+        let failure = match result {
+            SessionResult::Success => continue,
+            SessionResult::Inconclusive => None,
+            SessionResult::Failure(t) => Some(t),
+        };
+        let Some(failure) = failure else {
             out.push(Finding::new(
                 Severity::Warning,
-                "mx-inconclusive",
+                Code::MxInconclusive,
                 &subject,
                 format!("{} ({}) refused or broke off the session before STARTTLS ({reason}); whether TLS works could not be told", s.ip, s.mx),
                 "Retry later: a 421 or a timeout is often temporary. If it persists, check the server's connection limits and greeting.",
             ));
             continue;
-        }
-        if result == "success" {
-            continue;
-        }
+        };
         let (severity, who) = match (&s.tlsa_verdict, &s.sts_verdict) {
+            (Some(t), _) if crate::outlook::is_all_unusable(t) => (
+                Severity::Error,
+                "Delivered over TLS without authentication: DANE protects nothing, since no TLSA record is usable for SMTP (RFC 7672 §2.2; Postfix drops to mandatory unauthenticated TLS, mox delivers).".to_string(),
+            ),
             (Some(t), sts) if t.is_failure() => {
                 let note = match sts {
                     Some(x) if x.is_success() => " MTA-STS passes, but a DANE sender will not deliver: MTA-STS cannot override a failing DANE validation (RFC 8461 §2).",
@@ -186,7 +200,7 @@ pub fn session_findings(
                 Severity::Error,
                 "MTA-STS senders will not deliver to this address (mode enforce).".to_string(),
             ),
-            _ if result == "starttls-not-supported" => (
+            _ if failure == ResultType::StarttlsNotSupported => (
                 Severity::Error,
                 "Mail to this address travels in plain text.".to_string(),
             ),
@@ -197,13 +211,58 @@ pub fn session_findings(
         };
         out.push(Finding::new(
             severity,
-            &format!("mx-{result}"),
+            Code::for_session_failure(failure),
             &subject,
-            format!("{result} ({reason}) at {} ({}). {who}", s.ip, s.mx),
-            advice_for(result, reason, &s.mx),
+            format!("{failure} ({reason}) at {} ({}). {who}", s.ip, s.mx),
+            advice_for(failure, reason, &s.mx),
         ));
     }
     out
+}
+
+/// DANE passes but the MTA-STS policy in mode enforce fails: RFC 8461 §2
+/// forbids only a passing MTA-STS check overriding a failing DANE one, so
+/// MTA-STS-only senders refuse the mail, and so does mox (a PKIX failure
+/// under enforce fails the delivery even when DANE verified).
+fn sts_only_refuses(s: &SessionOut, sts_mode: Option<Mode>) -> Option<Finding> {
+    let dane_passed = s.tlsa_verdict.as_ref().is_some_and(Verdict::is_success);
+    let sts = s.sts_verdict.as_ref().filter(|v| v.is_failure())?;
+    let failure = sts.result.failure()?;
+    if !dane_passed || sts_mode != Some(Mode::Enforce) {
+        return None;
+    }
+    let reason = sts.reason.as_deref().unwrap_or("");
+    Some(Finding::new(
+        Severity::Error,
+        Code::for_session_failure(failure),
+        format!("{} {}", s.mx, s.ip),
+        format!(
+            "MTA-STS-only senders will not deliver to {} ({}): the MTA-STS policy (mode enforce) fails with {failure} ({reason}). DANE passes, so DANE senders deliver; a passing DANE check does not override a failing MTA-STS policy (RFC 8461 §2), and mox refuses such a delivery too.",
+            s.ip, s.mx
+        ),
+        advice_for(failure, reason, &s.mx),
+    ))
+}
+
+/// Secure TLSA records behind an insecure MX RRset that do not match: only
+/// senders that opt in to DANE there (Postfix at level `dane`) refuse.
+fn opt_in_dane_refuses(s: &SessionOut) -> Option<Finding> {
+    let v = s.opt_in_dane_verdict.as_ref().filter(|v| v.is_failure())?;
+    if crate::outlook::is_all_unusable(v) {
+        return None;
+    }
+    let failure = v.result.failure()?;
+    let reason = v.reason.as_deref().unwrap_or("");
+    Some(Finding::new(
+        Severity::Warning,
+        Code::for_session_failure(failure),
+        format!("{} {}", s.mx, s.ip),
+        format!(
+            "senders that use DANE behind an unsigned MX RRset (Postfix at level dane) will not deliver to {} ({}): {failure} ({reason}); RFC-default DANE senders (mox), MTA-STS and opportunistic senders ignore these TLSA records and deliver",
+            s.ip, s.mx
+        ),
+        advice_for(failure, reason, &s.mx),
+    ))
 }
 
 fn connect_word(c: Connect) -> &'static str {
@@ -216,18 +275,19 @@ fn connect_word(c: Connect) -> &'static str {
     }
 }
 
-fn advice_for(result: &str, reason: &str, host: &str) -> String {
+fn advice_for(result: ResultType, reason: &str, host: &str) -> String {
+    use ResultType as T;
     match result {
-        "starttls-not-supported" if reason.starts_with("starttls-refused") => "The server advertises STARTTLS but refuses it: check its TLS certificate and key configuration (e.g. Postfix `smtpd_tls_chain_files`) and its logs.".to_string(),
-        "starttls-not-supported" => "Enable STARTTLS on the server (e.g. Postfix `smtpd_tls_security_level = may` with a certificate).".to_string(),
-        "certificate-expired" => format!("Renew the certificate of {host} and reload the server; automate renewal (ACME)."),
-        "certificate-host-mismatch" => format!("Serve a certificate whose subjectAltName includes {host}."),
-        "certificate-not-trusted" => "Serve a certificate from a public CA with its full chain (leaf then intermediates).".to_string(),
-        "tlsa-invalid" if reason == "all-records-unusable" => format!("Publish `_25._tcp.{host} IN TLSA 3 1 1 <SHA-256 of the server's public key>`; PKIX usages 0 and 1 are unusable for SMTP."),
-        "tlsa-invalid" => format!("Make the TLSA records at _25._tcp.{host} match the certificate served now (`3 1 1` = SHA-256 of its public key); publish the next key's record before rolling over."),
-        "dnssec-invalid" => format!("Fix DNSSEC for _25._tcp.{host}: the TLSA lookup must return signed data or a signed denial."),
-        "validation-failure" if reason == "mx-not-covered" => format!("Add `mx: {host}` to the MTA-STS policy and change the record's id."),
-        "validation-failure" if reason == "tls-protocol-version" => "Enable TLS 1.2 or 1.3 on the server; older versions fail MTA-STS and DANE (RFC 8461 §7.2).".to_string(),
+        T::StarttlsNotSupported if reason.starts_with("starttls-refused") => "The server advertises STARTTLS but refuses it: check its TLS certificate and key configuration (e.g. Postfix `smtpd_tls_chain_files`) and its logs.".to_string(),
+        T::StarttlsNotSupported => "Enable STARTTLS on the server (e.g. Postfix `smtpd_tls_security_level = may` with a certificate).".to_string(),
+        T::CertificateExpired => format!("Renew the certificate of {host} and reload the server; automate renewal (ACME)."),
+        T::CertificateHostMismatch => format!("Serve a certificate whose subjectAltName includes {host}."),
+        T::CertificateNotTrusted => "Serve a certificate from a public CA with its full chain (leaf then intermediates).".to_string(),
+        T::TlsaInvalid if reason == "all-records-unusable" => format!("Publish `_25._tcp.{host} IN TLSA 3 1 1 <SHA-256 of the server's public key>`; PKIX usages 0 and 1 are unusable for SMTP."),
+        T::TlsaInvalid => format!("Make the TLSA records at _25._tcp.{host} match the certificate served now (`3 1 1` = SHA-256 of its public key); publish the next key's record before rolling over."),
+        T::DnssecInvalid => format!("Fix DNSSEC for _25._tcp.{host}: the TLSA lookup must return signed data or a signed denial."),
+        T::ValidationFailure if reason == "mx-not-covered" => format!("Add `mx: {host}` to the MTA-STS policy and change the record's id."),
+        T::ValidationFailure if reason == "tls-protocol-version" => "Enable TLS 1.2 or 1.3 on the server; older versions fail MTA-STS and DANE (RFC 8461 §7.2).".to_string(),
         _ => "Check the server's TLS configuration and logs.".to_string(),
     }
 }
@@ -248,7 +308,7 @@ pub fn requirement_findings(
         for h in mx.iter().filter(|h| !h.tlsa.applies) {
             out.push(Finding::new(
                 Severity::Error,
-                "dane-required",
+                Code::DaneRequired,
                 &h.host,
                 format!("DANE is required (--require-dane) but does not apply to {}: {}", h.host, h.tlsa.reason),
                 format!("Sign the zones of {domain} and {} with DNSSEC and publish `_25._tcp.{} IN TLSA 3 1 1 <SHA-256 of the server's public key>`.", h.host, h.host),
@@ -258,7 +318,7 @@ pub fn requirement_findings(
     if require_sts && receives && !sts_policy_applies {
         out.push(Finding::new(
             Severity::Error,
-            "sts-required",
+            Code::StsRequired,
             domain,
             format!("MTA-STS is required (--require-sts) but {domain} has no valid MTA-STS record and policy that senders would apply"),
             format!("Publish `_mta-sts.{domain}. IN TXT \"v=STSv1; id=<timestamp>\"` and serve a policy at https://mta-sts.{domain}/.well-known/mta-sts.txt."),
@@ -275,7 +335,7 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
     if is_ip {
         out.push(Finding::new(
             Severity::Error,
-            "mx-ip-literal",
+            Code::MxIpLiteral,
             h,
             format!("the MX target \"{h}\" is an IP address written as a host name; senders look it up as a name and find nothing"),
             format!("Point the MX at a host name with A/AAAA records, e.g. `MX 10 mail.example.` and `mail.example. IN A {h}`."),
@@ -285,7 +345,7 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
         if status == MxStatus::Found {
             out.push(Finding::new(
                 Severity::Warning,
-                "mx-cname",
+                Code::MxCname,
                 h,
                 format!("the MX host {h} is an alias (CNAME to {target}); RFC 2181 §10.3 says an MX must name the host itself"),
                 format!("Publish the MX with the canonical name: `MX {} {target}.`", host.preference),
@@ -296,14 +356,14 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
         match host.address_dnssec {
             Dnssec::Bogus => out.push(Finding::new(
                 Severity::Error,
-                "mx-address-bogus",
+                Code::MxAddressBogus,
                 h,
                 format!("the address records of {h} are DNSSEC-bogus: validating senders cannot connect to it"),
                 format!("Fix the signatures of the zone holding {h} (check with `delv {h} A`)."),
             )),
             _ => out.push(Finding::new(
                 Severity::Error,
-                "mx-no-address",
+                Code::MxNoAddress,
                 h,
                 match &host.address_error {
                     Some(e) => format!("no address for the MX host {h}: {e}"),
@@ -315,7 +375,7 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
     } else if host.address_dnssec == Dnssec::Bogus {
         out.push(Finding::new(
             Severity::Error,
-            "mx-address-bogus",
+            Code::MxAddressBogus,
             h,
             format!("some address records of {h} are DNSSEC-bogus: {}", host.address_error.as_deref().unwrap_or("validation failed")),
             format!("Fix the signatures of the zone holding {h} (check with `delv {h} A` and `delv {h} AAAA`)."),
@@ -323,17 +383,28 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
     }
     let t = &host.tlsa;
     let tlsa_name = t.name.clone().unwrap_or_else(|| format!("_25._tcp.{h}"));
+    let insecure_mx = host.dnssec != Dnssec::Secure;
     match t.status {
+        // RFC 7672 §2.2.1: behind an insecure MX RRset the RFC default is
+        // no DANE, but senders that opt in (Postfix at level `dane`) treat
+        // a failed TLSA lookup as they would behind a secure one.
+        TlsaStatus::Bogus | TlsaStatus::Error if insecure_mx => out.push(Finding::new(
+            Severity::Warning,
+            if t.status == TlsaStatus::Bogus { Code::TlsaDnssecBogus } else { Code::TlsaLookupFailed },
+            &tlsa_name,
+            format!("the TLSA lookup for {tlsa_name} is {}, behind an MX RRset that is not DNSSEC-signed: senders that use DANE behind an insecure MX (Postfix at level dane) defer mail to {h}; RFC-default DANE senders (mox), MTA-STS and opportunistic senders deliver", if t.status == TlsaStatus::Bogus { "DNSSEC-bogus" } else { "failing" }),
+            format!("Fix the zone holding {tlsa_name} so that the TLSA lookup returns signed data or a signed denial (check with `delv {tlsa_name} TLSA`)."),
+        )),
         TlsaStatus::Bogus => out.push(Finding::new(
             Severity::Error,
-            "tlsa-dnssec-bogus",
+            Code::TlsaDnssecBogus,
             &tlsa_name,
             format!("the TLSA lookup for {tlsa_name} is DNSSEC-bogus: DANE senders will not deliver to {h} (dnssec-invalid)"),
             format!("Re-sign the zone holding {tlsa_name}; check with `delv {tlsa_name} TLSA`."),
         )),
         TlsaStatus::Error => out.push(Finding::new(
             Severity::Error,
-            "tlsa-lookup-failed",
+            Code::TlsaLookupFailed,
             &tlsa_name,
             format!(
                 "the TLSA lookup for {tlsa_name} failed ({}): DANE senders treat {h} as unreachable (RFC 7672 §2.1.1)",
@@ -343,28 +414,28 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
         )),
         TlsaStatus::Found if !t.applies && t.dnssec != Dnssec::Secure => out.push(Finding::new(
             Severity::Warning,
-            "tlsa-insecure",
+            Code::TlsaInsecure,
             &tlsa_name,
             format!("TLSA records are published at {tlsa_name} but are not DNSSEC-signed ({}): senders ignore them", t.dnssec.as_str()),
             "Sign the zone with DNSSEC (and publish its DS), or remove the TLSA records.".to_string(),
         )),
         TlsaStatus::Found if !t.applies => out.push(Finding::new(
             Severity::Warning,
-            "tlsa-mx-insecure",
+            Code::TlsaMxInsecure,
             &tlsa_name,
-            format!("TLSA records at {tlsa_name} are signed, but the MX RRset is not: most DANE senders will not use them"),
+            format!("TLSA records at {tlsa_name} are signed, but the MX RRset is not: RFC-default DANE senders (mox) do not use them; senders that opt in (Postfix at level dane) do, with the MX host name as the only reference identifier (RFC 7672 §2.2.1)"),
             "Sign the zone that publishes the MX records too.".to_string(),
         )),
         TlsaStatus::Found if t.usable == 0 => out.push(Finding::new(
             Severity::Error,
-            "tlsa-all-unusable",
+            Code::TlsaAllUnusable,
             &tlsa_name,
             format!("none of the TLSA records at {tlsa_name} is usable for SMTP (only DANE-TA(2) and DANE-EE(3) are, RFC 7672 §3.1); TLS is still required but not authenticated"),
             "Publish a `3 1 1` record with the SHA-256 of the server's public key (e.g. from `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256sum`).".to_string(),
         )),
         TlsaStatus::Found if t.usable < t.records.len() => out.push(Finding::new(
             Severity::Warning,
-            "tlsa-some-unusable",
+            Code::TlsaSomeUnusable,
             &tlsa_name,
             format!("{} of {} TLSA records at {tlsa_name} are unusable for SMTP (PKIX usages 0/1, unknown parameters or wrong digest length)", t.records.len() - t.usable, t.records.len()),
             "Remove the unusable records; keep `3 1 1` (and `2 0 1` for a CA you control).".to_string(),
@@ -376,7 +447,7 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Address, MxLookup, TlsRpt, Tlsa};
+    use crate::evidence::{Address, MxLookup, TlsRpt, Tlsa};
 
     fn tlsa(
         status: TlsaStatus,

@@ -1,11 +1,13 @@
-//! Command-line definitions (clap). Turned into a `Config` in `config.rs`;
-//! nothing else in the program reads these raw values.
+//! Command-line definitions (clap). `run.rs` turns them into the scanner's
+//! configuration and the output sink once; nothing else reads these raw
+//! values.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::dns::DnssecMode;
+use crate::render::sink::Format;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,13 +42,18 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE|-")]
     pub input: Option<PathBuf>,
 
-    /// Print one JSON document (schema mxtls/1) on stdout: an object for one
-    /// domain, an array for several.
+    /// Output format on stdout. table: the human summary. json: one JSON
+    /// document (schema mxtls/1), an object for one domain, an array for
+    /// several. jsonl: one JSON object per domain per line, as each scan
+    /// ends (for large batches: memory stays bounded).
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "jsonl"])]
+    pub format: Option<Format>,
+
+    /// Same as --format json.
     #[arg(long, conflicts_with = "jsonl")]
     pub json: bool,
 
-    /// Print one JSON object per domain per line, as each scan ends (for
-    /// large batches: memory stays bounded).
+    /// Same as --format jsonl.
     #[arg(long)]
     pub jsonl: bool,
 
@@ -177,4 +184,16 @@ pub enum FailOn {
     Warning,
     /// Nothing: exit 0 whenever something was scanned.
     Never,
+}
+
+impl CheckArgs {
+    /// The output format: `--format`, or its aliases `--json` and `--jsonl`.
+    pub fn output_format(&self) -> Format {
+        match (self.format, self.json, self.jsonl) {
+            (Some(f), _, _) => f,
+            (None, true, _) => Format::Json,
+            (None, _, true) => Format::Jsonl,
+            (None, false, false) => Format::Table,
+        }
+    }
 }

@@ -8,20 +8,15 @@
 use futures_util::future::join_all;
 use hickory_proto::rr::{Name, RData, RecordType};
 
+use crate::dane::applies::{Applicability, applicability};
 use crate::dane::tlsa::TlsaRecord;
+use crate::dns::display_name;
 use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
-use crate::model::{Address, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus};
+use crate::evidence::{
+    Address, Discovery, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus,
+};
 use crate::mx::{self, MxSet};
 use crate::tlsrpt::{self, TlsRptAssessment};
-
-/// What discovery found for one domain.
-pub struct Discovery {
-    pub mx_lookup: MxLookup,
-    /// A `.` target was published beside real hosts (RFC 7505 §3).
-    pub null_mixed: bool,
-    pub mx: Vec<MxHost>,
-    pub tlsrpt: TlsRpt,
-}
 
 /// `planned_mx`, when not empty, replaces the published MX hosts (the MX
 /// lookup still runs, for its DNSSEC status).
@@ -199,15 +194,13 @@ async fn discover_tlsa(
         .collect();
     let records: Vec<String> = tlsa.iter().map(TlsaRecord::to_presentation).collect();
     let usable = tlsa.iter().filter(|t| t.is_usable()).count();
-    let (status, applies, reason) = match (answer.status, answer.dnssec) {
+    let (status, reason) = match (answer.status, answer.dnssec) {
         (Status::Found, Dnssec::Secure) if mx_dnssec == Dnssec::Secure => (
             TlsaStatus::Found,
-            true,
             "MX, addresses and TLSA records are secure: DANE applies".to_string(),
         ),
         (Status::Found, Dnssec::Secure) => (
             TlsaStatus::Found,
-            false,
             format!(
                 "the MX RRset is {}: only senders that opt in use these TLSA records, with the MX host name as the only reference identifier (RFC 7672 §2.2.1)",
                 mx_dnssec.as_str()
@@ -215,22 +208,18 @@ async fn discover_tlsa(
         ),
         (Status::Found, d) => (
             TlsaStatus::Found,
-            false,
             format!("the TLSA records are {}: senders ignore them", d.as_str()),
         ),
         (Status::NoData | Status::NxDomain, _) => (
             TlsaStatus::None,
-            false,
             "no TLSA records: DANE is not published for this host".to_string(),
         ),
         (Status::Failed, Dnssec::Bogus) => (
             TlsaStatus::Bogus,
-            false,
             "the TLSA lookup is bogus: a DANE sender treats this MX as unreachable (RFC 7672 §2.1.1)".to_string(),
         ),
         (Status::Failed, _) => (
             TlsaStatus::Error,
-            false,
             "the TLSA lookup failed: a DANE sender treats this MX as unreachable (RFC 7672 §2.1.1)".to_string(),
         ),
     };
@@ -241,7 +230,7 @@ async fn discover_tlsa(
         dnssec: answer.dnssec,
         records,
         usable,
-        applies,
+        applies: applicability(status, answer.dnssec, mx_dnssec, false) == Applicability::Applies,
         reason,
         parsed: tlsa,
         planned: false,
@@ -334,14 +323,5 @@ async fn rua_domain(dns: &Dns, domain: String) -> RuaDomain {
             }
         }
         Status::Failed => verdict(None, "its MX lookup failed"),
-    }
-}
-
-/// A name as users write it: A-labels, no trailing dot, lower case.
-pub fn display_name(name: &Name) -> String {
-    let s = name.to_lowercase().to_ascii();
-    match s.strip_suffix('.') {
-        Some(t) if !t.is_empty() => t.to_string(),
-        _ => s,
     }
 }

@@ -9,15 +9,18 @@
 pub mod classify;
 pub mod cli;
 pub mod dane;
+pub mod datetime;
 pub mod discover;
 pub mod dns;
+pub mod document;
+pub mod evidence;
 pub mod finding;
 pub mod ip_scope;
 #[cfg(feature = "lab")]
 pub mod lab;
-pub mod model;
 pub mod mta_sts;
 pub mod mx;
+pub mod outlook;
 pub mod pki;
 pub mod preflight;
 pub mod probe;
@@ -25,6 +28,7 @@ pub mod render;
 pub mod run;
 pub mod sanitize;
 pub mod scan;
+pub mod session;
 pub mod smtp;
 pub mod tls_report;
 pub mod tlsrpt;

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::dane::tlsa::TlsaRecord;
 use crate::dns::Dnssec;
-use crate::model::{MxHost, Tlsa, TlsaStatus};
+use crate::evidence::{MxHost, Tlsa, TlsaStatus};
 use crate::mta_sts::policy::{self, StsPolicy};
 
 /// The planned data, parsed and checked before any scan.

@@ -7,21 +7,23 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use rustls::pki_types::UnixTime;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::dane::applies::Applicability;
 use crate::dane::verdict::ReferenceIds;
 use crate::dns::Dnssec;
-use crate::finding::{Finding, Severity};
+use crate::evidence::MxHost;
+use crate::finding::{Code, Finding, Severity};
 use crate::ip_scope;
-use crate::model::{MxHost, TlsaStatus};
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
-use crate::smtp::client::{self, Connect, Outcome, ProbeConfig, Session, Stage};
-use crate::verdict::{self, DaneContext, Probe, StsContext, Verdict};
+use crate::session::{Results, SessionOut};
+use crate::smtp::client::{self, ProbeConfig};
+use crate::smtp::session::{Connect, Outcome, RefusalStage, Session, Stage};
+use crate::verdict::{self, DaneContext, Probe, StsContext};
 
 /// What probing needs beyond the evidence.
 #[derive(Clone)]
@@ -65,68 +67,6 @@ impl SessionCache {
     }
 }
 
-/// Per-policy verdicts of a session (`results` in the JSON).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Results {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tlsa: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sts: Option<String>,
-}
-
-/// One session as the JSON shows it (DESIGN.md `sessions[]`).
-#[derive(Debug, Clone, Serialize)]
-pub struct SessionOut {
-    pub mx: String,
-    pub ip: IpAddr,
-    pub connect: Connect,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub banner: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub starttls: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cipher: Option<String>,
-    /// The leaf certificate presented.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certificate: Option<CertFacts>,
-    /// Every certificate presented, leaf first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub chain: Vec<CertFacts>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub requiretls: Option<bool>,
-    /// What a sender implementing DANE and MTA-STS concludes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
-    pub results: Results,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dane: Option<crate::dane::verdict::DaneVerdict>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webpki: Option<crate::pki::webpki::WebPkiVerdict>,
-    /// The SMTP dialogue: SNI, EHLO keywords, TLS details, timings, outcome.
-    pub probe: Session,
-    /// Per-policy verdicts with their reasons, for the report.
-    #[serde(skip)]
-    pub tlsa_verdict: Option<Verdict>,
-    #[serde(skip)]
-    pub sts_verdict: Option<Verdict>,
-}
-
-impl SessionOut {
-    /// The local address used, for RFC 8460 `sending-mta-ip`.
-    pub fn sending_ip(&self) -> Option<IpAddr> {
-        self.probe.local_addr.map(|a| a.ip())
-    }
-
-    /// The name the server gave in its greeting (`receiving-mx-helo`).
-    pub fn helo(&self) -> Option<String> {
-        self.probe.banner.as_ref().and_then(|b| b.domain.clone())
-    }
-}
-
 /// The MTA-STS policy as it applies to this domain's sessions.
 pub struct AppliedSts<'a> {
     pub policy: &'a StsPolicy,
@@ -149,7 +89,7 @@ pub async fn probe_all(
                 if let Some(why) = ip_scope::non_public_reason(addr.ip) {
                     findings.push(Finding::new(
                         Severity::Warning,
-                        "mx-address-not-public",
+                        Code::MxAddressNotPublic,
                         format!("{} {}", host.host, addr.ip),
                         format!("not probed: {} of {} is a {why} address", addr.ip, host.host),
                         "Publish only public addresses for MX hosts; to scan a lab or internal network, pass --allow-private.",
@@ -209,6 +149,25 @@ async fn probe_one(
         sts_ctx.as_ref(),
         now,
     );
+    // Senders that opt in to DANE behind an insecure MX RRset (RFC 7672
+    // §2.2.1) judge the same handshake, with no next-hop name.
+    let opt_in_dane_verdict = (host.dane() == Applicability::InsecureMx)
+        .then(|| {
+            let ctx = DaneContext::Applies {
+                records: &host.tlsa.parsed,
+                names: ReferenceIds {
+                    tlsa_base: host
+                        .tlsa
+                        .base_domain
+                        .clone()
+                        .unwrap_or_else(|| host.host.clone()),
+                    mx_host: host.host.clone(),
+                    next_hop: None,
+                },
+            };
+            verdict::judge(&as_probe(&session), None, Some(&ctx), None, now).tlsa
+        })
+        .flatten();
     let result = v.result.clone();
     let chain: Vec<CertFacts> = session
         .chain()
@@ -231,10 +190,10 @@ async fn probe_one(
         certificate: chain.first().cloned(),
         chain,
         requiretls: session.requiretls(),
-        result: result.as_ref().map(|r| r.result.clone()),
+        result: result.as_ref().map(|r| r.result),
         results: Results {
-            tlsa: v.tlsa.as_ref().map(|t| t.result.clone()),
-            sts: v.sts.as_ref().map(|t| t.result.clone()),
+            tlsa: v.tlsa.as_ref().map(|t| t.result),
+            sts: v.sts.as_ref().map(|t| t.result),
         },
         failure_reason: result.and_then(|r| r.reason),
         dane: v.dane,
@@ -242,6 +201,7 @@ async fn probe_one(
         probe: session,
         tlsa_verdict: v.tlsa,
         sts_verdict: v.sts,
+        opt_in_dane_verdict,
     }
 }
 
@@ -260,8 +220,8 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
 
 fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option<DaneContext<'a>> {
     let t = &host.tlsa;
-    match t.status {
-        TlsaStatus::Found if t.applies => Some(DaneContext::Applies {
+    match host.dane() {
+        Applicability::Applies => Some(DaneContext::Applies {
             records: &t.parsed,
             names: ReferenceIds {
                 tlsa_base: t.base_domain.clone().unwrap_or_else(|| host.host.clone()),
@@ -269,13 +229,13 @@ fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option
                 next_hop: (mx_dnssec == Dnssec::Secure).then(|| domain.to_string()),
             },
         }),
-        TlsaStatus::Bogus if mx_dnssec == Dnssec::Secure => Some(DaneContext::LookupFailed {
+        Applicability::LookupFailed { bogus: true } => Some(DaneContext::LookupFailed {
             reason: "tlsa-lookup-bogus",
         }),
-        TlsaStatus::Error if mx_dnssec == Dnssec::Secure => Some(DaneContext::LookupFailed {
+        Applicability::LookupFailed { bogus: false } => Some(DaneContext::LookupFailed {
             reason: "tlsa-lookup-failed",
         }),
-        _ => None,
+        Applicability::InsecureMx | Applicability::None => None,
     }
 }
 
@@ -287,8 +247,8 @@ fn as_probe(s: &Session) -> Probe<'_> {
         Outcome::ConnectFailed { .. } => Probe::ConnectFailed,
         Outcome::Inconclusive { stage, code, .. } => Probe::Inconclusive {
             stage: match stage {
-                client::RefusalStage::Greeting => "greeting",
-                client::RefusalStage::Ehlo => "ehlo",
+                RefusalStage::Greeting => "greeting",
+                RefusalStage::Ehlo => "ehlo",
             },
             code: code.get(),
         },

@@ -1,6 +1,6 @@
 //! The `check` command: from arguments to output and exit status.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 use std::time::Duration;
 
@@ -8,8 +8,8 @@ use futures_util::StreamExt;
 
 use crate::cli::{CheckArgs, FailOn};
 use crate::dns::{self, Dns, DnsConfig};
+use crate::evidence::MxStatus;
 use crate::finding::Severity;
-use crate::model::{DomainReport, MxStatus};
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::pki::webpki::Roots;
@@ -17,6 +17,7 @@ use crate::preflight::Preflight;
 use crate::probe::{ProbeSettings, SessionCache};
 use crate::render;
 use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
+use crate::render::sink::Format;
 use crate::scan::{Domain, Requirements, Scanner};
 use crate::smtp::client::ProbeConfig;
 use std::sync::Arc;
@@ -148,6 +149,7 @@ pub async fn check(args: CheckArgs) -> u8 {
 
 async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> {
     let inputs = read_domains(&args)?;
+    let format = args.output_format();
     let config = dns_config(&args)?;
     let mut domains = Vec::new();
     for input in &inputs {
@@ -169,7 +171,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                 .map_err(|e| UsageError(format!("--report: {e}")))?
                 .with_directory_gzip(true);
             let stdout = matches!(target.kind(), TargetKind::Stdout);
-            if stdout && (args.json || args.jsonl) {
+            if stdout && format != Format::Table {
                 return Err(Box::new(UsageError(
                     "--report - writes the report to standard output; it cannot be combined with --json or --jsonl (write the report to a file or DIR/ instead)".into(),
                 )));
@@ -232,8 +234,15 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         });
     let total = domains.len();
     let progress = total > 1 && std::io::stderr().is_terminal();
-    let mut stdout = std::io::stdout().lock();
-    let mut reports: Vec<Option<DomainReport>> = vec![None; total];
+    let report_to_stdout = report_target
+        .as_ref()
+        .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
+    let mut sink = render::sink::for_format(
+        format,
+        total,
+        render::table::colour_on_stdout(),
+        std::io::stdout().lock(),
+    );
     let mut done = 0usize;
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
@@ -250,9 +259,6 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         if progress {
             eprint!("\r\x1b[2K[{done}/{total}] {}", report.domain);
         }
-        let report_to_stdout = report_target
-            .as_ref()
-            .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
         if let Some(target) = &report_target {
             match write_report(&report.report, target, &report.domain) {
                 Ok(Some(path)) if !report_to_stdout => eprintln!(
@@ -267,31 +273,16 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                 }
             }
         }
-        if report_to_stdout {
-            continue;
-        }
-        if args.jsonl {
-            writeln!(stdout, "{}", render::json::line(&report))?;
-            stdout.flush()?;
-        } else if !args.json && total > 1 {
-            // Human output of a batch: print as each ends, in completion order.
-            let colour = render::table::colour_on_stdout();
-            writeln!(stdout, "{}", render::table::summary_styled(&report, colour))?;
-        } else if let Some(slot) = reports.get_mut(i) {
-            *slot = Some(report);
+        // The report on standard output is the only output.
+        if !report_to_stdout {
+            sink.domain(i, report)?;
         }
     }
     if progress {
         eprint!("\r\x1b[2K");
     }
-    let kept: Vec<DomainReport> = reports.into_iter().flatten().collect();
-    if args.json {
-        writeln!(stdout, "{}", render::json::document(&kept))?;
-    } else if !args.jsonl {
-        let colour = render::table::colour_on_stdout();
-        for r in &kept {
-            write!(stdout, "{}", render::table::summary_styled(r, colour))?;
-        }
+    if !report_to_stdout {
+        sink.finish()?;
     }
     if report_errors > 0 {
         return Ok(exit::OPERATIONAL);

@@ -7,15 +7,16 @@ use futures_util::stream::{self, Stream, StreamExt};
 use hickory_proto::rr::Name;
 
 use crate::classify;
-use crate::discover::{self, Discovery};
+use crate::discover;
 use crate::dns::{Dns, Dnssec};
-use crate::finding::{Finding, Severity};
-use crate::model::{DomainReport, MxLookup, MxStatus, SCHEMA, TlsRpt};
+use crate::document::{DomainReport, SCHEMA};
+use crate::evidence::{Discovery, MxLookup, MxStatus, TlsRpt};
+use crate::finding::{Code, Finding, Severity};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
+use crate::outlook;
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
-use crate::render::rfc8460;
 use crate::tls_report;
 use crate::tlsrpt;
 use std::sync::Arc;
@@ -71,7 +72,7 @@ impl Domain {
         if name.len() > 253 {
             return Err(err("it is longer than 253 characters"));
         }
-        let ascii = discover::display_name(&name);
+        let ascii = crate::dns::display_name(&name);
         let unicode = name.to_utf8().trim_end_matches('.').to_string();
         Ok(Domain {
             name,
@@ -198,7 +199,7 @@ impl Scanner {
             Err(_) => {
                 findings.push(Finding::new(
                     Severity::Warning,
-                    "probe-deadline",
+                    Code::ProbeDeadline,
                     &domain.ascii,
                     format!(
                         "the STARTTLS sessions did not finish within the whole-domain bound of {} s",
@@ -212,7 +213,7 @@ impl Scanner {
         findings.extend(classify::session_findings(
             &sessions,
             sts.policy.as_ref().map(|p| p.mode()),
-            rfc8460::unix_seconds(SystemTime::now()),
+            crate::datetime::unix_seconds(SystemTime::now()),
         ));
         let Discovery {
             mx_lookup,
@@ -225,11 +226,12 @@ impl Scanner {
             tlsrpt
                 .assessment
                 .findings
-                .retain(|f| f.code != "tlsrpt-missing");
+                .retain(|f| f.code != Code::TlsrptMissing);
         }
         findings.append(&mut tlsrpt.assessment.findings);
         findings.extend(tlsrpt_dns_findings(&tlsrpt));
-        findings.extend(sts.findings);
+        findings.extend(sts.record_findings);
+        findings.extend(sts.policy_findings);
         findings.extend(classify::requirement_findings(
             &domain.ascii,
             self.requirements.dane,
@@ -260,6 +262,8 @@ impl Scanner {
                 SystemTime::now(),
             ),
         );
+        let headline = outlook::sentence(&mx_lookup, &mx, &sessions, sts.out.policy.mode);
+        let outlook = outlook::compute(&mx, &sessions, sts.policy.as_ref().map(|p| p.mode()));
         DomainReport {
             schema: SCHEMA,
             domain: domain.ascii.clone(),
@@ -272,6 +276,8 @@ impl Scanner {
             mta_sts: sts.out,
             sessions,
             findings,
+            outlook,
+            headline,
             report,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
@@ -321,7 +327,7 @@ fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
         .map(|d| {
             Finding::new(
                 Severity::Error,
-                "tlsrpt-rua-no-mail",
+                Code::TlsrptRuaNoMail,
                 &t.name,
                 format!(
                     "TLS reports to the mailto: address at {} cannot be delivered: {}",
@@ -337,7 +343,7 @@ fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
     out.extend(match t.assessment.status {
         tlsrpt::TlsRptStatus::Bogus => vec![Finding::new(
             Severity::Error,
-            "tlsrpt-dnssec-bogus",
+            Code::TlsrptDnssecBogus,
             &t.name,
             format!(
                 "the TLSRPT record at {} is DNSSEC-bogus: validating senders cannot read it, so no reports will arrive",
@@ -350,7 +356,7 @@ fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
         )],
         tlsrpt::TlsRptStatus::Error => vec![Finding::new(
             Severity::Warning,
-            "tlsrpt-lookup-failed",
+            Code::TlsrptLookupFailed,
             &t.name,
             format!(
                 "the TLSRPT lookup for {} failed: {}",

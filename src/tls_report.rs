@@ -9,18 +9,18 @@
 //! policy. Connections that failed and inconclusive sessions are not TLS
 //! results (RFC 8460 §4.3.4) and count neither way.
 
-use std::str::FromStr;
 use std::time::SystemTime;
 
 use crate::dns::Dnssec;
-use crate::model::{MxHost, MxLookup, MxStatus, SessionOut, TlsaStatus};
+use crate::evidence::{MxHost, MxLookup, MxStatus};
 use crate::mta_sts::assess::{MtaSts, PolicyStatus};
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::mta_sts::record::StsRecordStatus;
-use crate::render::rfc8460::{
+use crate::session::SessionOut;
+use crate::tlsrpt::report::{
     self, FailureDetails, PolicyInput, PolicyType, Report, ReportMeta, ResultType, SessionVerdict,
 };
-use crate::verdict::Verdict;
+use crate::verdict::{SessionResult, Verdict};
 
 /// Everything the report is built from.
 pub struct ReportInput<'a> {
@@ -35,7 +35,7 @@ pub struct ReportInput<'a> {
 
 /// Builds the report for one domain.
 pub fn build(input: &ReportInput<'_>, meta: ReportMeta) -> Report {
-    rfc8460::build(meta, policies(input))
+    report::build(meta, policies(input))
 }
 
 fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
@@ -58,9 +58,7 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
     let mut uncovered: Vec<&MxHost> = Vec::new();
     for host in input.mx {
         let t = &host.tlsa;
-        let dane = (t.status == TlsaStatus::Found && t.applies)
-            || (matches!(t.status, TlsaStatus::Bogus | TlsaStatus::Error)
-                && host.dnssec == Dnssec::Secure)
+        let dane = host.dane().judges_sessions()
             // --require-dane judged this host's sessions as dane-required.
             || input
                 .sessions
@@ -129,10 +127,7 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
                     .sessions
                     .iter()
                     .filter(|s| s.mx == host.host)
-                    .filter_map(|s| {
-                        let result = s.result.as_deref()?;
-                        session_verdict(s, result, s.failure_reason.as_deref())
-                    }),
+                    .filter_map(|s| session_verdict(s, s.result?, s.failure_reason.as_deref())),
             );
         }
         out.push(PolicyInput {
@@ -157,20 +152,21 @@ fn verdicts<'s>(
         .filter(|s| host.is_none_or(|h| s.mx == h))
         .filter_map(|s| {
             let v = pick(s)?;
-            session_verdict(s, &v.result, v.reason.as_deref())
+            session_verdict(s, v.result, v.reason.as_deref())
         })
         .collect()
 }
 
 /// A session's line in the report; None for inconclusive results.
-fn session_verdict(s: &SessionOut, result: &str, reason: Option<&str>) -> Option<SessionVerdict> {
+fn session_verdict(
+    s: &SessionOut,
+    result: SessionResult,
+    reason: Option<&str>,
+) -> Option<SessionVerdict> {
     let failure = match result {
-        "success" => None,
-        "inconclusive" => return None,
-        other => Some((
-            ResultType::from_str(other).ok()?,
-            reason.map(str::to_string),
-        )),
+        SessionResult::Success => None,
+        SessionResult::Inconclusive => return None,
+        SessionResult::Failure(t) => Some((t, reason.map(str::to_string))),
     };
     Some(SessionVerdict {
         mx_host: s.mx.clone(),
@@ -202,7 +198,7 @@ pub fn meta(
     start: SystemTime,
     end: SystemTime,
 ) -> ReportMeta {
-    let secs = rfc8460::unix_seconds(start);
+    let secs = crate::datetime::unix_seconds(start);
     let nanos = start
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())

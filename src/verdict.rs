@@ -17,6 +17,7 @@ use crate::dane::tlsa::TlsaRecord;
 use crate::dane::verdict::{self as dane, DaneVerdict, ReferenceIds};
 use crate::mta_sts::policy::Mode;
 use crate::pki::webpki::{self, Roots, WebPkiVerdict};
+use crate::tlsrpt::report::ResultType;
 
 /// What the probe of one address saw, reduced to what judging needs.
 #[derive(Debug, Clone)]
@@ -47,11 +48,54 @@ pub enum Probe<'a> {
     },
 }
 
+/// What a session concluded under one policy, or overall: the words of
+/// the `result` and `results` keys of the JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionResult {
+    /// TLS as the policy requires.
+    Success,
+    /// The server turned the session away before STARTTLS (RFC 8460
+    /// §4.3.4): whether TLS works cannot be told.
+    Inconclusive,
+    /// An RFC 8460 §4.3 failure.
+    Failure(ResultType),
+}
+
+impl SessionResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionResult::Success => "success",
+            SessionResult::Inconclusive => "inconclusive",
+            SessionResult::Failure(t) => t.as_str(),
+        }
+    }
+
+    /// The result type of a failure; `None` for success and inconclusive.
+    pub fn failure(self) -> Option<ResultType> {
+        match self {
+            SessionResult::Failure(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for SessionResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SessionResult {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One verdict: `success`, `inconclusive`, or an RFC 8460 result type,
 /// with a failure-reason-code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
-    pub result: String,
+    pub result: SessionResult,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -59,24 +103,24 @@ pub struct Verdict {
 impl Verdict {
     pub fn success() -> Verdict {
         Verdict {
-            result: "success".into(),
+            result: SessionResult::Success,
             reason: None,
         }
     }
 
-    fn failure(result: &str, reason: impl Into<String>) -> Verdict {
+    fn failure(result: ResultType, reason: impl Into<String>) -> Verdict {
         Verdict {
-            result: result.into(),
+            result: SessionResult::Failure(result),
             reason: Some(reason.into()),
         }
     }
 
     pub fn is_success(&self) -> bool {
-        self.result == "success"
+        self.result == SessionResult::Success
     }
 
     pub fn is_failure(&self) -> bool {
-        self.result != "success" && self.result != "inconclusive"
+        matches!(self.result, SessionResult::Failure(_))
     }
 }
 
@@ -132,9 +176,11 @@ pub fn judge(
     if let Some(ctx) = dane_ctx {
         out.tlsa = Some(match (ctx, probe) {
             (DaneContext::LookupFailed { reason }, _) => {
-                Verdict::failure("dnssec-invalid", *reason)
+                Verdict::failure(ResultType::DnssecInvalid, *reason)
             }
-            (DaneContext::Required, _) => Verdict::failure("dane-required", "no-secure-tlsa"),
+            (DaneContext::Required, _) => {
+                Verdict::failure(ResultType::DaneRequired, "no-secure-tlsa")
+            }
             (DaneContext::Applies { records, names }, Probe::Established { chain }) => {
                 let v = dane::verify(records, chain, names, now);
                 let verdict = match (v.result_type(), v.reason_code()) {
@@ -149,7 +195,7 @@ pub fn judge(
     }
     if let Some(ctx) = sts_ctx {
         let verdict = match sts_probe.unwrap_or(probe) {
-            _ if !ctx.covered => Verdict::failure("validation-failure", "mx-not-covered"),
+            _ if !ctx.covered => Verdict::failure(ResultType::ValidationFailure, "mx-not-covered"),
             Probe::Established { chain } => {
                 let w = webpki::verify(chain, ctx.mx_host, ctx.roots, now);
                 let verdict = match w.primary() {
@@ -181,32 +227,34 @@ pub fn judge(
 fn transport_failure(probe: &Probe<'_>) -> Verdict {
     match probe {
         Probe::Inconclusive { stage, code } => Verdict {
-            result: "inconclusive".into(),
+            result: SessionResult::Inconclusive,
             reason: Some(format!("{stage}-refused-{code}")),
         },
         Probe::StarttlsNotOffered => {
-            Verdict::failure("starttls-not-supported", "starttls-not-offered")
+            Verdict::failure(ResultType::StarttlsNotSupported, "starttls-not-offered")
         }
-        Probe::StarttlsRefused { code } => {
-            Verdict::failure("starttls-not-supported", format!("starttls-refused-{code}"))
-        }
+        Probe::StarttlsRefused { code } => Verdict::failure(
+            ResultType::StarttlsNotSupported,
+            format!("starttls-refused-{code}"),
+        ),
         Probe::HandshakeFailed {
             protocol_version: true,
-        } => Verdict::failure("validation-failure", "tls-protocol-version"),
+        } => Verdict::failure(ResultType::ValidationFailure, "tls-protocol-version"),
         Probe::HandshakeFailed { .. } => {
-            Verdict::failure("validation-failure", "tls-handshake-failed")
+            Verdict::failure(ResultType::ValidationFailure, "tls-handshake-failed")
         }
         // Before STARTTLS we could not tell whether TLS works.
         Probe::ProtocolError {
             stage,
             after_starttls: false,
         } => Verdict {
-            result: "inconclusive".into(),
+            result: SessionResult::Inconclusive,
             reason: Some(format!("protocol-error-{stage}")),
         },
-        Probe::ProtocolError { stage, .. } => {
-            Verdict::failure("validation-failure", format!("protocol-error-{stage}"))
-        }
+        Probe::ProtocolError { stage, .. } => Verdict::failure(
+            ResultType::ValidationFailure,
+            format!("protocol-error-{stage}"),
+        ),
         Probe::ConnectFailed | Probe::Established { .. } => Verdict::success(),
     }
 }
@@ -372,7 +420,7 @@ mod tests {
             match want {
                 None => assert!(result.is_success(), "{what}: {result:?}"),
                 Some((t, r)) => {
-                    assert_eq!(result.result, t, "{what}");
+                    assert_eq!(result.result.as_str(), t, "{what}");
                     assert_eq!(result.reason.as_deref(), Some(r), "{what}");
                 }
             }

@@ -631,3 +631,54 @@ fn a_resolver_that_strips_dnssec_is_named_before_scanning() {
     );
     assert!(out.stdout.is_empty(), "nothing was scanned");
 }
+
+#[test]
+fn format_option_and_its_aliases_give_the_same_documents() {
+    let body = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).to_string();
+    let domains = ["secure.test", "insecure.test"];
+    let parse_doc = |text: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(text).expect("one JSON document");
+        v.as_array()
+            .expect("an array for two domains")
+            .iter()
+            .map(|d| d["domain"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let json = run(Via::Validate, &["--format", "json", domains[0], domains[1]]);
+    let alias = run(Via::Validate, &["--json", domains[0], domains[1]]);
+    assert_eq!(
+        parse_doc(&body(&json)),
+        domains,
+        "--format json keeps input order"
+    );
+    assert_eq!(parse_doc(&body(&alias)), domains, "--json is --format json");
+
+    let lines = |text: &str| -> Vec<String> {
+        let mut got: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).expect("each line is a JSON object");
+                v["domain"].as_str().unwrap_or_default().to_string()
+            })
+            .collect();
+        got.sort();
+        got
+    };
+    let jsonl = run(
+        Via::Validate,
+        &["--format", "jsonl", domains[0], domains[1]],
+    );
+    let alias = run(Via::Validate, &["--jsonl", domains[0], domains[1]]);
+    assert_eq!(lines(&body(&jsonl)), ["insecure.test", "secure.test"]);
+    assert_eq!(lines(&body(&alias)), ["insecure.test", "secure.test"]);
+
+    let table = run(Via::Validate, &["--format", "table", domains[0]]);
+    assert!(body(&table).contains("secure.test"), "{}", body(&table));
+    assert!(
+        serde_json::from_str::<Value>(&body(&table)).is_err(),
+        "a table is not JSON"
+    );
+
+    let both = run(Via::Validate, &["--format", "table", "--json", domains[0]]);
+    assert_eq!(both.status.code(), Some(2), "--format and --json conflict");
+}

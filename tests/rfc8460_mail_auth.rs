@@ -3,9 +3,10 @@
 //! report parser), and reports it writes, read by our types.
 
 use mail_auth::report::tlsrpt as theirs;
-use mxtls::render::rfc8460::{
+use mxtls::render::rfc8460::encode;
+use mxtls::tlsrpt::report::{
     self as ours, FailureDetails, PolicyInput, PolicyType, ReportMeta, ResultType, SessionVerdict,
-    build, encode,
+    build,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, UNIX_EPOCH};

@@ -97,6 +97,25 @@ fn check_all(via: Via) {
             Err(e) => failures.push(format!("{domain}: mail-auth cannot read our report: {e:?}")),
         }
         for (key, want) in scenario.expect() {
+            if key == "outlook" {
+                // `kind=outcome` pairs: what each named kind of sender does
+                // with the domain's mail.
+                for pair in want.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let (kind, outcome) = pair.split_once('=').unwrap_or((pair, ""));
+                    let got = json["outlook"]["senders"]
+                        .as_array()
+                        .and_then(|a| a.iter().find(|s| s["kind"] == kind))
+                        .map(|s| s["outcome"].as_str().unwrap_or_default().to_string())
+                        .unwrap_or_default();
+                    if got != outcome {
+                        failures.push(format!(
+                            "{domain}: outlook {kind} = {got:?}, catalogue expects {outcome:?} ({})",
+                            json["outlook"]
+                        ));
+                    }
+                }
+                continue;
+            }
             if key == "findings" {
                 let have = common::codes(&json);
                 for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {

@@ -7,9 +7,11 @@
 //!   RFC 7671 §5 and §9), with its RFC 8460 §4.3 result type, and the
 //!   RFC 7671 §8 check that every published combination matches the chain.
 //!
-//! Deciding *whether* DANE applies (a DNSSEC-secure, non-empty TLSA RRset,
-//! RFC 7672 §2.2) is the caller's job: these functions start from records
-//! already known to be secure. Everything here is pure.
+//! - [`applies`]: whether DANE applies to an MX host (RFC 7672 §2.2),
+//!   decided once for discovery, the sessions and the report.
+//!
+//! Everything here is pure.
 
+pub mod applies;
 pub mod tlsa;
 pub mod verdict;

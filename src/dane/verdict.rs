@@ -54,6 +54,7 @@ use super::tlsa::{
 };
 use crate::pki::facts::{CertError, CertFacts, CertView};
 use crate::pki::webpki::{self, Defect};
+use crate::tlsrpt::report::ResultType;
 
 /// The names a DANE-TA leaf may carry (RFC 7672 §3.2.2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -154,12 +155,12 @@ pub enum TaFailure {
 
 impl TaFailure {
     /// RFC 8460 §4.3 result type (see the module notes for the choices).
-    pub fn result_type(&self) -> &'static str {
+    pub fn result_type(&self) -> ResultType {
         match self {
-            TaFailure::AnchorIsLeaf | TaFailure::ChainInvalid { .. } => "tlsa-invalid",
-            TaFailure::NotYetValid { .. } => "certificate-not-trusted",
-            TaFailure::Expired { .. } => "certificate-expired",
-            TaFailure::HostMismatch { .. } => "certificate-host-mismatch",
+            TaFailure::AnchorIsLeaf | TaFailure::ChainInvalid { .. } => ResultType::TlsaInvalid,
+            TaFailure::NotYetValid { .. } => ResultType::CertificateNotTrusted,
+            TaFailure::Expired { .. } => ResultType::CertificateExpired,
+            TaFailure::HostMismatch { .. } => ResultType::CertificateHostMismatch,
         }
     }
 
@@ -239,13 +240,15 @@ impl DaneVerdict {
 
     /// RFC 8460 §4.3 result type; `None` for a pass (a success is counted,
     /// not typed).
-    pub fn result_type(&self) -> Option<&'static str> {
+    pub fn result_type(&self) -> Option<ResultType> {
         match self {
             DaneVerdict::Pass { .. } => None,
-            DaneVerdict::AllUnusable { .. } | DaneVerdict::NoMatch { .. } => Some("tlsa-invalid"),
+            DaneVerdict::AllUnusable { .. } | DaneVerdict::NoMatch { .. } => {
+                Some(ResultType::TlsaInvalid)
+            }
             DaneVerdict::TaFailed { .. } => Some(
                 self.ta_failure()
-                    .map_or("tlsa-invalid", TaFailure::result_type),
+                    .map_or(ResultType::TlsaInvalid, TaFailure::result_type),
             ),
         }
     }
@@ -889,7 +892,12 @@ mod tests {
                 "{}: records {shown:.60?}\nverdict {v:?}",
                 r.rule
             );
-            assert_eq!(v.result_type(), r.result_type, "{}: {v:?}", r.rule);
+            assert_eq!(
+                v.result_type().map(ResultType::as_str),
+                r.result_type,
+                "{}: {v:?}",
+                r.rule
+            );
         }
     }
 

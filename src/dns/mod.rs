@@ -175,6 +175,15 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, String> {
     ))
 }
 
+/// A name as users write it: A-labels, no trailing dot, lower case.
+pub fn display_name(name: &Name) -> String {
+    let s = name.to_lowercase().to_ascii();
+    match s.strip_suffix('.') {
+        Some(t) if !t.is_empty() => t.to_string(),
+        _ => s,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -573,7 +573,8 @@ mod tests {
 
     use super::*;
     use crate::lab::ca::{IssueSpec, LabCa};
-    use crate::smtp::client::{Connect, Outcome, ProbeConfig, Session, probe};
+    use crate::smtp::client::{ProbeConfig, probe};
+    use crate::smtp::session::{Connect, Outcome, Session};
 
     const SNI: &str = "mx.lab.test";
 

@@ -14,14 +14,16 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::escape_str;
 use super::fetch::FetchOutcome;
 use super::gather::{NameFacts, StsEvidence};
-use super::pattern;
+use super::pattern::{self, Coverage};
 use super::policy::{self, Mode, StsPolicy};
 use super::record::{StsRecordAssessment, StsRecordStatus};
 use crate::dns::Dnssec;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::pki::facts::{self, CertFacts};
+use crate::tlsrpt::report::ResultType;
 
 /// The `mta_sts` key of the JSON report.
 #[derive(Debug, Clone, Serialize)]
@@ -82,7 +84,7 @@ pub struct StsPolicyOut {
     pub reason_code: Option<String>,
     /// RFC 8460 result type (§4.3.2.2) when the policy failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub result_type: Option<&'static str>,
+    pub result_type: Option<ResultType>,
     /// What the fetch saw: status, media type, bytes, address, the body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fetch: Option<FetchOutcome>,
@@ -99,7 +101,10 @@ pub struct StsPolicyOut {
 /// apply (None when they would apply none).
 pub struct StsJudgement {
     pub out: MtaSts,
-    pub findings: Vec<Finding>,
+    /// Findings about the `_mta-sts` record.
+    pub record_findings: Vec<Finding>,
+    /// Findings about the policy: its fetch, its text, its coverage.
+    pub policy_findings: Vec<Finding>,
     pub policy: Option<StsPolicy>,
 }
 
@@ -123,7 +128,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
     match record.status {
         StsRecordStatus::Bogus => findings.push(Finding::new(
             Severity::Error,
-            "sts-record-dnssec-bogus",
+            Code::StsRecordDnssecBogus,
             &record_name.name,
             format!(
                 "the MTA-STS record at {} is DNSSEC-bogus: validating senders cannot read it",
@@ -136,7 +141,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
         )),
         StsRecordStatus::Error => findings.push(Finding::new(
             Severity::Warning,
-            "sts-record-lookup-failed",
+            Code::StsRecordLookupFailed,
             &record_name.name,
             format!(
                 "the MTA-STS record lookup for {} failed: {}",
@@ -148,6 +153,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
         )),
         _ => {}
     }
+    let record_findings = std::mem::take(&mut findings);
 
     let mut out = StsPolicyOut {
         status: PolicyStatus::Missing,
@@ -183,7 +189,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
         out.reason_code = Some("not-fetched-non-public".into());
         findings.push(Finding::new(
             Severity::Warning,
-            "sts-policy-not-fetched",
+            Code::StsPolicyNotFetched,
             &subject,
             reason.clone(),
             "Scan from a network that may reach the policy host, or pass --allow-private if these addresses are yours.".to_string(),
@@ -194,10 +200,10 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
             out.status = PolicyStatus::FetchError;
             out.reason = Some(host_problem(&host));
             out.reason_code = Some("no-address".into());
-            out.result_type = Some("sts-policy-fetch-error");
+            out.result_type = Some(ResultType::StsPolicyFetchError);
             findings.push(Finding::new(
                 Severity::Error,
-                "sts-policy-fetch-error",
+                Code::StsPolicyFetchError,
                 &subject,
                 format!(
                     "the MTA-STS record is published but the policy host {}: {}",
@@ -224,10 +230,10 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
             out.reason = Some(detail.clone());
             out.reason_code = Some(reason_code.as_str().to_string());
             if published {
-                out.result_type = Some("sts-policy-fetch-error");
+                out.result_type = Some(ResultType::StsPolicyFetchError);
                 findings.push(Finding::new(
                     Severity::Error,
-                    "sts-policy-fetch-error",
+                    Code::StsPolicyFetchError,
                     &subject,
                     format!("the MTA-STS policy cannot be fetched: {detail}"),
                     format!(
@@ -246,11 +252,11 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
             out.status = PolicyStatus::WebpkiInvalid;
             out.reason = Some(detail.clone());
             out.reason_code = Some(reason.as_str().to_string());
-            out.result_type = Some("sts-webpki-invalid");
+            out.result_type = Some(ResultType::StsWebpkiInvalid);
             out.certificate = chain.first().and_then(|c| facts::facts(c).ok());
             findings.push(Finding::new(
                 failure,
-                "sts-webpki-invalid",
+                Code::StsWebpkiInvalid,
                 &subject,
                 format!("the certificate of the policy host {} {}: {detail}", host.name, reason.explain()),
                 format!(
@@ -280,7 +286,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
                     out.status = PolicyStatus::Invalid;
                     out.reason = Some(e.to_string());
                     out.reason_code = Some(e.reason_code().to_string());
-                    out.result_type = Some("sts-policy-invalid");
+                    out.result_type = Some(ResultType::StsPolicyInvalid);
                     findings.push(policy::invalid_finding(&e, &subject, failure));
                 }
             }
@@ -293,11 +299,11 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
                     "served as {served}, not text/plain (RFC 8461 §3.2)"
                 ));
                 out.reason_code = Some("wrong-media-type".into());
-                out.result_type = Some("sts-policy-invalid");
+                out.result_type = Some(ResultType::StsPolicyInvalid);
                 parsed = None;
                 findings.push(Finding::new(
                     failure,
-                    "sts-policy-wrong-media-type",
+                    Code::StsPolicyWrongMediaType,
                     &subject,
                     format!("the policy is served as {served}; senders SHOULD check that it is text/plain, and strict ones (e.g. Postfix's MTA-STS resolver) reject it"),
                     "Serve /.well-known/mta-sts.txt as `Content-Type: text/plain` (a charset parameter is fine). Some senders accept other types, but the strict ones apply no policy.".to_string(),
@@ -306,7 +312,7 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
             if !published {
                 findings.push(Finding::new(
                     Severity::Warning,
-                    "sts-policy-without-record",
+                    Code::StsPolicyWithoutRecord,
                     &subject,
                     format!("a policy is served at {url}, but no MTA-STS record is published at _mta-sts.{domain}: senders never fetch it"),
                     format!("Publish `_mta-sts.{domain}. IN TXT \"v=STSv1; id=<timestamp>\"` (change the id whenever the policy changes)."),
@@ -336,7 +342,8 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
             },
             policy: out,
         },
-        findings,
+        record_findings,
+        policy_findings: findings,
         policy: parsed,
     }
 }
@@ -356,7 +363,7 @@ fn judge_coverage(
             pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
         })
         .collect();
-    (out, pattern::coverage_findings(&cov, domain, policy.mode()))
+    (out, coverage_findings(&cov, domain, policy.mode()))
 }
 
 fn host_problem(host: &NameFacts) -> String {
@@ -376,8 +383,7 @@ pub fn apply_planned(
     domain: &str,
     mx_hosts: Option<&[String]>,
 ) {
-    j.findings
-        .retain(|f| !f.code.starts_with("sts-policy") && !f.code.starts_with("sts-webpki"));
+    j.policy_findings.clear();
     let out = &mut j.out.policy;
     out.status = PolicyStatus::Valid;
     out.planned = true;
@@ -388,20 +394,159 @@ pub fn apply_planned(
     out.reason_code = None;
     out.result_type = None;
     out.coverage.clear();
-    j.findings.extend(policy::lint(planned, domain));
+    j.policy_findings.extend(policy::lint(planned, domain));
     if let Some(hosts) = mx_hosts {
         let (coverage, mut more) = judge_coverage(planned, hosts, domain);
         out.coverage = coverage;
-        j.findings.append(&mut more);
+        j.policy_findings.append(&mut more);
     }
     if j.out.record.assessment.status != StsRecordStatus::Valid {
-        j.findings.push(Finding::new(
+        j.policy_findings.push(Finding::new(
             Severity::Warning,
-            "sts-planned-without-record",
+            Code::StsPlannedWithoutRecord,
             &j.out.record.name,
             format!("the planned policy is judged as if published, but {} has no valid MTA-STS record: senders will not fetch it", j.out.record.name),
             format!("Publish `{} IN TXT \"v=STSv1; id=<timestamp>\"` together with the policy.", j.out.record.name),
         ));
     }
     j.policy = Some(planned.clone());
+}
+
+/// Findings about MX coverage.
+///
+/// - An MX host no pattern covers (`sts-policy-mx-not-covered`): an error
+///   in mode enforce, where senders will not deliver to it (§5); a warning
+///   in mode testing, where they deliver and report a failure. Nothing in
+///   mode none, which senders do not apply and which often lists no `mx:`.
+/// - A pattern covering no MX host (`sts-policy-mx-pattern-unused`): a
+///   warning (info in mode none); it is a typo or a leftover, and a leftover
+///   pattern lets an attacker's MX named like it pass.
+fn coverage_findings(cov: &Coverage, domain: &str, mode: Mode) -> Vec<Finding> {
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    let policy_url = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
+    let mut findings = Vec::new();
+    let uncovered_severity = match mode {
+        Mode::Enforce => Some(Severity::Error),
+        Mode::Testing => Some(Severity::Warning),
+        Mode::None => None,
+    };
+    if let Some(severity) = uncovered_severity {
+        for host in cov.uncovered() {
+            let shown = escape_str(host.strip_suffix('.').unwrap_or(host));
+            let consequence = match mode {
+                Mode::Enforce => "senders that apply the policy will not deliver mail to it",
+                _ => "senders deliver to it but report a validation failure",
+            };
+            findings.push(Finding::new(
+                severity,
+                Code::StsPolicyMxNotCovered,
+                shown.clone(),
+                format!(
+                    "MX host {shown} matches no mx: pattern of the MTA-STS policy (mode {mode}): {consequence}"
+                ),
+                format!(
+                    "add the line `mx: {}` to {policy_url}, then change the id= of the _mta-sts.{domain} TXT record so senders fetch the new policy",
+                    shown.to_ascii_lowercase()
+                ),
+            ));
+        }
+    }
+    let unused_severity = if mode == Mode::None {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    for pattern in &cov.unused_patterns {
+        let shown = escape_str(pattern.raw());
+        findings.push(Finding::new(
+            unused_severity,
+            Code::StsPolicyMxPatternUnused,
+            policy_url.clone(),
+            format!("the policy pattern `mx: {shown}` matches none of the domain's MX hosts"),
+            "remove the line if the host is gone, or fix the name if it is a typo; then change the TXT record's id=".to_string(),
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pattern::{MxPattern, coverage};
+    use super::*;
+
+    fn pats(list: &[&str]) -> Vec<MxPattern> {
+        list.iter()
+            .map(|p| MxPattern::parse(p).expect("test pattern is valid"))
+            .collect()
+    }
+
+    fn hosts(list: &[&str]) -> Vec<String> {
+        list.iter().map(|h| h.to_string()).collect()
+    }
+
+    /// The (code, severity) pairs a case expects, in order.
+    type Expected<'a> = &'a [(&'a str, Severity)];
+
+    #[test]
+    fn coverage_finding_rules() {
+        let patterns = pats(&["mx1.example.com", "gone.example.com"]);
+        let cov = coverage(&patterns, &hosts(&["mx1.example.com", "mx2.example.com."]));
+        // (rule, mode, expected (code, severity) list)
+        let cases: &[(&str, Mode, Expected)] = &[
+            (
+                "enforce: uncovered MX is an error, unused pattern a warning",
+                Mode::Enforce,
+                &[
+                    ("sts-policy-mx-not-covered", Severity::Error),
+                    ("sts-policy-mx-pattern-unused", Severity::Warning),
+                ],
+            ),
+            (
+                "testing: uncovered MX is a warning",
+                Mode::Testing,
+                &[
+                    ("sts-policy-mx-not-covered", Severity::Warning),
+                    ("sts-policy-mx-pattern-unused", Severity::Warning),
+                ],
+            ),
+            (
+                "none: no coverage error, unused pattern is info",
+                Mode::None,
+                &[("sts-policy-mx-pattern-unused", Severity::Info)],
+            ),
+        ];
+        for (rule, mode, want) in cases {
+            let findings = coverage_findings(&cov, "example.com", *mode);
+            let got: Vec<(&str, Severity)> = findings
+                .iter()
+                .map(|f| (f.code.as_str(), f.severity))
+                .collect();
+            assert_eq!(got, *want, "{rule}: {findings:#?}");
+        }
+        let findings = coverage_findings(&cov, "example.com", Mode::Enforce);
+        assert_eq!(findings[0].subject, "mx2.example.com");
+        assert!(
+            findings[0].advice.contains("mx: mx2.example.com"),
+            "{}",
+            findings[0].advice
+        );
+        assert_eq!(
+            findings[1].subject,
+            "https://mta-sts.example.com/.well-known/mta-sts.txt"
+        );
+        assert!(
+            findings[1].message.contains("gone.example.com"),
+            "{}",
+            findings[1].message
+        );
+    }
+
+    #[test]
+    fn full_coverage_gives_no_findings() {
+        let cov = coverage(
+            &pats(&["*.example.com"]),
+            &hosts(&["a.example.com", "b.example.com"]),
+        );
+        assert!(coverage_findings(&cov, "example.com", Mode::Enforce).is_empty());
+    }
 }

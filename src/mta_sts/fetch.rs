@@ -53,6 +53,8 @@ use rustls::{
 use serde::{Serialize, Serializer};
 use tokio::time::{Instant, timeout_at};
 
+use crate::tlsrpt::report::ResultType;
+
 /// Where the policy lives on the policy host (RFC 8461 §3.3).
 pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
 /// The largest policy body accepted: RFC 8461 §3.3 suggests 64 KB.
@@ -285,11 +287,11 @@ pub enum FetchOutcome {
 impl FetchOutcome {
     /// The RFC 8460 result type (§4.3.2.2) of a failed fetch; `None` for a
     /// fetched body (whose validity the policy parser judges).
-    pub fn result_type(&self) -> Option<&'static str> {
+    pub fn result_type(&self) -> Option<ResultType> {
         match self {
             FetchOutcome::Fetched { .. } => None,
-            FetchOutcome::WebPkiInvalid { .. } => Some("sts-webpki-invalid"),
-            FetchOutcome::FetchError { .. } => Some("sts-policy-fetch-error"),
+            FetchOutcome::WebPkiInvalid { .. } => Some(ResultType::StsWebpkiInvalid),
+            FetchOutcome::FetchError { .. } => Some(ResultType::StsPolicyFetchError),
         }
     }
 
@@ -986,7 +988,11 @@ mod tests {
             (&webpki, Some("sts-webpki-invalid"), Some("expired")),
             (&failed, Some("sts-policy-fetch-error"), Some("too-large")),
         ] {
-            assert_eq!(outcome.result_type(), want_type, "{outcome:?}");
+            assert_eq!(
+                outcome.result_type().map(ResultType::as_str),
+                want_type,
+                "{outcome:?}"
+            );
             assert_eq!(outcome.failure_reason_code(), want_code, "{outcome:?}");
         }
     }

@@ -7,8 +7,7 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::fetch::{self, FetchConfig, FetchOutcome};
 use super::record::{self, StsRecordAssessment, StsRecordStatus};
-use crate::discover::display_name;
-use crate::dns::{Dns, Dnssec, Status};
+use crate::dns::{Dns, Dnssec, Status, display_name};
 use crate::ip_scope;
 
 /// How to fetch, and whether non-public addresses may be contacted.

@@ -35,8 +35,6 @@ use thiserror::Error;
 use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 
 use super::escape_str;
-use super::policy::Mode;
-use crate::finding::{Finding, Severity};
 
 /// Longest label, RFC 1035 §2.3.4.
 const MAX_LABEL: usize = 63;
@@ -420,63 +418,6 @@ pub fn coverage(patterns: &[MxPattern], mx_hosts: &[String]) -> Coverage {
     }
 }
 
-/// Findings about MX coverage.
-///
-/// - An MX host no pattern covers (`sts-policy-mx-not-covered`): an error
-///   in mode enforce, where senders will not deliver to it (§5); a warning
-///   in mode testing, where they deliver and report a failure. Nothing in
-///   mode none, which senders do not apply and which often lists no `mx:`.
-/// - A pattern covering no MX host (`sts-policy-mx-pattern-unused`): a
-///   warning (info in mode none); it is a typo or a leftover, and a leftover
-///   pattern lets an attacker's MX named like it pass.
-pub fn coverage_findings(cov: &Coverage, domain: &str, mode: Mode) -> Vec<Finding> {
-    let domain = domain.strip_suffix('.').unwrap_or(domain);
-    let policy_url = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
-    let mut findings = Vec::new();
-    let uncovered_severity = match mode {
-        Mode::Enforce => Some(Severity::Error),
-        Mode::Testing => Some(Severity::Warning),
-        Mode::None => None,
-    };
-    if let Some(severity) = uncovered_severity {
-        for host in cov.uncovered() {
-            let shown = escape_str(host.strip_suffix('.').unwrap_or(host));
-            let consequence = match mode {
-                Mode::Enforce => "senders that apply the policy will not deliver mail to it",
-                _ => "senders deliver to it but report a validation failure",
-            };
-            findings.push(Finding::new(
-                severity,
-                "sts-policy-mx-not-covered",
-                shown.clone(),
-                format!(
-                    "MX host {shown} matches no mx: pattern of the MTA-STS policy (mode {mode}): {consequence}"
-                ),
-                format!(
-                    "add the line `mx: {}` to {policy_url}, then change the id= of the _mta-sts.{domain} TXT record so senders fetch the new policy",
-                    shown.to_ascii_lowercase()
-                ),
-            ));
-        }
-    }
-    let unused_severity = if mode == Mode::None {
-        Severity::Info
-    } else {
-        Severity::Warning
-    };
-    for pattern in &cov.unused_patterns {
-        let shown = escape_str(pattern.raw());
-        findings.push(Finding::new(
-            unused_severity,
-            "sts-policy-mx-pattern-unused",
-            policy_url.clone(),
-            format!("the policy pattern `mx: {shown}` matches none of the domain's MX hosts"),
-            "remove the line if the host is gone, or fix the name if it is a typo; then change the TXT record's id=".to_string(),
-        ));
-    }
-    findings
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -799,71 +740,5 @@ mod tests {
         let unused: Vec<&str> = cov.unused_patterns.iter().map(MxPattern::raw).collect();
         assert_eq!(unused, vec!["old.example.net"]);
         assert_eq!(cov.uncovered().collect::<Vec<_>>(), vec!["mx.other.org"]);
-    }
-
-    /// The (code, severity) pairs a case expects, in order.
-    type Expected<'a> = &'a [(&'a str, Severity)];
-
-    #[test]
-    fn coverage_finding_rules() {
-        let patterns = pats(&["mx1.example.com", "gone.example.com"]);
-        let cov = coverage(&patterns, &hosts(&["mx1.example.com", "mx2.example.com."]));
-        // (rule, mode, expected (code, severity) list)
-        let cases: &[(&str, Mode, Expected)] = &[
-            (
-                "enforce: uncovered MX is an error, unused pattern a warning",
-                Mode::Enforce,
-                &[
-                    ("sts-policy-mx-not-covered", Severity::Error),
-                    ("sts-policy-mx-pattern-unused", Severity::Warning),
-                ],
-            ),
-            (
-                "testing: uncovered MX is a warning",
-                Mode::Testing,
-                &[
-                    ("sts-policy-mx-not-covered", Severity::Warning),
-                    ("sts-policy-mx-pattern-unused", Severity::Warning),
-                ],
-            ),
-            (
-                "none: no coverage error, unused pattern is info",
-                Mode::None,
-                &[("sts-policy-mx-pattern-unused", Severity::Info)],
-            ),
-        ];
-        for (rule, mode, want) in cases {
-            let findings = coverage_findings(&cov, "example.com", *mode);
-            let got: Vec<(&str, Severity)> = findings
-                .iter()
-                .map(|f| (f.code.as_str(), f.severity))
-                .collect();
-            assert_eq!(got, *want, "{rule}: {findings:#?}");
-        }
-        let findings = coverage_findings(&cov, "example.com", Mode::Enforce);
-        assert_eq!(findings[0].subject, "mx2.example.com");
-        assert!(
-            findings[0].advice.contains("mx: mx2.example.com"),
-            "{}",
-            findings[0].advice
-        );
-        assert_eq!(
-            findings[1].subject,
-            "https://mta-sts.example.com/.well-known/mta-sts.txt"
-        );
-        assert!(
-            findings[1].message.contains("gone.example.com"),
-            "{}",
-            findings[1].message
-        );
-    }
-
-    #[test]
-    fn full_coverage_gives_no_findings() {
-        let cov = coverage(
-            &pats(&["*.example.com"]),
-            &hosts(&["a.example.com", "b.example.com"]),
-        );
-        assert!(coverage_findings(&cov, "example.com", Mode::Enforce).is_empty());
     }
 }

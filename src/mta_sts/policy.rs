@@ -43,7 +43,7 @@ use thiserror::Error;
 
 use super::escape;
 use super::pattern::{MxPattern, PatternError};
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 
 /// Largest `max_age` RFC 8461 §3.2 allows: one year, in seconds.
 pub const MAX_AGE_LIMIT: u32 = 31_557_600;
@@ -643,7 +643,7 @@ pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> 
     let PolicyError::InvalidMx { line, source, .. } = err else {
         return Finding::new(
             severity,
-            "sts-policy-invalid",
+            Code::StsPolicyInvalid,
             subject,
             format!("the MTA-STS policy does not parse: {err}"),
             "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.",
@@ -672,7 +672,7 @@ pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> 
     };
     Finding::new(
         severity,
-        "sts-policy-invalid",
+        Code::StsPolicyInvalid,
         subject,
         format!("the MTA-STS policy is invalid: {err}; {senders}"),
         format!("{fix}, {BUMP_ID}"),
@@ -693,7 +693,7 @@ pub fn lint(policy: &StsPolicy, domain: &str) -> Vec<Finding> {
     if policy.max_age < SHORT_MAX_AGE {
         findings.push(Finding::new(
             Severity::Warning,
-            "sts-policy-short-max-age",
+            Code::StsPolicyShortMaxAge,
             subject.clone(),
             format!(
                 "max_age is {} seconds, less than a day: senders forget the policy quickly, so an attacker who blocks the policy fetch can strip MTA-STS soon after (RFC 8461 §3.2 expects weeks or more)",
@@ -705,14 +705,14 @@ pub fn lint(policy: &StsPolicy, domain: &str) -> Vec<Finding> {
     match policy.mode {
         Mode::Testing => findings.push(Finding::new(
             Severity::Warning,
-            "sts-policy-mode-testing",
+            Code::StsPolicyModeTesting,
             subject.clone(),
             "mode is testing: senders report TLS failures but still deliver the mail, so the policy does not yet stop a downgrade",
             "switch to `mode: enforce` once TLS reports (TLSRPT) show no failures, and change the TXT record's id=",
         )),
         Mode::None => findings.push(Finding::new(
             Severity::Info,
-            "sts-policy-mode-none",
+            Code::StsPolicyModeNone,
             subject.clone(),
             "mode is none: the domain publishes MTA-STS but asks senders not to apply it",
             "if MTA-STS is being retired, keep serving this policy until the previous max_age has passed, then remove the _mta-sts TXT record (RFC 8461 §8.3); otherwise use testing or enforce",
@@ -739,7 +739,7 @@ pub fn lint(policy: &StsPolicy, domain: &str) -> Vec<Finding> {
         let ignored: Vec<String> = ignored.iter().map(usize::to_string).collect();
         findings.push(Finding::new(
             Severity::Warning,
-            "sts-policy-duplicate-field",
+            Code::StsPolicyDuplicateField,
             subject.clone(),
             format!(
                 "field `{field}` appears more than once: line {first_line} counts, line(s) {} are ignored (RFC 8461 §3.2)",
@@ -762,7 +762,7 @@ pub fn lint(policy: &StsPolicy, domain: &str) -> Vec<Finding> {
     if !unknown.is_empty() {
         findings.push(Finding::new(
             Severity::Info,
-            "sts-policy-unknown-field",
+            Code::StsPolicyUnknownField,
             subject.clone(),
             format!("fields RFC 8461 does not define, which senders ignore: {}", capped_list(&unknown)),
             "remove them unless an extension needs them; keys are case-sensitive (`Mode` is not `mode`)",

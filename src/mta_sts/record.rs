@@ -33,7 +33,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::escape_str;
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::txt_record::{self, Selection};
 
 /// The literal senders filter on (RFC 8461 §3.1).
@@ -396,7 +396,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                 };
                 assessment.findings.push(Finding::new(
                     Severity::Error,
-                    "sts-record-discarded",
+                    Code::StsRecordDiscarded,
                     subject.clone(),
                     message,
                     advice,
@@ -416,7 +416,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                 .join(", ");
             assessment.findings.push(Finding::new(
                 Severity::Error,
-                "sts-record-multiple",
+                Code::StsRecordMultiple,
                 subject.clone(),
                 format!(
                     "{} TXT records start with `{TAG}` ({list}): senders require exactly one and otherwise see no MTA-STS (RFC 8461 §3.1)",
@@ -438,7 +438,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                     0,
                     Finding::new(
                         Severity::Warning,
-                        "sts-record-prefix-spacing",
+                        Code::StsRecordPrefixSpacing,
                         subject.clone(),
                         format!(
                             "the MTA-STS record `{}` has whitespace before the first `;`: as the only TXT record here it is valid (RFC 8461 §3.1) and mox, Stalwart and postfix-mta-sts-resolver apply the policy, but senders that filter on the literal `{TAG}` see no MTA-STS",
@@ -474,7 +474,7 @@ fn judge_one(text: &str, subject: &str, assessment: &mut StsRecordAssessment) {
             for name in record.duplicates() {
                 assessment.findings.push(Finding::new(
                     Severity::Warning,
-                    "sts-record-duplicate-field",
+                    Code::StsRecordDuplicateField,
                     subject,
                     format!(
                         "the field `{name}` appears more than once in `{}`; senders use the first",
@@ -489,17 +489,17 @@ fn judge_one(text: &str, subject: &str, assessment: &mut StsRecordAssessment) {
             assessment.reason = Some(err.to_string());
             let (code, advice) = match &err {
                 RecordError::InvalidId { .. } | RecordError::IdTooLong { .. } => (
-                    "sts-record-invalid-id",
+                    Code::StsRecordInvalidId,
                     format!(
                         "use 1 to 32 letters and digits, e.g. a timestamp such as {ID_EXAMPLE}, and change it whenever the policy changes"
                     ),
                 ),
                 RecordError::MissingId | RecordError::IdWrongCase { .. } => (
-                    "sts-record-missing-id",
+                    Code::StsRecordMissingId,
                     format!("add a lower-case `id=` field, e.g. `v=STSv1; id={ID_EXAMPLE};`"),
                 ),
                 _ => (
-                    "sts-record-invalid",
+                    Code::StsRecordInvalid,
                     format!(
                         "publish the record in the RFC 8461 §3.1 form, e.g. `v=STSv1; id={ID_EXAMPLE};`"
                     ),

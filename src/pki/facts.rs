@@ -205,7 +205,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// RFC 3339 UTC timestamp of Unix seconds (certificate times are whole
 /// seconds in years 0000–9999, RFC 5280 §4.1.2.5).
 pub(crate) fn rfc3339(unix: i64) -> String {
-    crate::render::rfc8460::format_unix_rfc3339(unix)
+    crate::datetime::format_unix_rfc3339(unix)
 }
 
 /// `ECDSA P-256`, `RSA 2048`, `Ed25519`, or the algorithm OID when unknown.

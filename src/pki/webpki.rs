@@ -31,6 +31,7 @@ use rustls::{CertificateError, RootCertStore};
 use serde::Serialize;
 
 use super::facts::{self, CertError, CertFacts, CertView};
+use crate::tlsrpt::report::ResultType;
 
 /// Chains longer than this are not real server chains; certificates past it
 /// are ignored so hostile input cannot make the work grow without bound.
@@ -205,12 +206,16 @@ impl Defect {
     /// A not-yet-valid certificate is `certificate-not-trusted` (our choice,
     /// SPEC §5); an unparseable or missing certificate is
     /// `validation-failure`.
-    pub fn result_type(&self) -> &'static str {
+    pub fn result_type(&self) -> ResultType {
         match self {
-            Defect::NoCertificate | Defect::Unparseable { .. } => "validation-failure",
-            Defect::NotTrusted { .. } | Defect::NotYetValid { .. } => "certificate-not-trusted",
-            Defect::Expired { .. } => "certificate-expired",
-            Defect::HostMismatch { .. } | Defect::NoSan { .. } => "certificate-host-mismatch",
+            Defect::NoCertificate | Defect::Unparseable { .. } => ResultType::ValidationFailure,
+            Defect::NotTrusted { .. } | Defect::NotYetValid { .. } => {
+                ResultType::CertificateNotTrusted
+            }
+            Defect::Expired { .. } => ResultType::CertificateExpired,
+            Defect::HostMismatch { .. } | Defect::NoSan { .. } => {
+                ResultType::CertificateHostMismatch
+            }
         }
     }
 
@@ -778,7 +783,7 @@ mod tests {
             ),
         ];
         for (rule, defect, want) in cases {
-            assert_eq!(defect.result_type(), *want, "{rule}: {defect:?}");
+            assert_eq!(defect.result_type().as_str(), *want, "{rule}: {defect:?}");
         }
     }
 

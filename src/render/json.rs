@@ -1,6 +1,6 @@
 //! The `mxtls/1` JSON documents.
 
-use crate::model::DomainReport;
+use crate::document::DomainReport;
 
 /// One domain as a compact JSON line (`--jsonl`).
 pub fn line(report: &DomainReport) -> String {

@@ -2,4 +2,5 @@
 
 pub mod json;
 pub mod rfc8460;
+pub mod sink;
 pub mod table;

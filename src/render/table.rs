@@ -16,22 +16,25 @@
 //! colours. Everything that came from the network passes through
 //! [`for_terminal`] before it is laid out.
 
-use std::collections::BTreeSet;
 use std::io::IsTerminal;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
 use crate::dns::{Dnssec, DnssecMode};
+use crate::document::DomainReport;
+use crate::evidence::{MxHost, MxStatus, TlsaStatus};
 use crate::finding::Severity;
-use crate::model::{DomainReport, MxHost, MxStatus, SessionOut, TlsaStatus};
 use crate::mta_sts::assess::PolicyStatus;
 use crate::mta_sts::policy::Mode;
 use crate::mta_sts::record::StsRecordStatus;
+use crate::outlook::Delivery;
 use crate::pki::facts::{self, CertFacts};
 use crate::sanitize::for_terminal;
-use crate::smtp::client::{Connect, Outcome, Stage};
+use crate::session::SessionOut;
+use crate::smtp::session::{Connect, Outcome, Stage};
 use crate::tlsrpt::TlsRptStatus;
+use crate::verdict::SessionResult;
 
 /// Width the summary is laid out for: fits a classic terminal.
 const WIDTH: u16 = 80;
@@ -72,9 +75,14 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
-    out.push_str(&wrap(&outlook(r), usize::from(WIDTH)));
+    out.push_str(&wrap(&r.headline, usize::from(WIDTH)));
     if let Some(note) = planned_note(r) {
         out.push_str(&wrap(&note, usize::from(WIDTH)));
+    }
+    if let Some(t) = senders_table(r, paint) {
+        out.push_str("\nWhat senders do\n");
+        out.push_str(&t.to_string());
+        out.push('\n');
     }
     out.push_str("\nDNS and policies\n");
     out.push_str(&dns_table(r, paint).to_string());
@@ -90,6 +98,51 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+/// One row per kind of sender, from the outlook: what happens to the mail,
+/// and the worst address when it differs. None when nothing was tested.
+fn senders_table(r: &DomainReport, paint: Paint) -> Option<Table> {
+    if r.outlook
+        .senders
+        .iter()
+        .all(|s| s.outcome == Delivery::Untested)
+    {
+        return None;
+    }
+    let mut t = paint.table();
+    for s in &r.outlook.senders {
+        let (text, tone) = delivery_words(s.outcome);
+        let mut cell = text.to_string();
+        if let Some(worst) = s.worst {
+            let at: Vec<String> = s
+                .addresses
+                .iter()
+                .filter(|a| a.outcome == worst)
+                .map(|a| a.ip.to_string())
+                .collect();
+            cell.push_str(&format!(
+                " ({} at {})",
+                delivery_words(worst).0,
+                at.join(", ")
+            ));
+        }
+        t.add_row(vec![
+            paint.cell(s.kind.label(), Tone::Plain),
+            paint.cell(cell, tone),
+        ]);
+    }
+    Some(t)
+}
+
+fn delivery_words(d: Delivery) -> (&'static str, Tone) {
+    match d {
+        Delivery::DeliversAuthenticated => ("deliver, authenticated", Tone::Good),
+        Delivery::DeliversUnauthenticatedTls => ("deliver over TLS, unauthenticated", Tone::Doubt),
+        Delivery::DeliversPlaintext => ("deliver in plain text", Tone::Bad),
+        Delivery::Refuses => ("refuse: mail queues, then bounces", Tone::Bad),
+        Delivery::Untested => ("not tested", Tone::Doubt),
+    }
 }
 
 /// How a cell reads at a glance; mapped to a colour only when asked.
@@ -207,195 +260,6 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// One sentence on what a sender does today, from the verdicts: DANE
-/// first, then MTA-STS, then what senders without either do (RFC 8461 §2).
-fn outlook(r: &DomainReport) -> String {
-    let fixed = match r.mx_lookup.status {
-        MxStatus::NullMx => Some(
-            "Senders do not deliver here: the null MX says the domain accepts no mail (RFC 7505).",
-        ),
-        MxStatus::Nxdomain => Some("Senders bounce mail to this domain: it does not exist."),
-        MxStatus::Error if r.mx_lookup.dnssec == Dnssec::Bogus => Some(
-            "Senders that validate DNSSEC cannot deliver any mail: the MX records are DNSSEC-bogus.",
-        ),
-        MxStatus::Error => Some(
-            "Senders cannot find the mail servers: the MX lookup failed, so mail waits in their queues.",
-        ),
-        MxStatus::Found | MxStatus::Implicit => None,
-    };
-    if let Some(s) = fixed {
-        return s.to_string();
-    }
-    if r.sessions.is_empty() {
-        return if r.mx.iter().all(|h| h.addresses.is_empty()) {
-            "Senders cannot deliver: no MX host has an address.".to_string()
-        } else {
-            "No MX address was probed, so what senders do is not known (see the findings)."
-                .to_string()
-        };
-    }
-    let connected: Vec<&SessionOut> = r
-        .sessions
-        .iter()
-        .filter(|s| s.connect == Connect::Ok)
-        .collect();
-    if connected.is_empty() {
-        return "No MX address accepted a connection: senders keep the mail queued and retry."
-            .to_string();
-    }
-    // MTA-STS applies when the sessions were judged under it (mode none
-    // gives no verdict: senders apply no policy, RFC 8461 §5).
-    let sts_mode = r
-        .sessions
-        .iter()
-        .any(|s| s.results.sts.is_some())
-        .then_some(r.mta_sts.policy.mode)
-        .flatten();
-    // Sessions the server turned away (RFC 8460 §4.3.4) say nothing about
-    // TLS; the others carry verdicts.
-    let (inconclusive, judged): (Vec<&SessionOut>, Vec<&SessionOut>) = connected
-        .iter()
-        .copied()
-        .partition(|s| s.result.as_deref() == Some("inconclusive"));
-    let select = |keep: &dyn Fn(&SessionOut) -> bool| -> Vec<&SessionOut> {
-        judged.iter().copied().filter(|s| keep(s)).collect()
-    };
-    let failing = |v: &Option<String>| v.as_deref().is_some_and(is_failure);
-    let passing = |v: &Option<String>| v.as_deref() == Some("success");
-    let dane_failed = select(&|s| failing(&s.results.tlsa));
-    let sts_failed = select(&|s| failing(&s.results.sts));
-    let dane_passed = select(&|s| passing(&s.results.tlsa));
-    let everywhere = |passed: usize| passed > 0 && passed == judged.len();
-    let dane_ok = everywhere(dane_passed.len());
-    let sts_ok =
-        sts_mode == Some(Mode::Enforce) && everywhere(select(&|s| passing(&s.results.sts)).len());
-
-    let mut clauses = Vec::new();
-    if !dane_failed.is_empty() {
-        clauses.push(format!(
-            "DANE senders will not deliver to {}",
-            hosts_of(&dane_failed, r)
-        ));
-    }
-    match sts_mode {
-        Some(Mode::Enforce) if !sts_failed.is_empty() => clauses.push(format!(
-            "MTA-STS senders will not deliver to {}",
-            hosts_of(&sts_failed, r)
-        )),
-        Some(Mode::Testing) if !sts_failed.is_empty() => clauses.push(format!(
-            "MTA-STS (testing) fails at {}, which senders report but deliver anyway",
-            hosts_of(&sts_failed, r)
-        )),
-        _ => {}
-    }
-    let failures = !clauses.is_empty();
-    let protection = match (dane_ok, sts_ok) {
-        (true, true) => Some(
-            "DANE and MTA-STS (enforce) protect delivery: senders that implement either authenticate every MX".to_string(),
-        ),
-        (true, false) => {
-            Some("DANE protects delivery: DANE senders authenticate every MX".to_string())
-        }
-        (false, true) if failures => Some(
-            "senders with MTA-STS but not DANE authenticate every MX and deliver".to_string(),
-        ),
-        (false, true) => Some(
-            "MTA-STS (enforce) protects delivery: senders that implement it require TLS with a valid certificate at every MX".to_string(),
-        ),
-        (false, false) if !dane_passed.is_empty() && dane_failed.is_empty() => Some(format!(
-            "DANE protects delivery to {} only",
-            hosts_of(&dane_passed, r)
-        )),
-        (false, false) if sts_mode == Some(Mode::Testing) && sts_failed.is_empty() => Some(
-            "MTA-STS is in testing mode: senders report failures but deliver anyway".to_string(),
-        ),
-        (false, false) => None,
-    };
-    clauses.extend(protection);
-
-    // What senders without DANE or MTA-STS do.
-    let others = if clauses.is_empty() {
-        "senders"
-    } else {
-        "other senders"
-    };
-    let plain = select(&|s| s.starttls == Some(false));
-    let tls = select(&|s| s.tls_version.is_some()).len();
-    if !judged.is_empty() && plain.len() == judged.len() {
-        clauses.push(format!("{others} deliver in plain text (no STARTTLS)"));
-    } else if !plain.is_empty() {
-        clauses.push(format!(
-            "{others} deliver in plain text to {} (no STARTTLS)",
-            hosts_of(&plain, r)
-        ));
-    } else if everywhere(tls) && clauses.is_empty() {
-        clauses.push(
-            "senders use opportunistic TLS: encrypted, but with no DANE or MTA-STS policy nothing stops an active attacker from intercepting it".to_string(),
-        );
-    } else if everywhere(tls) {
-        clauses.push(format!("{others} use opportunistic TLS"));
-    }
-    let tls_failed = select(&|s| s.starttls == Some(true) && s.tls_version.is_none());
-    if !tls_failed.is_empty() && clauses.is_empty() {
-        clauses.push(format!(
-            "the TLS handshake failed at {}, so senders without a policy may fall back to plain text",
-            hosts_of(&tls_failed, r)
-        ));
-    }
-    if !inconclusive.is_empty() {
-        clauses.push(format!(
-            "the MX {} turned the session away, so senders retry later",
-            hosts_of(&inconclusive, r)
-        ));
-    }
-    let not_connected: Vec<&SessionOut> = r
-        .sessions
-        .iter()
-        .filter(|s| s.connect != Connect::Ok)
-        .collect();
-    if !not_connected.is_empty() {
-        clauses.push(format!("no connection to {}", hosts_of(&not_connected, r)));
-    }
-    if clauses.is_empty() {
-        clauses.push("what senders do could not be told from the sessions".to_string());
-    }
-    sentence(&clauses)
-}
-
-/// Whether a result word is a failure (not `success`, not `inconclusive`).
-fn is_failure(result: &str) -> bool {
-    result != "success" && result != "inconclusive"
-}
-
-/// The MX hosts of these sessions; a host where only some of its
-/// addresses are concerned is followed by those addresses.
-fn hosts_of(sessions: &[&SessionOut], r: &DomainReport) -> String {
-    let hosts: BTreeSet<&str> = sessions.iter().map(|s| s.mx.as_str()).collect();
-    let mut parts = Vec::new();
-    for host in hosts {
-        let ours: Vec<String> = sessions
-            .iter()
-            .filter(|s| s.mx == host)
-            .map(|s| s.ip.to_string())
-            .collect();
-        let all = r.sessions.iter().filter(|s| s.mx == host).count();
-        let name = for_terminal(host, HOST_MAX);
-        if ours.len() < all {
-            parts.push(format!("{name} at {}", ours.join(", ")));
-        } else {
-            parts.push(name);
-        }
-    }
-    match parts.len() {
-        0 => String::new(),
-        1 => parts.remove(0),
-        _ => {
-            let last = parts.pop().unwrap_or_default();
-            format!("{} and {last}", parts.join(", "))
-        }
-    }
-}
-
 /// Greedy word wrap at `width` characters, each line ending in `\n`. A
 /// word longer than the width gets a line of its own.
 fn wrap(text: &str, width: usize) -> String {
@@ -416,16 +280,6 @@ fn wrap(text: &str, width: usize) -> String {
     }
     out.push('\n');
     out
-}
-
-/// Clauses joined into one sentence: capitalised, `;`-separated, a full stop.
-fn sentence(clauses: &[String]) -> String {
-    let joined = clauses.join("; ");
-    let mut chars = joined.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
 }
 
 // ------------------------------------------------------- DNS and policies
@@ -799,30 +653,27 @@ fn session_row(s: &SessionOut, paint: Paint, now: i64) -> Row {
     if let Some(c) = &s.certificate {
         session.extend(certificate_lines(c, now));
     }
-    let dash = |v: &Option<String>| {
-        v.as_deref()
-            .map_or_else(|| "—".to_string(), |x| for_terminal(x, 60))
-    };
+    let dash = |v: &Option<SessionResult>| v.map_or_else(|| "—".to_string(), |x| x.to_string());
     let mut verdict = vec![
         format!("DANE: {}", dash(&s.results.tlsa)),
         format!("MTA-STS: {}", dash(&s.results.sts)),
     ];
     match &s.result {
         Some(res) => {
-            verdict.push(format!("result: {}", for_terminal(res, 60)));
+            verdict.push(format!("result: {res}"));
             // The reason on a line of its own, unless it only repeats the
             // result type.
-            if let Some(why) = s.failure_reason.as_ref().filter(|w| *w != res) {
+            if let Some(why) = s.failure_reason.as_ref().filter(|w| *w != res.as_str()) {
                 verdict.push(format!("({})", for_terminal(why, 80)));
             }
         }
         None => verdict.extend(["result: —".to_string(), "(no connection)".to_string()]),
     }
     let verdict_width = verdict.iter().map(|l| l.chars().count()).max().unwrap_or(0);
-    let tone = match s.result.as_deref() {
-        Some("success") => Tone::Good,
-        Some("inconclusive") | None => Tone::Doubt,
-        Some(_) => Tone::Bad,
+    let tone = match s.result {
+        Some(SessionResult::Success) => Tone::Good,
+        Some(SessionResult::Inconclusive) | None => Tone::Doubt,
+        Some(SessionResult::Failure(_)) => Tone::Bad,
     };
     let session_width = session.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     Row {
@@ -855,8 +706,8 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
             format!(
                 "{} refused ({})",
                 match stage {
-                    crate::smtp::client::RefusalStage::Greeting => "greeting",
-                    crate::smtp::client::RefusalStage::Ehlo => "EHLO",
+                    crate::smtp::session::RefusalStage::Greeting => "greeting",
+                    crate::smtp::session::RefusalStage::Ehlo => "EHLO",
                 },
                 code.get()
             ),
@@ -1002,15 +853,15 @@ fn findings_table(r: &DomainReport, paint: Paint) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Finding;
-    use crate::model::{MxLookup, TlsRpt};
+    use crate::evidence::{MxLookup, TlsRpt};
+    use crate::finding::{Code, Finding};
     use crate::mta_sts::assess::{MtaSts, StsPolicyOut, StsRecordOut};
 
     /// A domain whose MX lookup failed: no hosts, no sessions, one finding
     /// per severity, and a hostile string in the finding text.
     fn report(findings: Vec<Finding>) -> DomainReport {
         DomainReport {
-            schema: crate::model::SCHEMA,
+            schema: crate::document::SCHEMA,
             domain: "example.test".into(),
             domain_unicode: None,
             dnssec_mode: DnssecMode::Validate,
@@ -1056,8 +907,10 @@ mod tests {
             },
             sessions: Vec::new(),
             findings,
+            outlook: crate::outlook::Outlook::default(),
+            headline: String::new(),
             planned: crate::preflight::Planned::default(),
-            report: crate::render::rfc8460::build(
+            report: crate::tlsrpt::report::build(
                 crate::tls_report::meta(
                     "example.test",
                     "mxtls",
@@ -1072,7 +925,7 @@ mod tests {
     }
 
     fn finding(severity: Severity, message: &str) -> Finding {
-        Finding::new(severity, "test-code", "example.test", message, "do this")
+        Finding::new(severity, Code::MxNull, "example.test", message, "do this")
     }
 
     #[test]
@@ -1149,7 +1002,7 @@ mod tests {
     fn a_bogus_mx_lookup_says_validating_senders_cannot_deliver() {
         let r = report(Vec::new());
         assert_eq!(
-            outlook(&r),
+            crate::outlook::sentence(&r.mx_lookup, &r.mx, &r.sessions, r.mta_sts.policy.mode),
             "Senders that validate DNSSEC cannot deliver any mail: the MX records are DNSSEC-bogus."
         );
     }
@@ -1188,18 +1041,6 @@ mod tests {
     fn counts_are_pluralised() {
         for (n, want) in [(0, "0 errors"), (1, "1 error"), (2, "2 errors")] {
             assert_eq!(plural(n, "error"), want, "{n}");
-        }
-    }
-
-    #[test]
-    fn a_sentence_is_capitalised_and_ends_with_a_full_stop() {
-        for (clauses, want) in [
-            (vec!["a b", "c"], "A b; c."),
-            (vec!["élan"], "Élan."),
-            (vec![], ""),
-        ] {
-            let clauses: Vec<String> = clauses.into_iter().map(String::from).collect();
-            assert_eq!(sentence(&clauses), want, "{clauses:?}");
         }
     }
 

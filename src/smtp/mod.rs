@@ -12,11 +12,13 @@
 //!
 //! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
 //! - [`verifier`]: the TLS verifier that records the chain
-//! - [`client`]: the session itself and its recorded evidence
+//! - [`session`]: what a session observed, as plain values
+//! - [`client`]: the session itself: sockets, steps, timeouts
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
 //! one at a time), DANE/MTA-STS verdicts, retries.
 
 pub mod client;
 pub mod reply;
+pub mod session;
 pub mod verifier;

@@ -28,12 +28,13 @@
 //! record.
 
 pub mod record;
+pub mod report;
 
 use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::finding::{Finding, Severity};
+use crate::finding::{Code, Finding, Severity};
 use crate::txt_record::{self, Selection};
 use record::{ReportUri, ReportUriKind, TlsRptRecord, VERSION, quote};
 
@@ -170,7 +171,7 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn finding(&self, severity: Severity, code: &str, message: String, advice: String) -> Finding {
+    fn finding(&self, severity: Severity, code: Code, message: String, advice: String) -> Finding {
         Finding::new(severity, code, self.subject.clone(), message, advice)
     }
 
@@ -182,7 +183,7 @@ impl Context<'_> {
     fn missing(&self) -> TlsRptAssessment {
         let finding = self.finding(
             Severity::Info,
-            "tlsrpt-missing",
+            Code::TlsrptMissing,
             format!(
                 "no TLSRPT record at {}: you will not hear about delivery failures (RFC 8460)",
                 self.subject
@@ -218,7 +219,7 @@ impl Context<'_> {
         };
         self.finding(
             severity,
-            "tlsrpt-discarded-record",
+            Code::TlsrptDiscardedRecord,
             format!(
                 "{} does not begin with exactly \"{TAG}\" ({}), so senders discard it (RFC 8460 §3)",
                 quote(text),
@@ -238,7 +239,7 @@ impl Context<'_> {
             let fixed = literal_prefix(rec.raw());
             let finding = self.finding(
                 Severity::Warning,
-                "tlsrpt-record-prefix-spacing",
+                Code::TlsrptRecordPrefixSpacing,
                 format!(
                     "the TLSRPT record {} has whitespace before the first ';': as the only TXT record here it is valid (RFC 8460 §3) and mox and Stalwart send reports to it, but senders that filter on the literal \"{TAG}\" discard it",
                     quote(rec.raw()),
@@ -297,7 +298,7 @@ impl Context<'_> {
         let listed = quote_list(texts.iter().map(String::as_str));
         let finding = self.finding(
             Severity::Error,
-            "tlsrpt-multiple-records",
+            Code::TlsrptMultipleRecords,
             format!(
                 "{} TXT records at {} begin with \"{TAG}\" ({listed}): senders use none of them (RFC 8460 §3)",
                 texts.len(),
@@ -340,7 +341,7 @@ impl Context<'_> {
                 };
                 let finding = self.finding(
                     Severity::Error,
-                    "tlsrpt-invalid",
+                    Code::TlsrptInvalid,
                     format!(
                         "the TLSRPT record {} is invalid, so senders ignore it: {err}",
                         quote(&text)
@@ -389,7 +390,7 @@ impl Context<'_> {
             });
             findings.push(self.finding(
                 Severity::Warning,
-                "tlsrpt-rua-unsupported-scheme",
+                Code::TlsrptRuaUnsupportedScheme,
                 format!(
                     "rua {} {} {why}",
                     quote_uris(&other),
@@ -419,7 +420,7 @@ impl Context<'_> {
             });
             findings.push(self.finding(
                 Severity::Error,
-                "tlsrpt-rua-mailto-invalid",
+                Code::TlsrptRuaMailtoInvalid,
                 format!(
                     "rua {} {} no mailbox of the form local@domain (no '@', or nothing on one side of it): reports mailed there cannot be delivered",
                     quote_uris(&bad_mailto),
@@ -440,7 +441,7 @@ impl Context<'_> {
             });
             findings.push(self.finding(
                 Severity::Error,
-                "tlsrpt-rua-https-without-host",
+                Code::TlsrptRuaHttpsWithoutHost,
                 format!(
                     "rua {} {} no host: senders cannot post reports to {}",
                     quote_uris(&hostless),
@@ -462,7 +463,7 @@ impl Context<'_> {
             let fixed = self.rewrite(rec, |u| Some(u.as_str().to_string()));
             findings.push(self.finding(
                 Severity::Warning,
-                "tlsrpt-rua-duplicate",
+                Code::TlsrptRuaDuplicate,
                 format!(
                     "rua lists {} more than once: some senders send each report twice",
                     quote_uris(&repeated)
@@ -475,7 +476,7 @@ impl Context<'_> {
             let fixed = self.rewrite(rec, |u| Some(u.as_str().to_string()));
             findings.push(self.finding(
                 Severity::Warning,
-                "tlsrpt-rua-repeated-field",
+                Code::TlsrptRuaRepeatedField,
                 format!(
                     "the record {} has {} \"rua=\" fields: the grammar allows it, but senders that read only one miss the other destinations",
                     quote(rec.raw()),
@@ -495,7 +496,7 @@ impl Context<'_> {
             dedupe(&mut uris);
             findings.push(self.finding(
                 Severity::Info,
-                "tlsrpt-unknown-field",
+                Code::TlsrptUnknownField,
                 format!(
                     "{} not defined by RFC 8460: senders ignore {}",
                     quote_list(fields.iter().map(String::as_str)),
@@ -1010,7 +1011,7 @@ mod tests {
             }
             let a = assess(D, &rrset);
             statuses.insert(format!("{:?}", a.status));
-            reached.extend(a.findings.iter().map(|f| f.code.clone()));
+            reached.extend(a.findings.iter().map(|f| f.code.as_str().to_string()));
             let ctx = format!("round {round}: {rrset:?}");
             assert!(
                 !matches!(a.status, TlsRptStatus::Bogus | TlsRptStatus::Error),
@@ -1027,7 +1028,9 @@ mod tests {
             );
             for f in &a.findings {
                 assert!(
-                    f.code.starts_with("tlsrpt-") && !f.message.is_empty() && !f.advice.is_empty(),
+                    f.code.as_str().starts_with("tlsrpt-")
+                        && !f.message.is_empty()
+                        && !f.advice.is_empty(),
                     "{ctx}"
                 );
                 // Every record the advice proposes parses. Proposals are in

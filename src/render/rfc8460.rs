@@ -15,7 +15,8 @@
 //! Left out: mail (§5.3) and HTTPS (§5.4) delivery, which take the bytes of
 //! [`encode`] as they are.
 
-use super::{Report, parse_rfc3339_utc};
+use crate::datetime::parse_rfc3339_utc;
+use crate::tlsrpt::report::Report;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::ffi::{OsStr, OsString};
@@ -473,7 +474,7 @@ fn nanos() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::rfc8460::{
+    use crate::tlsrpt::report::{
         PolicyInput, PolicyType, ReportMeta, ResultType, SessionVerdict, build,
     };
     use flate2::read::GzDecoder;

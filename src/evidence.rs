@@ -1,51 +1,22 @@
-//! The scan result: one serialisable value per domain (schema `mxtls/1`).
+//! Evidence: what one scan observed about a domain's DNS, as plain values
+//! (MX hosts, their addresses and TLSA records, the TLSRPT record).
 //!
-//! Every renderer (table, JSON, report) reads this value, and tests compare
-//! it. Keys are a contract (DESIGN.md): add freely, never rename or remove.
+//! Discovery fills these in; judgement reads them; the document carries
+//! them. Nothing here does I/O or judges.
 
 use serde::Serialize;
 
-use crate::dns::{Dnssec, DnssecMode};
-use crate::finding::{Finding, Severity};
-use crate::mta_sts::assess::MtaSts;
-pub use crate::probe::SessionOut;
+use crate::dane::applies::{self, Applicability};
+use crate::dns::Dnssec;
 use crate::tlsrpt::TlsRptAssessment;
 
-/// Schema identifier written into every document.
-pub const SCHEMA: &str = "mxtls/1";
-
-/// Everything learned about one domain.
-#[derive(Debug, Clone, Serialize)]
-pub struct DomainReport {
-    pub schema: &'static str,
-    /// The domain as scanned, in A-labels, without a trailing dot.
-    pub domain: String,
-    /// The domain in U-labels when it is an IDN.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_unicode: Option<String>,
-    pub dnssec_mode: DnssecMode,
-    /// What was judged from planned data instead of the DNS (pre-flight).
-    #[serde(skip_serializing_if = "crate::preflight::Planned::is_none")]
-    pub planned: crate::preflight::Planned,
+/// What discovery found for one domain.
+pub struct Discovery {
     pub mx_lookup: MxLookup,
+    /// A `.` target was published beside real hosts (RFC 7505 §3).
+    pub null_mixed: bool,
     pub mx: Vec<MxHost>,
     pub tlsrpt: TlsRpt,
-    pub mta_sts: MtaSts,
-    /// One STARTTLS session per MX address tried.
-    pub sessions: Vec<SessionOut>,
-    pub findings: Vec<Finding>,
-    /// The RFC 8460 report a sender would have sent after trying every
-    /// MX address today.
-    pub report: crate::render::rfc8460::Report,
-    /// Wall time of the scan of this domain.
-    pub duration_ms: u64,
-}
-
-impl DomainReport {
-    /// The most severe finding, if any.
-    pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -129,14 +100,18 @@ pub struct Tlsa {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TlsaStatus {
-    Found,
-    None,
-    Bogus,
-    Error,
-    Skipped,
+pub use crate::dane::applies::TlsaStatus;
+
+impl MxHost {
+    /// What DANE means for this host (RFC 7672 §2.2).
+    pub fn dane(&self) -> Applicability {
+        applies::applicability(
+            self.tlsa.status,
+            self.tlsa.dnssec,
+            self.dnssec,
+            self.tlsa.planned,
+        )
+    }
 }
 
 /// The TLSRPT record with the DNS facts around it.

@@ -1,0 +1,77 @@
+//! One STARTTLS session as judged: what the probe saw
+//! ([`crate::smtp::session::Session`]) with the verdicts of the policies
+//! that apply to its MX (`sessions[]` of the JSON).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::pki::facts::CertFacts;
+use crate::smtp::session::{Connect, Session};
+use crate::verdict::{SessionResult, Verdict};
+
+/// Per-policy verdicts of a session (`results` in the JSON).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Results {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tlsa: Option<SessionResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sts: Option<SessionResult>,
+}
+
+/// One session as the JSON shows it (DESIGN.md `sessions[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionOut {
+    pub mx: String,
+    pub ip: IpAddr,
+    pub connect: Connect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    /// The leaf certificate presented.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertFacts>,
+    /// Every certificate presented, leaf first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<CertFacts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requiretls: Option<bool>,
+    /// What a sender implementing DANE and MTA-STS concludes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<SessionResult>,
+    pub results: Results,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dane: Option<crate::dane::verdict::DaneVerdict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webpki: Option<crate::pki::webpki::WebPkiVerdict>,
+    /// The SMTP dialogue: SNI, EHLO keywords, TLS details, timings, outcome.
+    pub probe: Session,
+    /// Per-policy verdicts with their reasons, for the report.
+    #[serde(skip)]
+    pub tlsa_verdict: Option<Verdict>,
+    #[serde(skip)]
+    pub sts_verdict: Option<Verdict>,
+    /// The DANE verdict for senders that also use TLSA records behind an
+    /// insecure MX RRset (RFC 7672 §2.2.1), when the host has them.
+    #[serde(skip)]
+    pub opt_in_dane_verdict: Option<Verdict>,
+}
+
+impl SessionOut {
+    /// The local address used, for RFC 8460 `sending-mta-ip`.
+    pub fn sending_ip(&self) -> Option<IpAddr> {
+        self.probe.local_addr.map(|a| a.ip())
+    }
+
+    /// The name the server gave in its greeting (`receiving-mx-helo`).
+    pub fn helo(&self) -> Option<String> {
+        self.probe.banner.as_ref().and_then(|b| b.domain.clone())
+    }
+}
