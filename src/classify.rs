@@ -9,7 +9,7 @@ use crate::finding::{Code, Finding, Severity};
 use crate::mta_sts::policy::Mode;
 use crate::mx;
 use crate::session::SessionOut;
-use crate::smtp::session::Connect;
+use crate::smtp::session::{Connect, Outcome};
 use crate::tlsrpt::report::ResultType;
 use crate::verdict::{SessionResult, Verdict};
 
@@ -168,6 +168,13 @@ pub fn session_findings(
         let failure = match result {
             SessionResult::Success => continue,
             SessionResult::Inconclusive => None,
+            // A policy that cannot be used is one finding about the policy,
+            // not one per session: senders deliver as if there were none.
+            SessionResult::Failure(
+                ResultType::StsPolicyFetchError
+                | ResultType::StsPolicyInvalid
+                | ResultType::StsWebpkiInvalid,
+            ) => continue,
             SessionResult::Failure(t) => Some(t),
         };
         let Some(failure) = failure else {
@@ -209,15 +216,29 @@ pub fn session_findings(
                 "Without DANE or MTA-STS, senders fall back to unauthenticated or plain-text delivery.".to_string(),
             ),
         };
+        let what = what_the_server_did(&s.probe.outcome)
+            .map(|w| format!(": {w}"))
+            .unwrap_or_default();
         out.push(Finding::new(
             severity,
             Code::for_session_failure(failure),
             &subject,
-            format!("{failure} ({reason}) at {} ({}). {who}", s.ip, s.mx),
+            format!("{failure} ({reason}) at {} ({}){what}. {who}", s.ip, s.mx),
             advice_for(failure, reason, &s.mx),
         ));
     }
     out
+}
+
+/// What the server did, in words, where the reason code alone would leave
+/// the admin guessing.
+fn what_the_server_did(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::PlaintextAfterStarttls { text, .. } => Some(format!(
+            "the server answered STARTTLS with 220 but then spoke plain text instead of TLS (\"{text}\"), so every sender's TLS handshake fails"
+        )),
+        _ => None,
+    }
 }
 
 /// DANE passes but the MTA-STS policy in mode enforce fails: RFC 8461 §2
@@ -287,6 +308,7 @@ fn advice_for(result: ResultType, reason: &str, host: &str) -> String {
         T::TlsaInvalid => format!("Make the TLSA records at _25._tcp.{host} match the certificate served now (`3 1 1` = SHA-256 of its public key); publish the next key's record before rolling over."),
         T::DnssecInvalid => format!("Fix DNSSEC for _25._tcp.{host}: the TLSA lookup must return signed data or a signed denial."),
         T::ValidationFailure if reason == "mx-not-covered" => format!("Add `mx: {host}` to the MTA-STS policy and change the record's id."),
+        T::ValidationFailure if reason == "tls-plaintext-after-starttls" => format!("Make the 220 to STARTTLS lead into a TLS handshake: check that the server has its certificate and key loaded, and that no proxy, load balancer or firewall doing SMTP inspection in front of it answers STARTTLS on its behalf. Test with `openssl s_client -starttls smtp -connect {host}:25`."),
         T::ValidationFailure if reason == "tls-protocol-version" => "Enable TLS 1.2 or 1.3 on the server; older versions fail MTA-STS and DANE (RFC 8461 §7.2).".to_string(),
         _ => "Check the server's TLS configuration and logs.".to_string(),
     }

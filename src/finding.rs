@@ -157,6 +157,7 @@ catalogue! {
     StsWebpkiInvalid = "sts-webpki-invalid", Error, "RFC 8461 §3.3; RFC 8460 §4.3.2.2", "The policy host's certificate is not valid", "Serve a publicly trusted certificate for mta-sts.<domain>.";
     StsPolicyInvalid = "sts-policy-invalid", Error, "RFC 8461 §3.2; RFC 8460 §4.3.2.2", "The policy breaks the grammar", "Fix the policy so that it parses.";
     StsPolicyWrongMediaType = "sts-policy-wrong-media-type", Warning, "RFC 8461 §3.2", "The policy is not served as text/plain", "Serve the policy with Content-Type: text/plain.";
+    StsPolicySlow = "sts-policy-slow", Warning, "RFC 8461 §3.3", "The policy took seconds to fetch", "Serve the policy within a second or two: some senders give up after 2 s.";
     StsPolicyWithoutRecord = "sts-policy-without-record", Warning, "RFC 8461 §3.1", "A policy is served but no record announces it", "Publish the _mta-sts TXT record, or remove the policy.";
     StsPolicyDuplicateField = "sts-policy-duplicate-field", Info, "RFC 8461 §3.2", "A policy field appears twice", "Give each field once (mx: may repeat).";
     StsPolicyUnknownField = "sts-policy-unknown-field", Warning, "RFC 8461 §3.2", "The policy has a field senders ignore", "Remove fields that RFC 8461 does not define.";

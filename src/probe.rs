@@ -22,7 +22,8 @@ use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
-use crate::smtp::session::{Connect, Outcome, RefusalStage, Session, Stage};
+use crate::smtp::session::{Connect, FailureKind, Outcome, RefusalStage, Session, Stage};
+use crate::tlsrpt::report::ResultType;
 use crate::verdict::{self, DaneContext, Probe, StsContext};
 
 /// What probing needs beyond the evidence.
@@ -68,8 +69,12 @@ impl SessionCache {
 }
 
 /// The MTA-STS policy as it applies to this domain's sessions.
-pub struct AppliedSts<'a> {
-    pub policy: &'a StsPolicy,
+pub enum AppliedSts<'a> {
+    /// A policy senders apply.
+    Policy(&'a StsPolicy),
+    /// A valid record whose policy cannot be used: the result type and
+    /// failure-reason-code every session reports.
+    Unusable(ResultType, &'a str),
 }
 
 /// Probes every address of every MX host and judges each session.
@@ -120,11 +125,21 @@ async fn probe_one(
 ) -> SessionOut {
     let dane_ctx = dane_context(domain, host, mx_dnssec)
         .or(settings.require_dane.then_some(DaneContext::Required));
-    let sts_ctx = sts.map(|s| StsContext {
-        mode: s.policy.mode(),
-        covered: s.policy.mx().iter().any(|p| p.matches(&host.host)),
-        mx_host: &host.host,
-        roots: &settings.roots,
+    let sts_ctx = sts.map(|s| match s {
+        AppliedSts::Policy(policy) => StsContext {
+            mode: Some(policy.mode()),
+            unusable: None,
+            covered: policy.mx().iter().any(|p| p.matches(&host.host)),
+            mx_host: &host.host,
+            roots: &settings.roots,
+        },
+        AppliedSts::Unusable(result, reason) => StsContext {
+            mode: None,
+            unusable: Some((*result, reason)),
+            covered: false,
+            mx_host: &host.host,
+            roots: &settings.roots,
+        },
     });
     // SNI: the TLSA base domain under DANE (RFC 7672 §8.1), the MX host
     // name under MTA-STS (RFC 8461 §7.1). When both apply and differ, the
@@ -136,7 +151,9 @@ async fn probe_one(
     let primary_sni = dane_sni.clone().unwrap_or_else(|| host.host.clone());
     let session = run(ip, &primary_sni, settings).await;
     let second = match (&dane_sni, &sts_ctx) {
-        (Some(base), Some(ctx)) if base != &host.host && ctx.mode != Mode::None => {
+        (Some(base), Some(ctx))
+            if base != &host.host && matches!(ctx.mode, Some(Mode::Enforce | Mode::Testing)) =>
+        {
             Some(run(ip, &host.host, settings).await)
         }
         _ => None,
@@ -259,14 +276,18 @@ fn as_probe(s: &Session) -> Probe<'_> {
         } => Probe::HandshakeFailed {
             protocol_version: *protocol_version,
         },
-        Outcome::ProtocolError { stage, .. } => Probe::ProtocolError {
+        Outcome::PlaintextAfterStarttls { .. } => Probe::PlaintextAfterStarttls,
+        Outcome::ProtocolError { stage, kind, .. } => Probe::ProtocolError {
             stage: match stage {
                 Stage::Greeting => "greeting",
                 Stage::Ehlo => "ehlo",
                 Stage::Starttls => "starttls",
                 Stage::Handshake => "handshake",
             },
-            after_starttls: matches!(stage, Stage::Handshake),
+            // Unexpected data comes after the 220 to STARTTLS: the server
+            // had agreed to TLS, so a sender's handshake fails on it.
+            after_starttls: matches!(stage, Stage::Handshake)
+                || *kind == FailureKind::UnexpectedData,
         },
         Outcome::TlsEstablished => Probe::Established { chain: s.chain() },
     }

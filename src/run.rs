@@ -12,6 +12,7 @@ use crate::evidence::MxStatus;
 use crate::finding::Severity;
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
+use crate::mta_sts::sender_timeouts;
 use crate::pki::webpki::Roots;
 use crate::preflight::Preflight;
 use crate::probe::{ProbeSettings, SessionCache};
@@ -73,11 +74,22 @@ fn read_domains(args: &CheckArgs) -> Result<Vec<String>, UsageError> {
     Ok(out)
 }
 
+/// A timeout in seconds: more than 0, at most an hour.
+fn valid_seconds(seconds: f64) -> bool {
+    seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0
+}
+
 fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
-    if !(args.timeout.is_finite() && args.timeout > 0.0 && args.timeout <= 3600.0) {
+    if !valid_seconds(args.timeout) {
         return Err(UsageError(format!(
             "--timeout {} is not a number of seconds between 0 and 3600",
             args.timeout
+        )));
+    }
+    if !valid_seconds(args.policy_timeout) {
+        return Err(UsageError(format!(
+            "--policy-timeout {} is not a number of seconds between 0 and 3600",
+            args.policy_timeout
         )));
     }
     if args.concurrency == 0 {
@@ -206,10 +218,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let sts = StsConfig {
         fetch: FetchConfig {
             port: args.https_port,
-            timeout: config.step_timeout,
+            timeout: Duration::from_secs_f64(args.policy_timeout),
             roots: roots.store(),
         },
         allow_private: args.allow_private,
+        slow_after: sender_timeouts::SLOW_AFTER,
     };
     let probe = ProbeSettings {
         config: ProbeConfig {

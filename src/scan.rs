@@ -14,6 +14,7 @@ use crate::evidence::{Discovery, MxLookup, MxStatus, TlsRpt};
 use crate::finding::{Code, Finding, Severity};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
+use crate::mta_sts::record::StsRecordStatus;
 use crate::outlook;
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
@@ -89,11 +90,24 @@ pub struct Requirements {
     pub sts: bool,
 }
 
-/// Steps of --timeout allowed for discovery (DNS lookups with retries, the
-/// policy fetch) and for a whole domain (discovery, then the sessions, each
-/// bounded by `smtp::client::SESSION_STEPS` steps).
-const DISCOVERY_STEPS: u32 = 6;
-const DOMAIN_STEPS: u32 = 16;
+/// Steps of --timeout allowed for the DNS lookups of discovery (with their
+/// retries); the policy fetch that follows the MTA-STS lookups gets its
+/// whole --policy-timeout on top (RFC 8461 §3.3 suggests a minute).
+const DISCOVERY_DNS_STEPS: u32 = 5;
+/// Steps of --timeout allowed for the sessions after discovery (each
+/// bounded by `smtp::client::SESSION_STEPS` steps; they run concurrently).
+const SESSION_BUDGET_STEPS: u32 = 10;
+
+/// The bounds of one domain: discovery (DNS, then the policy fetch) and the
+/// whole domain (discovery, then the sessions). `--help` documents them as
+/// 5 × --timeout + --policy-timeout and 15 × --timeout + --policy-timeout.
+fn deadlines(step: Duration, policy_timeout: Duration) -> (Duration, Duration) {
+    let discovery = step
+        .saturating_mul(DISCOVERY_DNS_STEPS)
+        .saturating_add(policy_timeout);
+    let domain = discovery.saturating_add(step.saturating_mul(SESSION_BUDGET_STEPS));
+    (discovery, domain)
+}
 
 /// Scans domains with one shared resolver.
 #[derive(Clone)]
@@ -113,6 +127,7 @@ pub struct Scanner {
 
 impl Scanner {
     pub fn new(dns: Dns, sts: StsConfig, probe: ProbeSettings, step: Duration) -> Scanner {
+        let (discovery_deadline, domain_deadline) = deadlines(step, sts.fetch.timeout);
         Scanner {
             dns,
             preflight: Arc::new(Preflight::default()),
@@ -121,8 +136,8 @@ impl Scanner {
             probe,
             requirements: Requirements::default(),
             sts,
-            discovery_deadline: step * DISCOVERY_STEPS,
-            domain_deadline: step * DOMAIN_STEPS,
+            discovery_deadline,
+            domain_deadline,
         }
     }
 
@@ -177,12 +192,16 @@ impl Scanner {
                 host.tlsa = self.preflight.tlsa_for(host);
             }
         }
-        let mut sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref());
+        let mut sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref(), self.sts.slow_after);
         if let Some((path, planned)) = &self.preflight.sts_policy {
             assess::apply_planned(&mut sts, planned, path, &domain.ascii, mx_hosts.as_deref());
         }
         let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
-        let applied = sts.policy.as_ref().map(|policy| AppliedSts { policy });
+        let unusable = (sts.out.record.assessment.status == StsRecordStatus::Valid)
+            .then_some(sts.out.policy.result_type)
+            .flatten()
+            .map(|t| AppliedSts::Unusable(t, sts.out.policy.reason_code.as_deref().unwrap_or("")));
+        let applied = sts.policy.as_ref().map(AppliedSts::Policy).or(unusable);
         let probing = probe::probe_all(
             &domain.ascii,
             &discovery.mx,
@@ -409,6 +428,29 @@ mod tests {
             Domain::parse(&long).is_err(),
             "a 64-character label is refused"
         );
+    }
+
+    #[test]
+    fn the_discovery_bound_leaves_the_policy_fetch_its_whole_timeout() {
+        let s = Duration::from_secs;
+        for (step, policy, want_discovery, want_domain) in [
+            // The defaults: 10 s steps, the minute of RFC 8461 §3.3.
+            (s(10), s(60), s(110), s(210)),
+            // A policy timeout shorter than a step still gets its own time.
+            (s(10), s(5), s(55), s(155)),
+            (s(2), s(60), s(70), s(90)),
+        ] {
+            let (discovery, domain) = deadlines(step, policy);
+            assert_eq!(
+                discovery, want_discovery,
+                "step {step:?}, policy {policy:?}"
+            );
+            assert_eq!(domain, want_domain, "step {step:?}, policy {policy:?}");
+            assert!(
+                discovery >= policy + step,
+                "a fetch after one DNS step fits: {discovery:?}"
+            );
+        }
     }
 
     #[test]

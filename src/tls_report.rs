@@ -102,21 +102,37 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
                 PolicyStatus::Valid | PolicyStatus::Missing => None,
             };
             if let Some(result) = result {
-                out.push(PolicyInput {
-                    policy_type: PolicyType::Sts,
-                    policy_string: Vec::new(),
-                    policy_domain: domain.to_string(),
-                    mx_host: Vec::new(),
-                    sessions: Vec::new(),
-                    extra_failures: vec![failure(
+                // One `sts` entry whose failure covers the sessions that
+                // were made (mox reports it so); with no session, one
+                // attempt stands for the domain.
+                let sessions = verdicts(input.sessions, None, |s| s.sts_verdict.as_ref());
+                let extra_failures = if sessions.is_empty() {
+                    vec![failure(
                         result,
                         pol.reason_code.as_deref().unwrap_or(""),
                         None,
-                    )],
+                    )]
+                } else {
+                    Vec::new()
+                };
+                out.push(PolicyInput {
+                    policy_type: PolicyType::Sts,
+                    policy_string: fetched_lines(pol),
+                    policy_domain: domain.to_string(),
+                    mx_host: Vec::new(),
+                    sessions,
+                    extra_failures,
                 });
             }
         }
         None => {}
+    }
+    // Hosts whose sessions went under an unusable policy's `sts` entry are
+    // not also "no policy found".
+    let unusable_sts =
+        input.sts_policy.is_none() && published && input.mta_sts.policy.result_type.is_some();
+    if unusable_sts {
+        uncovered.clear();
     }
     if !uncovered.is_empty() {
         let mut sessions = Vec::new();
@@ -141,6 +157,26 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
     }
     out
 }
+
+/// The policy text as fetched, one string per line, when a body came back
+/// (an invalid policy); empty when nothing was fetched.
+fn fetched_lines(pol: &crate::mta_sts::assess::StsPolicyOut) -> Vec<String> {
+    match &pol.fetch {
+        Some(crate::mta_sts::fetch::FetchOutcome::Fetched { body, .. }) => {
+            String::from_utf8_lossy(body)
+                .lines()
+                .map(|l| l.trim_end_matches('\r').to_string())
+                .filter(|l| !l.is_empty())
+                .take(MAX_POLICY_LINES)
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A policy body is at most 64 KiB; a report need not repeat more lines
+/// than a sane policy has.
+const MAX_POLICY_LINES: usize = 1000;
 
 fn verdicts<'s>(
     sessions: &'s [SessionOut],

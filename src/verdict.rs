@@ -37,7 +37,11 @@ pub enum Probe<'a> {
     HandshakeFailed {
         protocol_version: bool,
     },
-    /// The server broke the protocol or went silent at `stage`.
+    /// The server said 220 to STARTTLS, then spoke plain text instead of
+    /// TLS.
+    PlaintextAfterStarttls,
+    /// The server broke the protocol or went silent at `stage`;
+    /// `after_starttls` once it had said 220 to STARTTLS.
     ProtocolError {
         stage: &'a str,
         after_starttls: bool,
@@ -141,7 +145,15 @@ pub enum DaneContext<'a> {
 
 /// MTA-STS's view of one MX.
 pub struct StsContext<'a> {
-    pub mode: Mode,
+    /// The policy's mode; `None` when the domain publishes a record whose
+    /// policy cannot be used (see `unusable`).
+    pub mode: Option<Mode>,
+    /// The record is valid but its policy cannot be used (fetch error,
+    /// invalid policy, invalid policy host certificate): every session
+    /// carries that result type, as senders report it (mox does; RFC 8460
+    /// §4.3.2.2), though they deliver as if there were no policy (RFC 8461
+    /// §3.3).
+    pub unusable: Option<(ResultType, &'a str)>,
     /// Whether an `mx:` pattern covers the MX host (RFC 8461 §4.1).
     pub covered: bool,
     pub mx_host: &'a str,
@@ -195,6 +207,13 @@ pub fn judge(
     }
     if let Some(ctx) = sts_ctx {
         let verdict = match sts_probe.unwrap_or(probe) {
+            p @ Probe::Inconclusive { .. } if ctx.unusable.is_some() => transport_failure(p),
+            _ if ctx.unusable.is_some() => {
+                let (t, reason) = ctx
+                    .unusable
+                    .unwrap_or((ResultType::StsPolicyFetchError, ""));
+                Verdict::failure(t, reason)
+            }
             _ if !ctx.covered => Verdict::failure(ResultType::ValidationFailure, "mx-not-covered"),
             Probe::Established { chain } => {
                 let w = webpki::verify(chain, ctx.mx_host, ctx.roots, now);
@@ -208,7 +227,7 @@ pub fn judge(
             other => transport_failure(other),
         };
         // Mode none: senders apply no policy (RFC 8461 §5).
-        if ctx.mode != Mode::None {
+        if ctx.mode != Some(Mode::None) {
             out.sts = Some(verdict);
         }
     }
@@ -243,6 +262,12 @@ fn transport_failure(probe: &Probe<'_>) -> Verdict {
         Probe::HandshakeFailed { .. } => {
             Verdict::failure(ResultType::ValidationFailure, "tls-handshake-failed")
         }
+        // The server agreed to TLS and then did not speak it: a sender's
+        // handshake fails (RFC 8460 §4.3.1), nothing is left undecided.
+        Probe::PlaintextAfterStarttls => Verdict::failure(
+            ResultType::ValidationFailure,
+            "tls-plaintext-after-starttls",
+        ),
         // Before STARTTLS we could not tell whether TLS works.
         Probe::ProtocolError {
             stage,
@@ -300,7 +325,8 @@ mod tests {
             names: names(),
         };
         let sts = |covered| StsContext {
-            mode: Mode::Enforce,
+            mode: Some(Mode::Enforce),
+            unusable: None,
             covered,
             mx_host: "mx1.example.test",
             roots: &roots,
@@ -413,6 +439,47 @@ mod tests {
                 Some(sts(true)),
                 Some(("inconclusive", "greeting-refused-421")),
             ),
+            (
+                "a timeout before the 220 to STARTTLS is inconclusive",
+                Probe::ProtocolError {
+                    stage: "starttls",
+                    after_starttls: false,
+                },
+                None,
+                Some(sts(true)),
+                Some(("inconclusive", "protocol-error-starttls")),
+            ),
+            (
+                "plain text after the 220 to STARTTLS fails under MTA-STS",
+                Probe::PlaintextAfterStarttls,
+                None,
+                Some(sts(true)),
+                Some(("validation-failure", "tls-plaintext-after-starttls")),
+            ),
+            (
+                "plain text after the 220 to STARTTLS fails under DANE",
+                Probe::PlaintextAfterStarttls,
+                Some(dane(&matching)),
+                None,
+                Some(("validation-failure", "tls-plaintext-after-starttls")),
+            ),
+            (
+                "plain text after the 220 to STARTTLS fails without a policy",
+                Probe::PlaintextAfterStarttls,
+                None,
+                None,
+                Some(("validation-failure", "tls-plaintext-after-starttls")),
+            ),
+            (
+                "data after the 220 to STARTTLS is a TLS failure, not inconclusive",
+                Probe::ProtocolError {
+                    stage: "starttls",
+                    after_starttls: true,
+                },
+                None,
+                Some(sts(true)),
+                Some(("validation-failure", "protocol-error-starttls")),
+            ),
         ];
         for (what, probe, d, s, want) in rows {
             let v = judge(&probe, None, d.as_ref(), s.as_ref(), now());
@@ -439,7 +506,8 @@ mod tests {
         let roots = roots(&pki);
         let chain = pki.chain(&leaf_spec(&["other.test"]));
         let ctx = StsContext {
-            mode: Mode::None,
+            mode: Some(Mode::None),
+            unusable: None,
             covered: false,
             mx_host: "mx1.example.test",
             roots: &roots,

@@ -218,6 +218,40 @@ fn non_public_policy_hosts_are_refused_without_allow_private() {
 }
 
 #[test]
+fn the_policy_fetch_is_bounded_by_policy_timeout_not_timeout() {
+    // run() passes --timeout 3; the fetch from the hanging host must end
+    // after --policy-timeout's 2 s and say so.
+    let out = run(
+        Via::Validate,
+        &["--policy-timeout", "2", "--json", "sts-hang.test"],
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&json);
+    let policy = &json["mta_sts"]["policy"];
+    assert_eq!(policy["reason_code"], "timeout", "{policy}");
+    let reason = policy["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("within 2.0 s"), "{reason}");
+}
+
+#[test]
+fn policy_timeout_outside_0_to_3600_seconds_is_a_usage_error() {
+    for bad in ["0", "-1", "3601", "NaN", "inf"] {
+        let out = mxtls(&[
+            &format!("--policy-timeout={bad}"),
+            "--resolver",
+            "127.0.0.1:9",
+            "example.test",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--policy-timeout"),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn unreadable_ca_file_is_a_usage_error() {
     let out = mxtls(&[
         "--ca-file",
@@ -388,6 +422,49 @@ fn scan(extra: &[&str]) -> (Option<i32>, Value) {
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
     common::assert_valid(&json);
     (out.status.code(), json)
+}
+
+#[test]
+fn plain_text_after_the_220_to_starttls_is_a_tls_failure_that_says_so() {
+    // 127.0.0.27 pushes a new plain greeting behind its 220 to STARTTLS,
+    // 127.0.0.24 answers the ClientHello with a plain 500: both are TLS
+    // failures that quote what the server said.
+    for (domain, said) in [
+        (
+            "smtp-plaintext-after-starttls.test",
+            "220 mx.lab.test ESMTP Postfix",
+        ),
+        ("smtp-garbage.test", "500 5.5.2 Error: bad syntax"),
+    ] {
+        let (exit, json) = scan(&[domain]);
+        assert_eq!(exit, Some(1), "{domain}: MTA-STS enforce fails");
+        let session = &json["sessions"][0];
+        assert_eq!(
+            session["result"], "validation-failure",
+            "{domain}: {session}"
+        );
+        assert_eq!(
+            session["failure_reason"], "tls-plaintext-after-starttls",
+            "{domain}: {session}"
+        );
+        assert_eq!(session["starttls"], true, "{domain}: {session}");
+        let finding = json["findings"]
+            .as_array()
+            .and_then(|all| all.iter().find(|f| f["code"] == "mx-validation-failure"))
+            .unwrap_or_else(|| panic!("{domain}: no mx-validation-failure: {json}"));
+        let message = finding["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("answered STARTTLS with 220 but then spoke plain text")
+                && message.contains(said),
+            "{domain}: {message}"
+        );
+        let details = &json["report"]["policies"][0]["failure-details"][0];
+        assert_eq!(details["result-type"], "validation-failure", "{domain}");
+        assert_eq!(
+            details["failure-reason-code"], "tls-plaintext-after-starttls",
+            "{domain}: {details}"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use mxtls::lab::https::{Behaviour, LabHttps, Site};
 use mxtls::mta_sts::fetch::{
     CertProblem, FetchConfig, FetchErrorReason, FetchOutcome, MAX_POLICY_BYTES, fetch,
 };
+use mxtls::mta_sts::sender_timeouts::slow_fetch_finding;
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// The fetch timeout of these tests; hanging scenarios must end within it
@@ -303,6 +304,67 @@ async fn each_policy_host_behaviour_gets_its_outcome() {
                 );
             }
         }
+    })
+    .await
+    .expect("the test finishes within its bound");
+}
+
+#[tokio::test]
+async fn a_slow_policy_is_fetched_whole_and_warned_about_past_the_threshold() {
+    tokio::time::timeout(TEST_BOUND, async {
+        let ca = LabCa::new("mxtls lab CA").expect("lab CA");
+        let delay = Duration::from_millis(400);
+        let site = Site {
+            host: "mta-sts.slow.test".into(),
+            cert: ca.good_leaf("mta-sts.slow.test").expect("leaf"),
+            behaviour: Behaviour::Slow {
+                delay,
+                then: Box::new(policy(200, "text/plain", GOOD_POLICY)),
+            },
+        };
+        let server = LabHttps::start(LOOPBACK, 0, vec![site])
+            .await
+            .expect("lab HTTPS");
+        let url = "https://mta-sts.slow.test/.well-known/mta-sts.txt";
+
+        // Within --policy-timeout the policy arrives whole, and its time is
+        // measured: at least the server's delay.
+        let outcome = fetch("slow.test", &[LOOPBACK], &config(&ca, server.addr().port())).await;
+        check(
+            "a slow answer within the timeout is fetched",
+            &outcome,
+            &Want::Fetched {
+                media_type_ok: true,
+                body: GOOD_POLICY,
+            },
+        );
+        let FetchOutcome::Fetched { elapsed_ms, .. } = &outcome else {
+            unreachable!("checked above");
+        };
+        assert!(*elapsed_ms >= 400, "the delay is in the time: {outcome:?}");
+
+        // Past a threshold below the delay it is a warning naming the
+        // threshold and the address.
+        let finding = slow_fetch_finding(url, &outcome, Duration::from_millis(200))
+            .expect("slower than 200 ms is slow");
+        assert_eq!(finding.code, "sts-policy-slow");
+        assert!(
+            finding.message.contains("more than 0.2 s") && finding.message.contains("127.0.0.1"),
+            "{}",
+            finding.message
+        );
+
+        // The fetch timeout bounds the wait: a shorter one ends in a timeout.
+        let impatient = FetchConfig {
+            timeout: Duration::from_millis(300),
+            ..config(&ca, server.addr().port())
+        };
+        let outcome = fetch("slow.test", &[LOOPBACK], &impatient).await;
+        check(
+            "a delay past the fetch timeout is a timeout",
+            &outcome,
+            &Want::Error(FetchErrorReason::Timeout, &["127.0.0.1"]),
+        );
     })
     .await
     .expect("the test finishes within its bound");

@@ -275,6 +275,8 @@ pub enum Serve {
     Hang,
     /// 200 with a body far over the 64 KiB cap.
     Oversized,
+    /// Like `Policy`, but only after `delay_ms` (a slow backend).
+    Slow,
     /// Header lines that never end.
     HeadersForever,
 }
@@ -297,7 +299,15 @@ pub struct PolicySpec {
     #[serde(default)]
     pub crlf: bool,
     pub location: Option<String>,
+    /// How long `serve = "slow"` waits before it answers, in milliseconds
+    /// ([`DEFAULT_SLOW_MS`] when absent).
+    pub delay_ms: Option<u64>,
 }
+
+/// The wait of `serve = "slow"` when no `delay_ms` is given: past the
+/// 2 s after which a fetch is reported slow, well within the lab's
+/// connection lifetime.
+pub const DEFAULT_SLOW_MS: u64 = 2_500;
 
 fn default_status() -> u16 {
     200

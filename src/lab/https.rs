@@ -122,6 +122,15 @@ pub enum Behaviour {
     /// Answer a status line, then header lines one by one, slowly, never
     /// ending the head.
     HeadersForever,
+    /// Read the request, wait `delay`, then behave as `then` (a slow
+    /// backend: the TLS handshake is quick, the answer is not). A delay past
+    /// [`CONNECTION_LIFETIME`] ends the connection without an answer.
+    Slow {
+        /// How long to wait after the request.
+        delay: Duration,
+        /// What to do then.
+        then: Box<Behaviour>,
+    },
 }
 
 /// One policy host: its name (the SNI it answers), its certificate, its
@@ -265,7 +274,7 @@ async fn serve_connection(
     let mut tls = acceptor.accept(stream).await?;
     // The resolver only hands out certificates for known names, so a
     // finished handshake has one; a missing entry just closes.
-    let Some(behaviour) = tls
+    let Some(mut behaviour) = tls
         .get_ref()
         .1
         .server_name()
@@ -282,6 +291,10 @@ async fn serve_connection(
     }
     if method != "GET" {
         return respond(&mut tls, 405, Some("text/plain"), &[("Allow", "GET")], b"").await;
+    }
+    while let Behaviour::Slow { delay, then } = behaviour {
+        tokio::time::sleep(delay).await;
+        behaviour = *then;
     }
     match behaviour {
         Behaviour::Policy {
@@ -306,6 +319,8 @@ async fn serve_connection(
         }
         Behaviour::Oversized => stream_oversized(&mut tls).await,
         Behaviour::HeadersForever => drip_headers(&mut tls).await,
+        // Unwrapped by the loop above.
+        Behaviour::Slow { .. } => Ok(()),
     }
 }
 
@@ -511,6 +526,41 @@ mod tests {
             assert!(text.starts_with(want), "{rule}: {text:?}");
             assert!(text.contains("Connection: close\r\n"), "{rule}: {text:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_slow_site_answers_its_policy_after_the_delay() {
+        let ca = LabCa::new("mxtls lab test CA").expect("lab CA");
+        let delay = Duration::from_millis(300);
+        let site = Site {
+            host: HOST.into(),
+            cert: ca.good_leaf(HOST).expect("leaf"),
+            behaviour: Behaviour::Slow {
+                delay,
+                then: Box::new(Behaviour::Policy {
+                    status: 200,
+                    content_type: Some("text/plain".into()),
+                    body: b"version: STSv1\n".to_vec(),
+                }),
+            },
+        };
+        let server = LabHttps::start(LOOPBACK, 0, vec![site])
+            .await
+            .expect("lab HTTPS");
+        let request = format!("GET {POLICY_PATH} HTTP/1.1\r\nHost: {HOST}\r\n\r\n");
+        let started = std::time::Instant::now();
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            exchange(&ca, server.addr(), request.as_bytes()),
+        )
+        .await
+        .expect("the lab answers within 5 s")
+        .expect("the exchange completes");
+        let took = started.elapsed();
+        let text = String::from_utf8_lossy(&answer);
+        assert!(took >= delay, "answered after {took:?}, before the delay");
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text:?}");
+        assert!(text.ends_with("version: STSv1\n"), "{text:?}");
     }
 
     #[tokio::test]

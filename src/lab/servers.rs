@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::LabError;
 use super::ca::LabCa;
-use super::catalogue::{Catalogue, CertKind, Serve};
+use super::catalogue::{Catalogue, CertKind, DEFAULT_SLOW_MS, Serve};
 use super::dns::LabDns;
 use super::https::{Behaviour, LabHttps, Site};
 use super::prepare::Prepared;
@@ -79,15 +79,22 @@ impl Lab {
             } else {
                 spec.body.clone()
             };
+            let policy = Behaviour::Policy {
+                status: spec.status,
+                content_type: match spec.content_type.as_deref() {
+                    None => Some("text/plain".to_string()),
+                    Some("") => None,
+                    Some(t) => Some(t.to_string()),
+                },
+                body: body.into_bytes(),
+            };
             let behaviour = match spec.serve {
-                Serve::Policy => Behaviour::Policy {
-                    status: spec.status,
-                    content_type: match spec.content_type.as_deref() {
-                        None => Some("text/plain".to_string()),
-                        Some("") => None,
-                        Some(t) => Some(t.to_string()),
-                    },
-                    body: body.into_bytes(),
+                Serve::Policy => policy,
+                Serve::Slow => Behaviour::Slow {
+                    delay: std::time::Duration::from_millis(
+                        spec.delay_ms.unwrap_or(DEFAULT_SLOW_MS),
+                    ),
+                    then: Box::new(policy),
                 },
                 Serve::Redirect => Behaviour::Redirect {
                     location: spec
@@ -133,7 +140,7 @@ impl Lab {
 }
 
 /// Behaviour names the catalogue's `[[smtp]]` entries may use.
-pub const BEHAVIOURS: [&str; 14] = [
+pub const BEHAVIOURS: [&str; 15] = [
     "good",
     "no-starttls",
     "starttls-454",
@@ -146,6 +153,7 @@ pub const BEHAVIOURS: [&str; 14] = [
     "huge-line",
     "many-continuations",
     "garbage-after-starttls",
+    "banner-after-starttls",
     "close-mid-handshake",
     "requiretls",
 ];
@@ -165,6 +173,7 @@ fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
         "huge-line" => SmtpBehaviour::HugeLine,
         "many-continuations" => SmtpBehaviour::ManyContinuations,
         "garbage-after-starttls" => SmtpBehaviour::GarbageAfterStarttls,
+        "banner-after-starttls" => SmtpBehaviour::BannerAfterStarttls,
         "close-mid-handshake" => SmtpBehaviour::CloseMidHandshake,
         "requiretls" => SmtpBehaviour::Requiretls,
         _ => return None,

@@ -7,8 +7,8 @@
 //! 221 on QUIT, 502 on anything else, and a [`SmtpBehaviour`] that breaks
 //! one thing on purpose: no STARTTLS, a 454 refusal, TLS 1.2 only, a
 //! server that only speaks TLS < 1.2, a slow, refused, endless or oversized
-//! greeting, garbage or a close in place of the handshake, a key that does
-//! not match the certificate.
+//! greeting, garbage, a second greeting or a close in place of the
+//! handshake, a key that does not match the certificate.
 //!
 //! Everything is bounded: each server serves at most [`MAX_CONNECTIONS`]
 //! connections at once (more get `421` and are closed, as Postfix does
@@ -152,6 +152,10 @@ pub enum SmtpBehaviour {
     ManyContinuations,
     /// Says 220 to STARTTLS, then answers the ClientHello in plaintext.
     GarbageAfterStarttls,
+    /// Says 220 to STARTTLS and, in the same write, greets again in plain
+    /// text, before any ClientHello: an SMTP proxy that answers STARTTLS
+    /// itself and hands the client to a fresh session without TLS.
+    BannerAfterStarttls,
     /// Says 220 to STARTTLS, reads the start of the ClientHello, closes.
     CloseMidHandshake,
     /// Like `Good`, and advertises REQUIRETLS after TLS (RFC 8689 §2).
@@ -413,6 +417,11 @@ async fn serve(mut stream: TcpStream, served: Arc<Served>) -> io::Result<()> {
             stream.write_all(b"500 5.5.2 Error: bad syntax\r\n").await?;
             return linger(stream).await;
         }
+        SmtpBehaviour::BannerAfterStarttls => {
+            // Whatever the client sends now is not SMTP; wait for it to
+            // give up.
+            return linger(stream).await;
+        }
         SmtpBehaviour::CloseMidHandshake => {
             let mut start = [0u8; 5];
             let _ = timeout(HANDSHAKE_WAIT, stream.read_exact(&mut start)).await;
@@ -510,6 +519,15 @@ async fn command_loop<S: AsyncRead + AsyncWrite + Unpin>(
                         b"454 4.7.0 TLS not available due to local problem\r\n",
                     )
                     .await?;
+                }
+                SmtpBehaviour::BannerAfterStarttls => {
+                    // One write: the client finds the banner already read
+                    // with the 220, where its ClientHello's answer belongs.
+                    let both = format!(
+                        "220 2.0.0 Ready to start TLS\r\n220 {HOST_NAME} ESMTP Postfix\r\n"
+                    );
+                    send(reader, both.as_bytes()).await?;
+                    return Ok(End::StartTls);
                 }
                 _ => {
                     send(reader, b"220 2.0.0 Ready to start TLS\r\n").await?;
@@ -766,12 +784,24 @@ mod tests {
                 secs(2),
             ),
             (
-                "plaintext in place of the handshake is a handshake failure",
+                "a 500 in answer to the ClientHello is plain text after STARTTLS",
                 Some(SmtpBehaviour::GarbageAfterStarttls),
                 v4(22),
                 secs(5),
-                json!({"outcome": {"status": "handshake-failed", "alert": null,
-                       "protocol_version": false}}),
+                json!({"outcome": {"status": "plaintext-after-starttls",
+                       "text": "500 5.5.2 Error: bad syntax", "before_client_hello": false},
+                       "tls": null}),
+                0,
+                secs(5),
+            ),
+            (
+                "a greeting pushed behind the 220 to STARTTLS is plain text after STARTTLS",
+                Some(SmtpBehaviour::BannerAfterStarttls),
+                v4(28),
+                secs(5),
+                json!({"outcome": {"status": "plaintext-after-starttls",
+                       "text": "220 mx.lab.test ESMTP Postfix", "before_client_hello": true},
+                       "tls": null}),
                 0,
                 secs(5),
             ),
@@ -836,7 +866,7 @@ mod tests {
             );
             seen += 1;
         }
-        assert_eq!(seen, 18, "every row ran");
+        assert_eq!(seen, 19, "every row ran");
     }
 
     #[tokio::test]

@@ -6,11 +6,12 @@
 //! on the media type follows SPEC.md §2: judged as strict senders do. So is
 //! an `mx:` pattern outside the grammar (a trailing dot, an IP address, a
 //! label that is not valid IDNA): mox rejects the whole policy, so it is
-//! `invalid` here, sessions get no `sts` verdict and the report an
-//! `sts-policy-invalid` failure; the finding names the senders that apply
-//! it anyway ([`super::pattern`]).
+//! `invalid` here, and the sessions and the report carry
+//! `sts-policy-invalid`; the finding names the senders that apply it
+//! anyway ([`super::pattern`]).
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -20,6 +21,7 @@ use super::gather::{NameFacts, StsEvidence};
 use super::pattern::{self, Coverage};
 use super::policy::{self, Mode, StsPolicy};
 use super::record::{StsRecordAssessment, StsRecordStatus};
+use super::sender_timeouts;
 use crate::dns::Dnssec;
 use crate::finding::{Code, Finding, Severity};
 use crate::pki::facts::{self, CertFacts};
@@ -109,8 +111,15 @@ pub struct StsJudgement {
 }
 
 /// Judges the evidence; `mx_hosts` are the hosts the MX lookup gave (None
-/// when it failed, so coverage cannot be judged).
-pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> StsJudgement {
+/// when it failed, so coverage cannot be judged). A published policy whose
+/// fetch took longer than `slow_after` gets an `sts-policy-slow` warning
+/// (see [`sender_timeouts`]).
+pub fn assess(
+    domain: &str,
+    ev: StsEvidence,
+    mx_hosts: Option<&[String]>,
+    slow_after: Duration,
+) -> StsJudgement {
     let url = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
     let subject = url.clone();
     let mut findings = Vec::new();
@@ -321,6 +330,12 @@ pub fn assess(domain: &str, ev: StsEvidence, mx_hosts: Option<&[String]>) -> Sts
             }
         }
     }
+    // Only senders that look for the policy can miss it for being slow.
+    if published && let Some(outcome) = &fetch {
+        findings.extend(sender_timeouts::slow_fetch_finding(
+            &subject, outcome, slow_after,
+        ));
+    }
     if !record_valid && published {
         // RFC 8461 §3.1: a record that does not parse means no policy.
         parsed = None;
@@ -383,7 +398,8 @@ pub fn apply_planned(
     domain: &str,
     mx_hosts: Option<&[String]>,
 ) {
-    j.policy_findings.clear();
+    // A slow policy host stays slow whatever policy it will serve.
+    j.policy_findings.retain(|f| f.code == Code::StsPolicySlow);
     let out = &mut j.out.policy;
     out.status = PolicyStatus::Valid;
     out.planned = true;

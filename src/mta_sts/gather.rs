@@ -10,11 +10,16 @@ use super::record::{self, StsRecordAssessment, StsRecordStatus};
 use crate::dns::{Dns, Dnssec, Status, display_name};
 use crate::ip_scope;
 
-/// How to fetch, and whether non-public addresses may be contacted.
+/// How to fetch, whether non-public addresses may be contacted, and how
+/// long a fetch may take before it is reported as slow.
 #[derive(Debug, Clone)]
 pub struct StsConfig {
     pub fetch: FetchConfig,
     pub allow_private: bool,
+    /// A successful fetch slower than this is an `sts-policy-slow` warning
+    /// ([`super::sender_timeouts::SLOW_AFTER`] unless a caller knows its
+    /// senders better).
+    pub slow_after: std::time::Duration,
 }
 
 /// What the DNS said about one name.

@@ -4,6 +4,8 @@
 //! - [`policy`]: the policy body served at
 //!   `https://mta-sts.<domain>/.well-known/mta-sts.txt` (§3.2) and its lint.
 //! - [`pattern`]: the `mx:` patterns and how they match MX host names (§4.1).
+//! - [`sender_timeouts`]: how long deployed senders wait for the policy, and
+//!   the warning for a policy host slower than that.
 //!
 //! Fetching the policy over HTTPS (§3.3), caching (§5) and the DNS lookups
 //! live elsewhere: everything here takes bytes or strings and returns values.
@@ -14,6 +16,7 @@ pub mod gather;
 pub mod pattern;
 pub mod policy;
 pub mod record;
+pub mod sender_timeouts;
 
 /// The most characters of served text quoted in one error or finding.
 const QUOTE_LIMIT: usize = 200;

@@ -22,9 +22,9 @@
 //! `sts-policy-invalid`. postfix-mta-sts-resolver checks no `mx:` value: it
 //! applies the policy and hands each name, as written, to Postfix as a
 //! certificate match name. We judge as the strict sender, as SPEC §2 does
-//! for the media type: the policy is `invalid`, sessions get no `sts`
-//! verdict and the report carries the `sts` policy with an
-//! `sts-policy-invalid` failure; the finding names the senders that still
+//! for the media type: the policy is `invalid`, each session's `sts` result
+//! and the report's `sts` policy carry `sts-policy-invalid` (senders then
+//! deliver as without a policy); the finding names the senders that still
 //! apply it ([`PatternError::strict_senders_reject`]).
 //!
 //! Left out: the MX lookup.

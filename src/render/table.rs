@@ -720,6 +720,10 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
         Outcome::HandshakeFailed { .. } => {
             ("STARTTLS yes".to_string(), Some("TLS failed".to_string()))
         }
+        Outcome::PlaintextAfterStarttls { .. } => (
+            "STARTTLS yes".to_string(),
+            Some("plain text, no TLS".to_string()),
+        ),
         Outcome::ProtocolError { stage, .. } => {
             let at = match stage {
                 Stage::Greeting => "greeting",

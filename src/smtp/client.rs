@@ -36,6 +36,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use super::plaintext::{self, Recording};
 use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
 use super::session::*;
 use super::verifier::RecordingVerifier;
@@ -191,7 +192,14 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
         // Bytes sent before our ClientHello cannot be TLS from the server:
         // they were pushed after the 220 in plaintext (STARTTLS response
         // injection). RFC 3207 §4.2 has the client forget what came before
-        // TLS; we stop and report instead of silently dropping them.
+        // TLS; we stop and report instead of silently dropping them. A
+        // sender that goes on reads them as a TLS record and fails.
+        if let Some(text) = plaintext::plaintext_line(&leftover) {
+            return s.decide(Outcome::PlaintextAfterStarttls {
+                text,
+                before_client_hello: true,
+            });
+        }
         return s.protocol_error(
             Stage::Starttls,
             StepFailure {
@@ -229,7 +237,15 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     config.resumption = Resumption::disabled();
     let connector = TlsConnector::from(Arc::new(config));
     let t = Instant::now();
-    let handshake = timeout(step, connector.connect(server_name, tcp)).await;
+    // The first bytes the server sends are kept, to quote them when they
+    // are plain text instead of TLS.
+    let handshake = timeout(
+        step,
+        connector
+            .connect(server_name, Recording::new(tcp))
+            .into_fallible(),
+    )
+    .await;
     s.timings.handshake_ms = Some(millis(t.elapsed()));
     if let Some(presented) = verifier.take() {
         s.chain = presented.chain;
@@ -237,7 +253,15 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     }
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
-        Ok(Err(e)) => return s.decide(handshake_failure(&e)),
+        Ok(Err((e, stream))) => {
+            return s.decide(match plaintext::plaintext_line(stream.first()) {
+                Some(text) => Outcome::PlaintextAfterStarttls {
+                    text,
+                    before_client_hello: false,
+                },
+                None => handshake_failure(&e),
+            });
+        }
         Err(_) => {
             return s.protocol_error(
                 Stage::Handshake,
@@ -554,14 +578,24 @@ mod tests {
         );
         let rows: Vec<Row> = vec![
             (
-                "plaintext pushed after the 220 to STARTTLS is refused",
+                "plain text pushed behind the 220 to STARTTLS is plain text after STARTTLS",
                 b"220 mx.example ESMTP\r\n",
                 vec![
                     b"250-mx.example\r\n250 STARTTLS\r\n",
                     b"220 go ahead\r\n250 injected\r\n",
                 ],
+                json!({"status": "plaintext-after-starttls", "text": "250 injected",
+                    "before_client_hello": true}),
+            ),
+            (
+                "binary bytes pushed behind the 220 to STARTTLS are unexpected data",
+                b"220 mx.example ESMTP\r\n",
+                vec![
+                    b"250-mx.example\r\n250 STARTTLS\r\n",
+                    b"220 go ahead\r\n\x00\x01\x02",
+                ],
                 json!({"status": "protocol-error", "stage": "starttls", "kind": "unexpected-data",
-                    "detail": "14 bytes arrived after the 220 reply to STARTTLS, before the TLS handshake"}),
+                    "detail": "3 bytes arrived after the 220 reply to STARTTLS, before the TLS handshake"}),
             ),
             (
                 "a 554 greeting is inconclusive, not a missing STARTTLS",
@@ -771,6 +805,13 @@ mod tests {
                 },
                 r#"{"status":"protocol-error","stage":"greeting","kind":"line-too-long","detail":"d"}"#,
             ),
+            (
+                Outcome::PlaintextAfterStarttls {
+                    text: "500 bad".into(),
+                    before_client_hello: false,
+                },
+                r#"{"status":"plaintext-after-starttls","text":"500 bad","before_client_hello":false}"#,
+            ),
         ];
         for (outcome, want) in rows {
             let got = serde_json::to_string(&outcome).expect("outcomes serialise");
@@ -818,6 +859,13 @@ mod tests {
                     detail: String::new(),
                 },
                 None,
+            ),
+            (
+                Outcome::PlaintextAfterStarttls {
+                    text: String::new(),
+                    before_client_hello: true,
+                },
+                Some(true),
             ),
             (Outcome::TlsEstablished, Some(true)),
         ];

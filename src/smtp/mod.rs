@@ -14,11 +14,13 @@
 //! - [`verifier`]: the TLS verifier that records the chain
 //! - [`session`]: what a session observed, as plain values
 //! - [`client`]: the session itself: sockets, steps, timeouts
+//! - [`plaintext`]: telling plain text from TLS where the handshake belongs
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
 //! one at a time), DANE/MTA-STS verdicts, retries.
 
 pub mod client;
+pub mod plaintext;
 pub mod reply;
 pub mod session;
 pub mod verifier;

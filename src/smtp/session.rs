@@ -158,6 +158,16 @@ pub enum Outcome {
         /// 1.2 the floor).
         protocol_version: bool,
     },
+    /// The server said 220 to STARTTLS, then spoke plain text where the TLS
+    /// handshake belongs: pushed right behind the 220, or in answer to the
+    /// ClientHello (a `500` to what it read as a command). A sender's
+    /// handshake fails either way.
+    PlaintextAfterStarttls {
+        /// The first line of text it sent, sanitised.
+        text: String,
+        /// Whether the text came before our ClientHello was sent.
+        before_client_hello: bool,
+    },
     /// The server broke the protocol or went silent at `stage`.
     ProtocolError {
         /// The step that failed.
@@ -180,6 +190,7 @@ impl Outcome {
         match self {
             Outcome::StarttlsNotOffered | Outcome::StarttlsRefused { .. } => Some(false),
             Outcome::HandshakeFailed { .. }
+            | Outcome::PlaintextAfterStarttls { .. }
             | Outcome::TlsEstablished
             | Outcome::ProtocolError {
                 stage: Stage::Handshake,

@@ -139,6 +139,9 @@ pub fn scan_json(via: Via, domain: &str) -> (i32, serde_json::Value) {
     args.extend([
         "--timeout".to_string(),
         "6".to_string(),
+        // The hanging policy hosts wait out the fetch timeout: keep it short.
+        "--policy-timeout".to_string(),
+        "6".to_string(),
         "--json".to_string(),
         domain.to_string(),
     ]);
