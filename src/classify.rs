@@ -9,6 +9,8 @@ use crate::finding::{Code, Finding, Severity};
 use crate::mta_sts::policy::Mode;
 use crate::mx;
 use crate::session::SessionOut;
+use crate::smtp::legacy_hello::KeyExchange;
+use crate::smtp::legacy_tls::LegacyHandshake;
 use crate::smtp::session::{Connect, Outcome};
 use crate::tlsrpt::report::ResultType;
 use crate::verdict::{SessionResult, Verdict};
@@ -127,6 +129,10 @@ pub fn session_findings(
     let mut out = Vec::new();
     for s in sessions {
         let subject = format!("{} {}", s.mx, s.ip);
+        // Not tested from here: the scanner's finding (`vantage`) says so.
+        if s.untested.is_some() {
+            continue;
+        }
         if s.connect != Connect::Ok {
             out.push(Finding::new(
                 Severity::Warning,
@@ -157,6 +163,7 @@ pub fn session_findings(
                 ));
             }
         }
+        out.extend(legacy_tls_finding(s, &subject));
         let Some(result) = s.result else { continue };
         let reason = s.failure_reason.as_deref().unwrap_or("");
         if let Some(f) = sts_only_refuses(s, sts_mode) {
@@ -164,6 +171,10 @@ pub fn session_findings(
         }
         if let Some(f) = opt_in_dane_refuses(s) {
             out.push(f);
+        }
+        // The legacy-TLS warning already says why.
+        if reason == "tls-legacy-no-chain" {
+            continue;
         }
         let failure = match result {
             SessionResult::Success => continue,
@@ -239,6 +250,172 @@ fn what_the_server_did(outcome: &Outcome) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// A server that refuses the rustls handshake but accepts the legacy
+/// ClientHello (`smtp::legacy_tls`) is reachable for the senders that have
+/// what it chose: a warning naming the suite, version or key, who still
+/// connects and what to change. Never an error: most senders deliver (the
+/// session's verdict, from the chain it showed, says whether they trust
+/// it).
+fn legacy_tls_finding(s: &SessionOut, subject: &str) -> Option<Finding> {
+    let legacy = s.probe.legacy_tls.as_ref()?.accepted()?;
+    let Outcome::HandshakeFailed { alert, detail, .. } = &s.probe.outcome else {
+        return None;
+    };
+    let refusal = match alert {
+        Some(alert) => format!("alert {alert}"),
+        None => detail.clone(),
+    };
+    let server = format!("{} ({})", s.ip, s.mx);
+    Some(legacy_finding(&server, subject, &refusal, legacy))
+}
+
+/// The `mx-tls-legacy-only` warning for `server` (`IP (MX host)`), whose
+/// rustls handshake ended in `refusal`.
+fn legacy_finding(server: &str, subject: &str, refusal: &str, legacy: &LegacyHandshake) -> Finding {
+    let key = match legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        Some(bits) => format!(", RSA key of {bits} bits"),
+        None => String::new(),
+    };
+    let chain = if legacy.chain_presented {
+        "The chain it sent there is judged as usual."
+    } else {
+        "It sent no certificate, so no chain was judged."
+    };
+    Finding::new(
+        Severity::Warning,
+        Code::MxTlsLegacyOnly,
+        subject,
+        format!(
+            "{server} refuses rustls ({refusal}) but accepts a legacy hello: {} {}{key}. {} {chain}",
+            legacy.version,
+            legacy.cipher,
+            who_connects(legacy)
+        ),
+        legacy_advice(legacy),
+    )
+}
+
+/// Whether senders built on one TLS library connect, and why not or on
+/// what condition.
+struct Library {
+    /// `OpenSSL-based senders`.
+    name: &'static str,
+    /// Senders built on it: `Postfix, Exim`.
+    examples: &'static str,
+    /// Why they do not connect, when they do not.
+    refused: Option<&'static str>,
+    /// On what condition they connect.
+    only: Option<&'static str>,
+}
+
+/// One sentence: which senders still connect to a server that chose
+/// `legacy`, and which do not. The library defaults behind it: OpenSSL 3.2
+/// went to security level 2 (no RSA keys under 2048 bits; the advice says
+/// so), OpenSSL 3
+/// allows TLS below 1.2 only at level 0, OpenSSL 1.1.0 dropped 3DES from
+/// its defaults; Go never had DHE, dropped static-RSA suites from its
+/// defaults in 1.22 and 3DES in 1.23, requires TLS 1.2 of servers by
+/// default since 1.18 and refuses RSA keys under 1024 bits since 1.24.
+fn who_connects(legacy: &LegacyHandshake) -> String {
+    let mut openssl = Library {
+        name: "OpenSSL-based senders",
+        examples: "Postfix, Exim",
+        refused: None,
+        only: None,
+    };
+    let mut go = Library {
+        name: "Go-based senders",
+        examples: "mox",
+        refused: None,
+        only: None,
+    };
+    let suite = legacy.suite();
+    match suite {
+        Some(s) if s.triple_des => {
+            openssl.refused = Some("no 3DES by default since 1.1.0");
+            go.refused = Some("no 3DES by default since Go 1.23");
+        }
+        Some(s) if s.kx == KeyExchange::Dhe => go.refused = Some("Go has no DHE"),
+        Some(s) if s.kx == KeyExchange::Rsa => {
+            go.refused = Some("no static RSA by default since Go 1.22");
+        }
+        _ => {}
+    }
+    if legacy.below_tls12() {
+        openssl.only = Some("at security level 0");
+        go.refused = go.refused.or(Some("Go requires TLS 1.2 by default"));
+    }
+    if let Some(bits) = legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        openssl.only = openssl.only.or(Some("below security level 2"));
+        if bits < 1024 {
+            go.refused = go
+                .refused
+                .or(Some("RSA under 1024 bits is refused since Go 1.24"));
+        }
+    }
+    let libraries = [openssl, go];
+    let connect: Vec<String> = libraries
+        .iter()
+        .filter(|l| l.refused.is_none())
+        .map(|l| match l.only {
+            Some(only) => format!("{} ({}) {only}", l.name, l.examples),
+            None => format!("{} ({})", l.name, l.examples),
+        })
+        .collect();
+    let mut refuse: Vec<String> = libraries
+        .iter()
+        .filter_map(|l| {
+            l.refused
+                .map(|why| format!("{} ({}: {why})", l.name, l.examples))
+        })
+        .collect();
+    refuse.push("rustls-based senders".to_string());
+    let fs = match suite {
+        Some(s) if s.kx == KeyExchange::Rsa && !s.triple_des => " (no forward secrecy)",
+        _ => "",
+    };
+    let also = match suite {
+        Some(s) if s.rustls && !legacy.rsa_key_too_short() => {
+            " (rustls has that suite but not something else this hello offers: SHA-1 signatures, P-521)"
+        }
+        _ => "",
+    };
+    let who = if connect.is_empty() {
+        "Only old senders".to_string()
+    } else {
+        connect.join(" and ")
+    };
+    format!(
+        "{who} still connect{fs}; {} and mxtls do not{also}.",
+        refuse.join(", ")
+    )
+}
+
+/// What to change on a server that chose `legacy`.
+fn legacy_advice(legacy: &LegacyHandshake) -> String {
+    let modern = "Enable ECDHE suites with AES-GCM or ChaCha20, which rustls-based senders need, before the old ones (OpenSSL `ECDHE+AESGCM:ECDHE+CHACHA20:...`; Postfix `tls_medium_cipherlist`, Exim `tls_require_ciphers`), and TLS 1.3.";
+    let mut advice = Vec::new();
+    if legacy.below_tls12() {
+        advice.push(
+            "Enable TLS 1.2 and 1.3 (RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8461 §7.2 makes 1.2 the floor for MTA-STS).".to_string(),
+        );
+    }
+    if let Some(bits) = legacy.key_bits.filter(|_| legacy.rsa_key_too_short()) {
+        advice.push(format!(
+            "Replace the {bits}-bit RSA key (OpenSSL 3.2+ refuses it by default too) with RSA 2048+ or ECDSA P-256 and a new certificate; under DANE, publish its TLSA record first."
+        ));
+    }
+    match legacy.suite() {
+        // The suite is fine: the key, or something else, is not.
+        Some(s) if s.rustls && legacy.rsa_key_too_short() => {}
+        Some(s) if s.rustls => advice.push(
+            "Let the server sign the handshake with SHA-256 or better and offer X25519 or P-256 (OpenSSL `-sigalgs`, `-groups`; Postfix `tls_eecdh_auto_curves`), and enable TLS 1.3.".to_string(),
+        ),
+        _ => advice.push(modern.to_string()),
+    }
+    advice.join(" ")
 }
 
 /// DANE passes but the MTA-STS policy in mode enforce fails: RFC 8461 §2
@@ -698,6 +875,150 @@ mod tests {
             )],
         );
         assert!(dns_findings("example", DnssecMode::Validate, &d).is_empty());
+    }
+
+    #[test]
+    fn legacy_tls_is_a_warning_naming_suite_key_and_senders() {
+        use crate::pki::test_pki::{Pki, leaf_spec};
+        use crate::smtp::legacy_hello::{Answer, ServerHello};
+        use crate::smtp::legacy_tls::LegacyTls;
+        let pki = Pki::new();
+        let ecdsa = pki.chain(&leaf_spec(&["mx.example"]));
+        let weak = vec![pki.weak_rsa_leaf(&leaf_spec(&["mx.example"]))];
+        let accepted =
+            |version: u16, cipher: u16, chain: &[rustls::pki_types::CertificateDer<'static>]| {
+                match LegacyTls::from_answer(Ok(Answer::Hello(ServerHello {
+                    version,
+                    cipher,
+                    chain: chain.to_vec(),
+                }))) {
+                    LegacyTls::Accepted(h) => h,
+                    other => panic!("a ServerHello is accepted: {other:?}"),
+                }
+            };
+        // (rule, handshake, words the message must have, words it must
+        //  not, words of the advice)
+        type Row<'a> = (
+            &'a str,
+            LegacyHandshake,
+            Vec<&'a str>,
+            Vec<&'a str>,
+            &'a str,
+        );
+        let rows: Vec<Row<'_>> = vec![
+            (
+                "ECDHE CBC: OpenSSL and Go senders connect",
+                accepted(0x0303, 0xc009, &ecdsa),
+                vec![
+                    "refuses rustls (alert handshake_failure) but accepts a legacy hello: TLSv1.2 TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA.",
+                    "OpenSSL-based senders (Postfix, Exim) and Go-based senders (mox) still connect; rustls-based senders and mxtls do not.",
+                    "judged as usual",
+                ],
+                vec!["will not deliver", "RSA key"],
+                "ECDHE suites with AES-GCM or ChaCha20",
+            ),
+            (
+                "static RSA: OpenSSL only, Go since 1.22 not",
+                accepted(0x0303, 0x002f, &[]),
+                vec![
+                    "OpenSSL-based senders (Postfix, Exim) still connect (no forward secrecy); Go-based senders (mox: no static RSA by default since Go 1.22), rustls-based senders and mxtls do not.",
+                    "no chain was judged",
+                ],
+                vec![],
+                "ECDHE suites with AES-GCM or ChaCha20",
+            ),
+            (
+                "DHE: Go has none",
+                accepted(0x0303, 0x009e, &[]),
+                vec![
+                    "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
+                    "Go-based senders (mox: Go has no DHE)",
+                ],
+                vec![],
+                "ECDHE suites with AES-GCM or ChaCha20",
+            ),
+            (
+                "3DES: only old senders",
+                accepted(0x0303, 0x000a, &[]),
+                vec![
+                    "Only old senders still connect",
+                    "Exim: no 3DES by default since 1.1.0",
+                    "since Go 1.23",
+                ],
+                vec![],
+                "ECDHE suites with AES-GCM or ChaCha20",
+            ),
+            (
+                "a 1024-bit RSA key with static RSA: OpenSSL below level 2 only",
+                accepted(0x0303, 0x002f, &weak),
+                vec![
+                    "TLS_RSA_WITH_AES_128_CBC_SHA, RSA key of 1024 bits.",
+                    "OpenSSL-based senders (Postfix, Exim) below security level 2 still connect",
+                    "(mox: no static RSA by default since Go 1.22)",
+                ],
+                vec![],
+                "Replace the 1024-bit RSA key",
+            ),
+            (
+                "a 1024-bit RSA key with a suite rustls has: the key is the problem",
+                accepted(0x0303, 0xc02f, &weak),
+                vec![
+                    "and Go-based senders (mox) still connect; rustls-based senders and mxtls do not.",
+                ],
+                vec!["SHA-1"],
+                "Replace the 1024-bit RSA key",
+            ),
+            (
+                "below TLS 1.2: the version is named",
+                accepted(0x0301, 0xc013, &[]),
+                vec![
+                    ": TLSv1.0 TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA.",
+                    "OpenSSL-based senders (Postfix, Exim) at security level 0 still connect",
+                    "Go requires TLS 1.2 by default",
+                ],
+                vec![],
+                "Enable TLS 1.2 and 1.3",
+            ),
+            (
+                "a suite rustls has: something else failed",
+                accepted(0x0303, 0xc02b, &ecdsa),
+                vec!["rustls has that suite but not", "SHA-1 signatures"],
+                vec![],
+                "SHA-256 or better",
+            ),
+        ];
+        for (rule, legacy, has, lacks, advice) in rows {
+            let f = legacy_finding(
+                "127.0.0.40 (mx.example)",
+                "mx.example 127.0.0.40",
+                "alert handshake_failure",
+                &legacy,
+            );
+            assert_eq!(f.code, Code::MxTlsLegacyOnly, "{rule}");
+            assert_eq!(f.severity, Severity::Warning, "{rule}");
+            for words in has {
+                assert!(
+                    f.message.contains(words),
+                    "{rule}: {words:?} in {}",
+                    f.message
+                );
+            }
+            for words in lacks {
+                assert!(
+                    !f.message.contains(words),
+                    "{rule}: no {words:?} in {}",
+                    f.message
+                );
+            }
+            assert!(
+                f.advice.contains(advice),
+                "{rule}: {advice:?} in {}",
+                f.advice
+            );
+            // The summary table shows 400 characters of each.
+            assert!(f.message.chars().count() <= 400, "{rule}: {}", f.message);
+            assert!(f.advice.chars().count() <= 400, "{rule}: {}", f.advice);
+        }
     }
 
     #[test]

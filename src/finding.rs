@@ -114,7 +114,11 @@ catalogue! {
     MxConnectFailed = "mx-connect-failed", Warning, "RFC 8460 §4.3.4", "No TCP connection to an MX address", "Check that the server listens on port 25 and that no firewall blocks it.";
     MxInconclusive = "mx-inconclusive", Warning, "RFC 8460 §4.3.4", "The server turned the session away before STARTTLS", "Retry later; check the server's connection limits.";
     MxCertificateExpiresSoon = "mx-certificate-expires-soon", Warning, "mxtls", "The MX certificate expires soon", "Renew the certificate and check that automatic renewal works.";
+    MxTlsLegacyOnly = "mx-tls-legacy-only", Warning, "RFC 8996; RFC 7525 §4.2", "The MX refuses rustls but accepts legacy TLS (CBC, DHE or static-RSA suites, a short RSA key)", "Enable ECDHE suites with AES-GCM or ChaCha20 and TLS 1.3; serve an RSA key of 2048 bits or more, or ECDSA.";
     ProbeDeadline = "probe-deadline", Warning, "mxtls", "The sessions did not finish in time", "Scan again with a larger --timeout.";
+    // The scanner's own vantage point (about the scanning host, not the domain).
+    ScannerNoIpv4Route = "scanner-no-ipv4-route", Info, "mxtls", "This host has no IPv4 route: IPv4 MX addresses were not tested", "Run the scan from a host with IPv4 connectivity.";
+    ScannerNoIpv6Route = "scanner-no-ipv6-route", Info, "mxtls", "This host has no IPv6 route: IPv6 MX addresses were not tested", "Run the scan from a host with IPv6 connectivity.";
     MxStarttlsNotSupported = "mx-starttls-not-supported", Error, "RFC 8460 §4.3.1; RFC 3207", "STARTTLS is not offered or is refused", "Enable STARTTLS with a certificate.";
     MxCertificateHostMismatch = "mx-certificate-host-mismatch", Error, "RFC 8460 §4.3.1; RFC 8461 §4.2", "The MX certificate does not name the MX host", "Serve a certificate whose subjectAltName includes the MX host name.";
     MxCertificateExpired = "mx-certificate-expired", Error, "RFC 8460 §4.3.1", "The MX certificate has expired", "Renew the certificate and reload the server.";

@@ -33,4 +33,5 @@ pub mod smtp;
 pub mod tls_report;
 pub mod tlsrpt;
 pub mod txt_record;
+pub mod vantage;
 pub mod verdict;

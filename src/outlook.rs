@@ -164,7 +164,7 @@ pub fn address_outcome(
     s: &SessionOut,
     sts_mode: Option<Mode>,
 ) -> Delivery {
-    let tls_up = s.tls_version.is_some();
+    let tls_up = tls_negotiated(s);
     let opportunistic = match s.result {
         None | Some(SessionResult::Inconclusive) => return Delivery::Untested,
         _ if tls_up => Delivery::DeliversUnauthenticatedTls,
@@ -257,6 +257,18 @@ pub fn sentence(
         .iter()
         .filter(|s| s.connect == Connect::Ok)
         .collect();
+    // Sessions this host could not make (no route for the family, see
+    // `vantage`) say nothing about what senders do.
+    let untested: Vec<&SessionOut> = sessions.iter().filter(|s| s.untested.is_some()).collect();
+    if connected.is_empty() && untested.len() == sessions.len() {
+        return "Not tested from here: this host has no route to the MX addresses (see the scanner finding).".to_string();
+    }
+    if connected.is_empty() && !untested.is_empty() {
+        return format!(
+            "No MX address tested from here accepted a connection; {} not tested from here (no route from this host).",
+            hosts_of(&untested, sessions)
+        );
+    }
     if connected.is_empty() {
         return "No MX address accepted a connection: senders keep the mail queued and retry."
             .to_string();
@@ -347,7 +359,7 @@ pub fn sentence(
         "other senders"
     };
     let plain = select(&|s| s.starttls == Some(false));
-    let tls = select(&|s| s.tls_version.is_some()).len();
+    let tls = select(&|s| tls_negotiated(s)).len();
     if !judged.is_empty() && plain.len() == judged.len() {
         clauses.push(format!("{others} deliver in plain text (no STARTTLS)"));
     } else if !plain.is_empty() {
@@ -362,7 +374,7 @@ pub fn sentence(
     } else if everywhere(tls) {
         clauses.push(format!("{others} use opportunistic TLS"));
     }
-    let tls_failed = select(&|s| s.starttls == Some(true) && s.tls_version.is_none());
+    let tls_failed = select(&|s| s.starttls == Some(true) && !tls_negotiated(s));
     if !tls_failed.is_empty() && clauses.is_empty() {
         clauses.push(format!(
             "the TLS handshake failed at {}, so senders without a policy may fall back to plain text",
@@ -377,12 +389,18 @@ pub fn sentence(
     }
     let not_connected: Vec<&SessionOut> = sessions
         .iter()
-        .filter(|s| s.connect != Connect::Ok)
+        .filter(|s| s.connect != Connect::Ok && s.untested.is_none())
         .collect();
     if !not_connected.is_empty() {
         clauses.push(format!(
             "no connection to {}",
             hosts_of(&not_connected, sessions)
+        ));
+    }
+    if !untested.is_empty() {
+        clauses.push(format!(
+            "{} not tested from here (no route from this host)",
+            hosts_of(&untested, sessions)
         ));
     }
     if clauses.is_empty() {
@@ -393,6 +411,18 @@ pub fn sentence(
 
 /// The MX hosts of these sessions; a host where only some of its
 /// addresses are concerned is followed by those addresses.
+/// Whether senders get TLS at this address: the probe's handshake
+/// succeeded, or the server speaks only legacy TLS 1.2, which the senders
+/// that have its suite get (smtp::legacy_tls).
+fn tls_negotiated(s: &SessionOut) -> bool {
+    s.tls_version.is_some()
+        || s.probe
+            .legacy_tls
+            .as_ref()
+            .and_then(|l| l.accepted())
+            .is_some_and(|l| !l.below_tls12())
+}
+
 fn hosts_of(these: &[&SessionOut], all: &[SessionOut]) -> String {
     let hosts: BTreeSet<&str> = these.iter().map(|s| s.mx.as_str()).collect();
     let mut parts = Vec::new();

@@ -22,8 +22,11 @@ use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
+use crate::smtp::legacy_tls::LegacyTls;
+use crate::smtp::route;
 use crate::smtp::session::{Connect, FailureKind, Outcome, RefusalStage, Session, Stage};
 use crate::tlsrpt::report::ResultType;
+use crate::vantage;
 use crate::verdict::{self, DaneContext, Probe, StsContext};
 
 /// What probing needs beyond the evidence.
@@ -186,8 +189,12 @@ async fn probe_one(
         })
         .flatten();
     let result = v.result.clone();
-    let chain: Vec<CertFacts> = session
-        .chain()
+    // The chain rustls saw, else the one the legacy handshake showed.
+    let presented = match session.legacy_tls.as_ref().and_then(LegacyTls::accepted) {
+        Some(legacy) if session.chain().is_empty() => legacy.chain(),
+        _ => session.chain(),
+    };
+    let chain: Vec<CertFacts> = presented
         .iter()
         .filter_map(|c| facts::facts(c.as_ref()).ok())
         .collect();
@@ -196,6 +203,7 @@ async fn probe_one(
         mx: host.host.clone(),
         ip,
         connect: session.connect,
+        untested: vantage::untested(ip, session.connect, || route::lookup(ip)),
         banner: session.banner.as_ref().map(|b| b.text.clone()),
         starttls: if connected {
             session.outcome.starttls_supported()
@@ -271,10 +279,20 @@ fn as_probe(s: &Session) -> Probe<'_> {
         },
         Outcome::StarttlsNotOffered => Probe::StarttlsNotOffered,
         Outcome::StarttlsRefused { code, .. } => Probe::StarttlsRefused { code: code.get() },
+        // What senders with the legacy suite get (see `verdict`).
         Outcome::HandshakeFailed {
             protocol_version, ..
-        } => Probe::HandshakeFailed {
-            protocol_version: *protocol_version,
+        } => match s.legacy_tls.as_ref().and_then(LegacyTls::accepted) {
+            Some(legacy) if legacy.below_tls12() => Probe::HandshakeFailed {
+                protocol_version: true,
+            },
+            Some(legacy) if !legacy.chain().is_empty() => Probe::Established {
+                chain: legacy.chain(),
+            },
+            Some(_) => Probe::LegacyNoChain,
+            None => Probe::HandshakeFailed {
+                protocol_version: *protocol_version,
+            },
         },
         Outcome::PlaintextAfterStarttls { .. } => Probe::PlaintextAfterStarttls,
         Outcome::ProtocolError { stage, kind, .. } => Probe::ProtocolError {

@@ -21,6 +21,7 @@ use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as 
 use crate::render::sink::Format;
 use crate::scan::{Domain, Requirements, Scanner};
 use crate::smtp::client::ProbeConfig;
+use crate::vantage::RunTally;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -200,7 +201,6 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         }
         None => None,
     };
-    let dns = Dns::new(&config).await?;
     let roots = match &args.ca_file {
         Some(path) => {
             let pem = std::fs::read(path).map_err(|e| {
@@ -215,6 +215,12 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         }
         None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
     };
+    let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
+    // The resolver check queries the network: usage errors come first.
+    let dns = Dns::new(&config).await?;
+    for note in dns.notes() {
+        eprintln!("mxtls: note: {note}");
+    }
     let sts = StsConfig {
         fetch: FetchConfig {
             port: args.https_port,
@@ -228,7 +234,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         config: ProbeConfig {
             port: args.smtp_port,
             step_timeout: config.step_timeout,
-            ehlo_name: ehlo_name(args.ehlo_name.as_deref())?,
+            ehlo_name,
         },
         roots: roots.clone(),
         allow_private: args.allow_private,
@@ -260,10 +266,17 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
+    let mut tally = RunTally::default();
     let mut results = scanner.scan_many(domains, args.concurrency);
     while let Some((i, report)) = results.next().await {
         done += 1;
         worst = worst.max(report.worst());
+        tally.add_domain(
+            report
+                .sessions
+                .iter()
+                .map(|s| (s.mx.as_str(), s.ip, s.connect, s.untested)),
+        );
         if report.mx_lookup.status == MxStatus::Error
             && report.mx_lookup.dnssec == dns::Dnssec::Indeterminate
         {
@@ -297,6 +310,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if !report_to_stdout {
         sink.finish()?;
     }
+    for note in tally.untested_notes() {
+        eprintln!("mxtls: note: {note}");
+    }
     if report_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
@@ -314,6 +330,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                     .join(", ")
             }
         );
+        return Ok(exit::OPERATIONAL);
+    }
+    if let Some(diagnostic) = tally.port_blocked(args.smtp_port) {
+        eprintln!("mxtls: {diagnostic}");
         return Ok(exit::OPERATIONAL);
     }
     let threshold = match args.fail_on {

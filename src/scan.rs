@@ -234,6 +234,12 @@ impl Scanner {
             sts.policy.as_ref().map(|p| p.mode()),
             crate::datetime::unix_seconds(SystemTime::now()),
         ));
+        findings.extend(crate::vantage::findings(
+            &domain.ascii,
+            sessions
+                .iter()
+                .filter_map(|s| Some((s.mx.as_str(), s.ip, s.untested?))),
+        ));
         let Discovery {
             mx_lookup,
             mx,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::pki::facts::CertFacts;
 use crate::smtp::session::{Connect, Session};
+use crate::vantage::Untested;
 use crate::verdict::{SessionResult, Verdict};
 
 /// Per-policy verdicts of a session (`results` in the JSON).
@@ -25,6 +26,10 @@ pub struct SessionOut {
     pub mx: String,
     pub ip: IpAddr,
     pub connect: Connect,
+    /// Set when the connect failed for want of a route on this host: the
+    /// session was not tested from here (see `vantage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub untested: Option<Untested>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub banner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

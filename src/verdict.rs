@@ -9,6 +9,16 @@
 //! Two outcomes are not RFC 8460 result types and never become one: a TCP
 //! connection that failed (no result at all) and a temporary refusal of the
 //! greeting or EHLO such as `421` (`inconclusive`, RFC 8460 §4.3.4).
+//!
+//! A server that refuses the rustls handshake but accepts a legacy
+//! ClientHello (CBC, DHE or static-RSA suites, an RSA key under 2048 bits;
+//! `smtp::legacy_tls`) is judged as the OpenSSL- and Go-based senders that
+//! still connect to it see it: they get TLS and report what their
+//! certificate checks conclude, never a handshake failure. So the chain the
+//! server sent in that handshake is judged like an established session's
+//! ([`Probe::Established`]); that mxtls and rustls-based senders cannot
+//! connect stays in the session's outcome and becomes a warning, not a
+//! result type. When no chain came, see [`Probe::LegacyNoChain`].
 
 use rustls::pki_types::{CertificateDer, UnixTime};
 use serde::Serialize;
@@ -50,6 +60,13 @@ pub enum Probe<'a> {
     Established {
         chain: &'a [CertificateDer<'static>],
     },
+    /// rustls failed, the server accepted a legacy TLS 1.2 ClientHello,
+    /// and no certificate came before the probe stopped reading. Senders
+    /// that have the legacy suite get TLS, so opportunistic TLS succeeds;
+    /// under DANE or MTA-STS the verdict is `inconclusive`
+    /// (`tls-legacy-no-chain`): a failure would blame a chain never seen,
+    /// a success would vouch for one.
+    LegacyNoChain,
 }
 
 /// What a session concluded under one policy, or overall: the words of
@@ -235,7 +252,7 @@ pub fn judge(
         (Some(t), _) => t.clone(),
         (None, Some(s)) => s.clone(),
         (None, None) => match probe {
-            Probe::Established { .. } => Verdict::success(),
+            Probe::Established { .. } | Probe::LegacyNoChain => Verdict::success(),
             other => transport_failure(other),
         },
     });
@@ -268,6 +285,10 @@ fn transport_failure(probe: &Probe<'_>) -> Verdict {
             ResultType::ValidationFailure,
             "tls-plaintext-after-starttls",
         ),
+        Probe::LegacyNoChain => Verdict {
+            result: SessionResult::Inconclusive,
+            reason: Some("tls-legacy-no-chain".into()),
+        },
         // Before STARTTLS we could not tell whether TLS works.
         Probe::ProtocolError {
             stage,
@@ -429,6 +450,27 @@ mod tests {
                 Some(("tlsa-invalid", "dane-no-match")),
             ),
             ("opportunistic tls", established(&wrong), None, None, None),
+            (
+                "legacy TLS without a chain, no policy: senders get TLS",
+                Probe::LegacyNoChain,
+                None,
+                None,
+                None,
+            ),
+            (
+                "legacy TLS without a chain under MTA-STS: cannot tell",
+                Probe::LegacyNoChain,
+                None,
+                Some(sts(true)),
+                Some(("inconclusive", "tls-legacy-no-chain")),
+            ),
+            (
+                "legacy TLS without a chain under DANE: cannot tell",
+                Probe::LegacyNoChain,
+                Some(dane(&matching)),
+                None,
+                Some(("inconclusive", "tls-legacy-no-chain")),
+            ),
             (
                 "421 greeting",
                 Probe::Inconclusive {

@@ -671,6 +671,7 @@ fn a_resolver_that_answers_garbage_is_a_clear_failure() {
         let out = mxtls(&args);
         assert_eq!(out.status.code(), Some(2), "{mode}: {}", stderr(&out));
         assert!(stderr(&out).contains(&addr), "{mode}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{mode}: stopped before scanning");
     }
 }
 

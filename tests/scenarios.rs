@@ -46,6 +46,8 @@ fn observed(key: &str, json: &Value, exit: i32) -> String {
         "session_sts" => s(&json["sessions"][0]["results"]["sts"]),
         "session_tls_version" => s(&json["sessions"][0]["tls_version"]),
         "session_requiretls" => s(&json["sessions"][0]["requiretls"]),
+        "session_legacy_cipher" => s(&json["sessions"][0]["probe"]["legacy_tls"]["cipher"]),
+        "session_legacy_key_bits" => s(&json["sessions"][0]["probe"]["legacy_tls"]["key_bits"]),
         "report_policies" => json["report"]["policies"]
             .as_array()
             .map(|a| {

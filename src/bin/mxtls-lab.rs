@@ -99,9 +99,10 @@ async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn s
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, lab.ca.root_pem())?;
     let env = format!(
-        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n",
+        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_FORWARDER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n",
         dns.authoritative(),
         dns.validating_resolver(),
+        dns.forwarding_resolver(),
         anchor.display(),
         ds.display(),
         ca.display(),
@@ -112,10 +113,11 @@ async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn s
     std::fs::write(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("lab.env"))?;
     eprintln!(
-        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}; trust anchor {}",
+        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}",
         catalogue.scenarios().len(),
         dns.authoritative(),
         dns.validating_resolver(),
+        dns.forwarding_resolver(),
         anchor.display()
     );
     tokio::signal::ctrl_c().await?;

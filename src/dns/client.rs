@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hickory_proto::dnssec::{Proof, PublicKey, TrustAnchors};
+use hickory_proto::dnssec::{Proof, TrustAnchors};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::TokioResolver;
@@ -13,7 +13,8 @@ use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, R
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 
-use super::anchor::{self, AnchorError, AnchorKey};
+use super::anchor::{self, AnchorError};
+use super::startup::{self, AnchorSource, StartupError};
 use super::wire::{self, QueryFlags};
 use super::{Answer, Dnssec, DnssecMode, Status};
 
@@ -38,18 +39,8 @@ pub enum DnsSetupError {
     SystemConfig(String),
     #[error("the system configuration names no resolver; name one with --resolver IP[:PORT]")]
     NoServers,
-    #[error(
-        "cannot fetch the root DNSKEY RRset to check the DS trust anchor from {origin}: {reason}; check --resolver, or give the root DNSKEY itself in the anchor file"
-    )]
-    RootKeysUnavailable { origin: String, reason: String },
-    #[error(
-        "no root DNSKEY served by {server} matches the DS trust anchor at {origin}; the anchor file is for another root, or the resolver is not the one you meant"
-    )]
-    DsMatchesNoKey { origin: String, server: SocketAddr },
-    #[error(
-        "the resolver {server} strips DNSSEC records (the root DNSKEY RRset came back without signatures), so every answer would look bogus; use a DNSSEC-aware resolver with --resolver, or --dnssec off"
-    )]
-    StripsDnssec { server: SocketAddr },
+    #[error(transparent)]
+    Startup(#[from] StartupError),
     #[error("cannot build the resolver: {0}")]
     Build(String),
 }
@@ -63,6 +54,8 @@ pub struct Dns {
     /// Validating resolver (validate mode only): it caches, follows CNAMEs
     /// and checks the chain of trust.
     validator: Option<Arc<TokioResolver>>,
+    /// What the start-up check found worth telling the operator.
+    notes: Arc<[String]>,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -88,20 +81,42 @@ impl Dns {
             return Err(DnsSetupError::NoServers);
         }
         let step = config.step_timeout;
-        let validator = match config.mode {
-            DnssecMode::Validate => {
-                check_dnssec_support(&servers, step).await?;
-                let anchors = load_anchors(config, &servers, step).await?;
-                Some(Arc::new(build_validator(&servers, anchors, step)?))
+        // The anchor file is read before any query: a typo in its name is
+        // a usage error, not worth waiting for a network timeout.
+        let anchor = match (&config.trust_anchor, config.mode) {
+            (Some(path), DnssecMode::Validate) => AnchorSource::File {
+                path: path.clone(),
+                file: anchor::load(path)?,
+            },
+            _ => AnchorSource::BuiltIn,
+        };
+        let checked = startup::check(
+            config.mode,
+            &servers,
+            config.servers.is_empty(),
+            &anchor,
+            step,
+        )
+        .await?;
+        let validator = match checked.anchors {
+            Some(anchors) if config.mode == DnssecMode::Validate => {
+                Some(Arc::new(build_validator(&checked.servers, anchors, step)?))
             }
-            DnssecMode::Resolver | DnssecMode::Off => None,
+            _ => None,
         };
         Ok(Dns {
             mode: config.mode,
-            servers: servers.into(),
+            servers: checked.servers.into(),
             step,
             validator,
+            notes: checked.notes.into(),
         })
+    }
+
+    /// What the start-up check of the resolvers found worth telling the
+    /// operator (a server left out of the run), one sentence each.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     pub fn mode(&self) -> DnssecMode {
@@ -403,91 +418,6 @@ fn follow_aliases(
         canonical = target;
     }
     (canonical, aliases, dnssec)
-}
-
-/// Local validation needs signatures: a resolver (or middlebox) that drops
-/// them would make every answer bogus, a wall of false alarms. One query for
-/// the root DNSKEY RRset tells. An unreachable resolver is not judged here:
-/// the scan reports it.
-async fn check_dnssec_support(servers: &[SocketAddr], step: Duration) -> Result<(), DnsSetupError> {
-    let Some(server) = servers.first().copied() else {
-        return Ok(());
-    };
-    let flags = QueryFlags {
-        dnssec_ok: true,
-        checking_disabled: true,
-    };
-    let Ok(msg) = wire::exchange(server, &Name::root(), RecordType::DNSKEY, flags, step).await
-    else {
-        return Ok(());
-    };
-    let has = |t: RecordType| msg.answers.iter().any(|r| r.record_type() == t);
-    if has(RecordType::DNSKEY) && !has(RecordType::RRSIG) {
-        return Err(DnsSetupError::StripsDnssec { server });
-    }
-    Ok(())
-}
-
-async fn load_anchors(
-    config: &DnsConfig,
-    servers: &[SocketAddr],
-    step: Duration,
-) -> Result<TrustAnchors, DnsSetupError> {
-    let Some(path) = &config.trust_anchor else {
-        return Ok(TrustAnchors::default());
-    };
-    let file = anchor::load(path)?;
-    let mut keys = file.keys.clone();
-    if !file.ds.is_empty() {
-        keys.extend(keys_for_ds(&file.ds, servers, step).await?);
-    }
-    Ok(anchor::trust_anchors(&keys))
-}
-
-/// Fetches the root DNSKEY RRset and keeps the keys that some DS designates.
-/// The RRset itself is then validated by the resolver from those keys.
-async fn keys_for_ds(
-    ds: &[anchor::AnchorDs],
-    servers: &[SocketAddr],
-    step: Duration,
-) -> Result<Vec<AnchorKey>, DnsSetupError> {
-    let origin = ds.first().map(|d| d.origin.clone()).unwrap_or_default();
-    let server = *servers.first().ok_or(DnsSetupError::NoServers)?;
-    let flags = QueryFlags {
-        dnssec_ok: true,
-        checking_disabled: true,
-    };
-    let msg = wire::exchange(server, &Name::root(), RecordType::DNSKEY, flags, step)
-        .await
-        .map_err(|e| DnsSetupError::RootKeysUnavailable {
-            origin: origin.clone(),
-            reason: e.to_string(),
-        })?;
-    let served: Vec<AnchorKey> = msg
-        .answers
-        .iter()
-        .filter_map(|r| match &r.data {
-            RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::DNSKEY(k))
-                if r.name.is_root() =>
-            {
-                Some(AnchorKey {
-                    flags: k.flags(),
-                    protocol: 3,
-                    algorithm: u8::from(k.public_key().algorithm()),
-                    public_key: k.public_key().public_bytes().to_vec(),
-                })
-            }
-            _ => None,
-        })
-        .collect();
-    let kept: Vec<AnchorKey> = served
-        .into_iter()
-        .filter(|k| ds.iter().any(|d| k.matches(d)))
-        .collect();
-    if kept.is_empty() {
-        return Err(DnsSetupError::DsMatchesNoKey { origin, server });
-    }
-    Ok(kept)
 }
 
 fn build_validator(

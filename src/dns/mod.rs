@@ -17,6 +17,8 @@
 
 pub mod anchor;
 mod client;
+pub mod root_keys;
+pub mod startup;
 pub mod wire;
 
 use std::net::{IpAddr, SocketAddr};
@@ -25,6 +27,7 @@ use hickory_proto::rr::{Name, RData};
 use serde::Serialize;
 
 pub use client::{Dns, DnsConfig, DnsSetupError};
+pub use startup::StartupError;
 
 /// DNSSEC status of one answer (RFC 4035 §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

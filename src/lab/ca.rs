@@ -9,7 +9,8 @@
 //! trusts. The scanner trusts the lab by being given [`LabCa::root_pem`]
 //! (`--ca-file`) or [`LabCa::root_store`].
 //!
-//! Left out: revocation (no CRL, no OCSP), RSA keys, name constraints.
+//! Left out: revocation (no CRL, no OCSP), RSA keys (but for one fixed
+//! 1024-bit public key, [`LabCa::issue_weak_rsa`]), name constraints.
 //! Keys live in memory only and die with the lab.
 
 use std::net::IpAddr;
@@ -248,11 +249,40 @@ impl LabCa {
     /// Issues a leaf as `spec` says: a fresh P-256 key, serverAuth, signed
     /// by the root or by the intermediate.
     pub fn issue(&self, spec: &IssueSpec) -> Result<Issued, CaError> {
-        let subject = spec
-            .common_name
-            .clone()
-            .or_else(|| spec.names.first().cloned())
-            .unwrap_or_else(|| "mxtls lab leaf".to_string());
+        let key = new_key(&subject_of(spec))?;
+        let chain = self.sign_leaf(spec, &key)?;
+        Ok(Issued {
+            chain,
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        })
+    }
+
+    /// A leaf as `spec` says for the fixed 1024-bit RSA key of
+    /// `pki::weak_rsa`, which rustls and OpenSSL at security level 2
+    /// refuse. Only that key's public half exists, so `key` is an unrelated
+    /// P-256 key: no handshake can be finished with this leaf (the
+    /// legacy-TLS-only server never gets that far).
+    pub fn issue_weak_rsa(&self, spec: &IssueSpec) -> Result<Issued, CaError> {
+        let subject = subject_of(spec);
+        let weak = crate::pki::weak_rsa::WeakRsaKey::load().ok_or_else(|| CaError::Key {
+            subject: subject.clone(),
+            source: rcgen::Error::CouldNotParseKeyPair,
+        })?;
+        let chain = self.sign_leaf(spec, &weak)?;
+        Ok(Issued {
+            chain,
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(new_key(&subject)?.serialize_der())),
+        })
+    }
+
+    /// The leaf for `public` as `spec` says, then the intermediate when it
+    /// signed.
+    fn sign_leaf(
+        &self,
+        spec: &IssueSpec,
+        public: &impl rcgen::PublicKeyData,
+    ) -> Result<Vec<CertificateDer<'static>>, CaError> {
+        let subject = subject_of(spec);
         let mut params = CertificateParams::default();
         params.subject_alt_names = spec
             .names
@@ -269,14 +299,13 @@ impl LabCa {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         params.use_authority_key_identifier_extension = true;
 
-        let key = new_key(&subject)?;
         let issuer = if spec.via_intermediate {
             &self.intermediate
         } else {
             &self.root
         };
         let leaf = params
-            .signed_by(&key, issuer)
+            .signed_by(public, issuer)
             .map_err(|source| CaError::Sign {
                 subject: subject.clone(),
                 source,
@@ -285,10 +314,7 @@ impl LabCa {
         if spec.via_intermediate {
             chain.push(self.intermediate_der());
         }
-        Ok(Issued {
-            chain,
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        })
+        Ok(chain)
     }
 
     /// A leaf for `name`, valid now for 30 days.
@@ -356,6 +382,14 @@ fn ca_params(name: &str, now: OffsetDateTime) -> CertificateParams {
         KeyUsagePurpose::DigitalSignature,
     ];
     params
+}
+
+/// The subject CN of a leaf: the one asked for, else the first name.
+fn subject_of(spec: &IssueSpec) -> String {
+    spec.common_name
+        .clone()
+        .or_else(|| spec.names.first().cloned())
+        .unwrap_or_else(|| "mxtls lab leaf".to_string())
 }
 
 fn new_key(subject: &str) -> Result<KeyPair, CaError> {

@@ -33,6 +33,9 @@ pub enum LeafKind {
     SelfSigned,
     /// From a CA the scanner is not told to trust.
     Untrusted,
+    /// Like `Good`, for a 1024-bit RSA key with no private half: only the
+    /// `legacy-tls-only` behaviour can show it.
+    WeakRsa,
 }
 
 /// One `[[smtp]]` entry of the catalogue.
@@ -126,6 +129,10 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
                 ..IssueSpec::not_yet_valid(&first).through_intermediate()
             }),
             LeafKind::WrongName => ca.issue(&IssueSpec::wrong_name().through_intermediate()),
+            LeafKind::WeakRsa => ca.issue_weak_rsa(&IssueSpec {
+                names: spec.names.clone(),
+                ..IssueSpec::good(&first).through_intermediate()
+            }),
             LeafKind::SelfSigned => LabCa::self_signed_leaf(&first),
             LeafKind::Untrusted => LabCa::untrusted_leaf(&first),
         }

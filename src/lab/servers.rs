@@ -140,7 +140,7 @@ impl Lab {
 }
 
 /// Behaviour names the catalogue's `[[smtp]]` entries may use.
-pub const BEHAVIOURS: [&str; 15] = [
+pub const BEHAVIOURS: [&str; 16] = [
     "good",
     "no-starttls",
     "starttls-454",
@@ -156,6 +156,7 @@ pub const BEHAVIOURS: [&str; 15] = [
     "banner-after-starttls",
     "close-mid-handshake",
     "requiretls",
+    "legacy-tls-only",
 ];
 
 fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
@@ -176,6 +177,7 @@ fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
         "banner-after-starttls" => SmtpBehaviour::BannerAfterStarttls,
         "close-mid-handshake" => SmtpBehaviour::CloseMidHandshake,
         "requiretls" => SmtpBehaviour::Requiretls,
+        "legacy-tls-only" => SmtpBehaviour::LegacyTlsOnly,
         _ => return None,
     })
 }

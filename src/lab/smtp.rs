@@ -8,7 +8,8 @@
 //! one thing on purpose: no STARTTLS, a 454 refusal, TLS 1.2 only, a
 //! server that only speaks TLS < 1.2, a slow, refused, endless or oversized
 //! greeting, garbage, a second greeting or a close in place of the
-//! handshake, a key that does not match the certificate.
+//! handshake, a key that does not match the certificate, only legacy cipher
+//! suites.
 //!
 //! Everything is bounded: each server serves at most [`MAX_CONNECTIONS`]
 //! connections at once (more get `421` and are closed, as Postfix does
@@ -28,7 +29,7 @@ use std::time::Duration;
 
 use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256};
 use rustls::ServerConfig;
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use thiserror::Error;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -38,6 +39,8 @@ use tokio::time::{sleep, timeout};
 use tokio_rustls::TlsAcceptor;
 
 use super::ca::Issued;
+use crate::pki::facts;
+use crate::smtp::legacy_hello;
 
 /// The name every lab MX announces in its greeting and EHLO reply.
 pub const HOST_NAME: &str = "mx.lab.test";
@@ -59,6 +62,20 @@ pub const MANY_CONTINUATIONS: usize = 10_000;
 /// §7.2: level 2, description 70): what a server that speaks only TLS
 /// 1.0/1.1 answers to a ClientHello offering 1.2 and 1.3.
 const PROTOCOL_VERSION_ALERT: [u8; 7] = [0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46];
+/// A TLS 1.2 record holding a fatal `handshake_failure` alert (RFC 5246
+/// §7.2: level 2, description 40): what OpenSSL answers when the client
+/// offers none of its cipher suites ("no shared cipher").
+const HANDSHAKE_FAILURE_ALERT: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+/// The legacy-only server's suites for an ECDSA key, in its order of
+/// preference: what OpenSSL with `ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA`
+/// offers.
+const LEGACY_ECDSA_SUITES: [u16; 2] = [0xc009, 0xc00a];
+/// The legacy-only server's suites for an RSA key: `AES128-SHA:AES256-SHA:DES-CBC3-SHA`
+/// in OpenSSL's names, static RSA key exchange only.
+const LEGACY_RSA_SUITES: [u16; 3] = [0x002f, 0x0035, 0x000a];
+/// The server random of the legacy-only server: the handshake is never
+/// finished, so it need not be random.
+const LEGACY_SERVER_RANDOM: [u8; 32] = [0x4c; 32];
 /// Pause between two lines of the endless greeting: slow enough not to
 /// flood, fast enough that a client's line cap trips in about a second.
 const GREETING_DRIP: Duration = Duration::from_millis(10);
@@ -163,6 +180,12 @@ pub enum SmtpBehaviour {
     /// Presents its certificate but signs the handshake with another key,
     /// so the handshake signature does not verify.
     KeyMismatch,
+    /// Speaks only legacy suites, as OpenSSL configured with nothing else
+    /// does: a ClientHello that offers none of them (rustls) gets a fatal
+    /// `handshake_failure` alert; one that offers one gets a TLS 1.2
+    /// ServerHello choosing it and the Certificate message, then a close.
+    /// ECDHE-ECDSA CBC suites for an ECDSA key, static-RSA ones for RSA.
+    LegacyTlsOnly,
 }
 
 impl SmtpBehaviour {
@@ -222,7 +245,13 @@ impl LabSmtp {
         for server in servers {
             served.push(Arc::new(Served {
                 behaviour: server.behaviour,
-                acceptor: acceptor(&server)?,
+                // The legacy-only server never runs rustls (its key may
+                // have no private half).
+                acceptor: match server.behaviour {
+                    SmtpBehaviour::LegacyTlsOnly => None,
+                    _ => Some(acceptor(&server)?),
+                },
+                chain: server.cert.chain.clone(),
             }));
         }
         let listeners = bind_all_retrying(&ips, port).await?;
@@ -252,7 +281,10 @@ impl LabSmtp {
 /// What a connection task needs to know about its server.
 struct Served {
     behaviour: SmtpBehaviour,
-    acceptor: TlsAcceptor,
+    /// The TLS server, for every behaviour that completes handshakes.
+    acceptor: Option<TlsAcceptor>,
+    /// The chain it presents, leaf first.
+    chain: Vec<CertificateDer<'static>>,
 }
 
 fn acceptor(server: &SmtpServer) -> Result<TlsAcceptor, SmtpLabError> {
@@ -408,12 +440,12 @@ async fn serve(mut stream: TcpStream, served: Arc<Served>) -> io::Result<()> {
     let mut stream = plain.into_inner();
     match behaviour {
         SmtpBehaviour::Tls11Only => {
-            read_client_hello(&mut stream).await?;
+            let _ = read_client_hello(&mut stream).await?;
             stream.write_all(&PROTOCOL_VERSION_ALERT).await?;
             return linger(stream).await;
         }
         SmtpBehaviour::GarbageAfterStarttls => {
-            read_client_hello(&mut stream).await?;
+            let _ = read_client_hello(&mut stream).await?;
             stream.write_all(b"500 5.5.2 Error: bad syntax\r\n").await?;
             return linger(stream).await;
         }
@@ -427,9 +459,19 @@ async fn serve(mut stream: TcpStream, served: Arc<Served>) -> io::Result<()> {
             let _ = timeout(HANDSHAKE_WAIT, stream.read_exact(&mut start)).await;
             return Ok(());
         }
+        SmtpBehaviour::LegacyTlsOnly => {
+            let hello = read_client_hello(&mut stream).await?;
+            stream
+                .write_all(&legacy_answer(&hello, &served.chain))
+                .await?;
+            return linger(stream).await;
+        }
         _ => {}
     }
-    let tls = served.acceptor.accept(stream).await?;
+    let Some(acceptor) = &served.acceptor else {
+        return Ok(());
+    };
+    let tls = acceptor.accept(stream).await?;
     let mut secure = BufReader::new(tls);
     if command_loop(&mut secure, behaviour, true).await? == End::Quit {
         secure.get_mut().shutdown().await?;
@@ -437,16 +479,41 @@ async fn serve(mut stream: TcpStream, served: Arc<Served>) -> io::Result<()> {
     Ok(())
 }
 
+/// What the legacy-only server answers to `hello` (one record): the
+/// ServerHello and Certificate when the client offers one of its suites,
+/// else a `handshake_failure` alert.
+fn legacy_answer(hello: &[u8], chain: &[CertificateDer<'static>]) -> Vec<u8> {
+    let rsa = chain
+        .first()
+        .and_then(|leaf| facts::rsa_modulus_bits(leaf.as_ref()))
+        .is_some();
+    let ours: &[u16] = if rsa {
+        &LEGACY_RSA_SUITES
+    } else {
+        &LEGACY_ECDSA_SUITES
+    };
+    let offered = legacy_hello::offered_suites(hello).unwrap_or_default();
+    match ours.iter().find(|suite| offered.contains(suite)) {
+        Some(&suite) => {
+            let ders: Vec<&[u8]> = chain.iter().map(|c| c.as_ref()).collect();
+            legacy_hello::server_flight(legacy_hello::TLS12, suite, &LEGACY_SERVER_RANDOM, &ders)
+        }
+        None => HANDSHAKE_FAILURE_ALERT.to_vec(),
+    }
+}
+
 /// Reads one TLS record (the ClientHello) off the stream, so that closing
-/// afterwards does not turn into a reset that could overtake our answer.
-async fn read_client_hello(stream: &mut TcpStream) -> io::Result<()> {
+/// afterwards does not turn into a reset that could overtake our answer,
+/// and returns it (header and body; a body over [`MAX_RECORD`] is cut).
+async fn read_client_hello(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     let read = async {
         let mut header = [0u8; 5];
         stream.read_exact(&mut header).await?;
         let len = usize::from(u16::from_be_bytes([header[3], header[4]])).min(MAX_RECORD);
-        let mut body = vec![0u8; len];
-        stream.read_exact(&mut body).await?;
-        Ok::<(), io::Error>(())
+        let mut record = vec![0u8; 5 + len];
+        record[..5].copy_from_slice(&header);
+        stream.read_exact(&mut record[5..]).await?;
+        Ok::<Vec<u8>, io::Error>(record)
     };
     timeout(HANDSHAKE_WAIT, read)
         .await
@@ -810,7 +877,22 @@ mod tests {
                 Some(SmtpBehaviour::CloseMidHandshake),
                 v4(23),
                 secs(5),
-                json!({"outcome": {"status": "handshake-failed", "protocol_version": false}}),
+                json!({"outcome": {"status": "handshake-failed", "protocol_version": false},
+                       "legacy_tls": {"status": "refused", "alert": null}}),
+                0,
+                secs(5),
+            ),
+            (
+                "legacy suites only: rustls is refused, the legacy hello gets the suite and chain",
+                Some(SmtpBehaviour::LegacyTlsOnly),
+                v4(26),
+                secs(5),
+                json!({"outcome": {"status": "handshake-failed", "alert": "handshake_failure",
+                       "protocol_version": false},
+                       "tls": null,
+                       "legacy_tls": {"status": "accepted", "version": "TLSv1.2",
+                       "cipher": "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "rustls_suite": false,
+                       "key": "ECDSA P-256", "chain_presented": true, "chain_len": 1}}),
                 0,
                 secs(5),
             ),
@@ -859,6 +941,12 @@ mod tests {
             let (rule, want, chain_len, within, took, session) = done.expect("probe task");
             let got = serde_json::to_value(&session).expect("sessions serialise");
             assert!(contains(&got, &want), "{rule}: want {want}, got {got:#}");
+            // The second, legacy session runs only when a row expects it.
+            assert_eq!(
+                got.get("legacy_tls").is_some(),
+                want.get("legacy_tls").is_some(),
+                "{rule}: legacy session in {got:#}"
+            );
             assert_eq!(session.chain().len(), chain_len, "{rule}: chain length");
             assert!(
                 took <= within,
@@ -866,7 +954,7 @@ mod tests {
             );
             seen += 1;
         }
-        assert_eq!(seen, 19, "every row ran");
+        assert_eq!(seen, 20, "every row ran");
     }
 
     #[tokio::test]
@@ -945,6 +1033,78 @@ mod tests {
         let json = serde_json::to_value(&s).expect("serialise");
         assert!(json.get("chain").is_none(), "DER stays out of the JSON");
         assert_eq!(json["outcome"]["status"], "tls-established");
+    }
+
+    #[tokio::test]
+    async fn a_legacy_server_with_a_weak_rsa_key_shows_the_key_and_static_rsa() {
+        let ca = LabCa::new("mxtls lab test CA").expect("lab CA");
+        let weak = ca
+            .issue_weak_rsa(&IssueSpec::good(SNI).through_intermediate())
+            .expect("weak RSA leaf");
+        let servers = vec![SmtpServer {
+            ip: v4(27),
+            cert: weak.clone(),
+            behaviour: SmtpBehaviour::LegacyTlsOnly,
+        }];
+        let lab = LabSmtp::start(0, servers).await.expect("lab SMTP");
+        let s = probe_bounded(v4(27), &config(lab.port(), Duration::from_secs(5))).await;
+        let got = serde_json::to_value(&s).expect("serialise");
+        let want = json!({"outcome": {"status": "handshake-failed", "alert": "handshake_failure"},
+            "legacy_tls": {"status": "accepted", "version": "TLSv1.2",
+                "cipher": "TLS_RSA_WITH_AES_128_CBC_SHA", "key": "RSA 1024", "key_bits": 1024,
+                "chain_presented": true, "chain_len": 2}});
+        assert!(contains(&got, &want), "want {want}, got {got:#}");
+        let legacy = s
+            .legacy_tls
+            .as_ref()
+            .and_then(|l| l.accepted())
+            .expect("accepted");
+        assert_eq!(legacy.chain(), &weak.chain[..], "the chain as served");
+        assert!(legacy.rsa_key_too_short());
+        assert!(s.chain().is_empty(), "rustls saw no certificate");
+    }
+
+    #[test]
+    fn the_legacy_server_answers_by_what_the_hello_offers() {
+        let ca = LabCa::new("mxtls lab test CA").expect("lab CA");
+        let ecdsa = ca.good_leaf(SNI).expect("leaf").chain;
+        let rsa = ca
+            .issue_weak_rsa(&IssueSpec::good(SNI))
+            .expect("weak leaf")
+            .chain;
+        let hello = legacy_hello::client_hello(Some(SNI), &[1; 32]);
+        let suite_of = |answer: &[u8]| match legacy_hello::read_flight(answer) {
+            Ok(legacy_hello::Answer::Hello(h)) => Some(h.cipher),
+            _ => None,
+        };
+        assert_eq!(suite_of(&legacy_answer(&hello, &ecdsa)), Some(0xc009));
+        assert_eq!(suite_of(&legacy_answer(&hello, &rsa)), Some(0x002f));
+        // A hello with only modern suites, like rustls's, and garbage.
+        // A ClientHello offering only what rustls has.
+        let modern = {
+            let mut body = vec![3, 3];
+            body.extend_from_slice(&[2; 32]);
+            body.extend_from_slice(&[0, 0, 4, 0x13, 0x01, 0xc0, 0x2b, 1, 0, 0, 0]);
+            let mut record = vec![22, 3, 1, 0, (body.len() + 4) as u8, 1, 0, 0];
+            record.push(body.len() as u8);
+            record.extend_from_slice(&body);
+            record
+        };
+        assert_eq!(
+            legacy_hello::offered_suites(&modern),
+            Some(vec![0x1301, 0xc02b]),
+            "the modern hello parses"
+        );
+        for (rule, hello) in [
+            ("modern suites only", modern),
+            ("not a ClientHello", b"EHLO x\r\n".to_vec()),
+        ] {
+            assert_eq!(
+                legacy_answer(&hello, &ecdsa),
+                HANDSHAKE_FAILURE_ALERT.to_vec(),
+                "{rule}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -107,6 +107,16 @@ pub fn facts(der: &[u8]) -> Result<CertFacts, CertError> {
     view(der).map(|v| v.facts)
 }
 
+/// The modulus length in bits of a certificate's RSA key; `None` for other
+/// keys and for DER x509-parser rejects.
+pub fn rsa_modulus_bits(der: &[u8]) -> Option<usize> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    match cert.public_key().parsed() {
+        Ok(PublicKey::RSA(rsa)) => Some(unsigned_bits(rsa.modulus)),
+        _ => None,
+    }
+}
+
 /// Whole days from `now_unix` until notAfter; negative once expired.
 ///
 /// Rounds towards the past, so a certificate expiring in 23 hours has 0 days

@@ -15,6 +15,50 @@
 pub mod facts;
 pub mod webpki;
 
+/// A 1024-bit RSA public key, for certificates that rustls refuses: the lab's
+/// legacy-only server shows one, tests judge one. Only the public half
+/// exists (`testdata/lab/rsa-1024.pub.pem`): nothing ever signs with it.
+#[cfg(any(test, feature = "lab"))]
+pub(crate) mod weak_rsa {
+    /// The key as rcgen needs it to issue a certificate for it.
+    pub(crate) struct WeakRsaKey {
+        spki: Vec<u8>,
+        bits: Vec<u8>,
+    }
+
+    impl WeakRsaKey {
+        /// The fixed key. `None` only if the file in the source tree is
+        /// broken.
+        pub(crate) fn load() -> Option<WeakRsaKey> {
+            let pem = include_str!("../../testdata/lab/rsa-1024.pub.pem");
+            let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+            let spki = data_encoding::BASE64.decode(b64.as_bytes()).ok()?;
+            let (_, info) =
+                <x509_parser::x509::SubjectPublicKeyInfo as x509_parser::prelude::FromDer<
+                    '_,
+                    x509_parser::error::X509Error,
+                >>::from_der(&spki)
+                .ok()?;
+            let bits = info.subject_public_key.data.to_vec();
+            Some(WeakRsaKey { spki, bits })
+        }
+    }
+
+    impl rcgen::PublicKeyData for WeakRsaKey {
+        fn subject_public_key_info(&self) -> Vec<u8> {
+            self.spki.clone()
+        }
+
+        fn der_bytes(&self) -> &[u8] {
+            &self.bits
+        }
+
+        fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+            &rcgen::PKCS_RSA_SHA256
+        }
+    }
+}
+
 /// Certificates for tests, made with rcgen at test time: a root CA, an
 /// intermediate CA, and leaves with chosen names and dates.
 #[cfg(test)]
@@ -130,6 +174,17 @@ pub(crate) mod test_pki {
         /// A leaf issued by the intermediate.
         pub(crate) fn leaf(&self, spec: &LeafSpec<'_>) -> CertificateDer<'static> {
             let key = KeyPair::generate().expect("ring generates P-256 keys");
+            params(spec)
+                .signed_by(&key, &self.intermediate_issuer)
+                .expect("intermediate signs")
+                .der()
+                .clone()
+        }
+
+        /// A leaf for the 1024-bit RSA key of [`super::weak_rsa`], issued
+        /// by the intermediate.
+        pub(crate) fn weak_rsa_leaf(&self, spec: &LeafSpec<'_>) -> CertificateDer<'static> {
+            let key = super::weak_rsa::WeakRsaKey::load().expect("the fixture key parses");
             params(spec)
                 .signed_by(&key, &self.intermediate_issuer)
                 .expect("intermediate signs")

@@ -697,6 +697,9 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
         Connect::Unreachable => "unreachable",
         Connect::Error => "connect error",
     };
+    if s.untested.is_some() {
+        return vec![connect.to_string(), "not tested from here".to_string()];
+    }
     if s.connect != Connect::Ok {
         return vec![connect.to_string()];
     }
@@ -718,7 +721,12 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
             (format!("STARTTLS refused ({})", code.get()), None)
         }
         Outcome::HandshakeFailed { .. } => {
-            ("STARTTLS yes".to_string(), Some("TLS failed".to_string()))
+            // rustls failed; senders with the legacy suite still get TLS.
+            let tls = match s.probe.legacy_tls.as_ref().and_then(|l| l.accepted()) {
+                Some(legacy) => format!("legacy {} only", for_terminal(&legacy.version, 12)),
+                None => "TLS failed".to_string(),
+            };
+            ("STARTTLS yes".to_string(), Some(tls))
         }
         Outcome::PlaintextAfterStarttls { .. } => (
             "STARTTLS yes".to_string(),
@@ -1058,5 +1066,102 @@ mod tests {
         ] {
             assert_eq!(in_days(seconds), want, "{seconds}");
         }
+    }
+
+    /// A real session (a connect refused on loopback), as the JSON and the
+    /// summary show it. No test may provoke the no-route case itself: that
+    /// needs a host without IPv6, and an off-host address would be tried
+    /// elsewhere. So the second session is turned into it, as
+    /// `vantage::untested` would.
+    async fn refused_session(ip: std::net::IpAddr, port: u16) -> SessionOut {
+        let cfg = crate::smtp::client::ProbeConfig {
+            port,
+            step_timeout: std::time::Duration::from_secs(2),
+            ehlo_name: "mxtls.invalid".into(),
+        };
+        let probe = crate::smtp::client::probe(ip, Some("mx1.example.test"), &cfg).await;
+        SessionOut {
+            mx: "mx1.example.test".into(),
+            ip,
+            connect: probe.connect,
+            untested: None,
+            banner: None,
+            starttls: None,
+            tls_version: None,
+            cipher: None,
+            certificate: None,
+            chain: Vec::new(),
+            requiretls: None,
+            result: None,
+            results: crate::session::Results::default(),
+            failure_reason: None,
+            dane: None,
+            webpki: None,
+            probe,
+            tlsa_verdict: None,
+            sts_verdict: None,
+            opt_in_dane_verdict: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_not_tested_from_here_is_said_so_and_not_blamed_on_the_domain() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let tested = refused_session("127.0.0.1".parse().expect("ip"), port).await;
+        assert_eq!(tested.connect, Connect::Refused);
+        let mut untested = refused_session("127.0.0.2".parse().expect("ip"), port).await;
+        untested.connect = Connect::Unreachable;
+        untested.untested = Some(crate::vantage::Untested::NoIpv6Route);
+
+        let json = serde_json::to_value(&untested).expect("serialises");
+        assert_eq!(json["connect"], "unreachable", "the connect key stays");
+        assert_eq!(json["untested"], "no-ipv6-route");
+        assert!(
+            serde_json::to_value(&tested)
+                .expect("serialises")
+                .get("untested")
+                .is_none()
+        );
+
+        let sessions = vec![tested, untested];
+        let codes: Vec<(Code, String)> = crate::classify::session_findings(&sessions, None, 0)
+            .into_iter()
+            .map(|f| (f.code, f.subject))
+            .collect();
+        assert_eq!(
+            codes,
+            [(
+                Code::MxConnectFailed,
+                "mx1.example.test 127.0.0.1".to_string()
+            )],
+            "only the tested session is the domain's"
+        );
+
+        let mut r = report(Vec::new());
+        r.mx_lookup.status = MxStatus::Found;
+        r.mx_lookup.dnssec = Dnssec::Secure;
+        r.sessions = sessions;
+        // The headline is computed as `scan` does.
+        let headline = |r: &DomainReport| {
+            crate::outlook::sentence(&r.mx_lookup, &r.mx, &r.sessions, r.mta_sts.policy.mode)
+        };
+        r.headline = headline(&r);
+        let text = summary(&r);
+        assert!(text.contains("not tested from here"), "{text}");
+        assert!(
+            text.contains("No MX address tested from here accepted a connection"),
+            "{text}"
+        );
+        r.sessions.remove(0);
+        r.headline = headline(&r);
+        let text = summary(&r);
+        assert!(
+            text.contains("Not tested from here: this host has no route"),
+            "{text}"
+        );
+        assert!(!text.contains("senders keep the mail queued"), "{text}");
     }
 }

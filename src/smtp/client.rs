@@ -31,11 +31,13 @@ use rustls::client::Resumption;
 use rustls::pki_types::ServerName;
 use rustls::{AlertDescription, ClientConfig, PeerIncompatible, ProtocolVersion};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
 
+use super::legacy_hello::{self, Flight, alert_name};
+use super::legacy_tls::{self, LegacyTls};
 use super::plaintext::{self, Recording};
 use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
 use super::session::*;
@@ -46,6 +48,11 @@ use crate::sanitize::for_terminal;
 /// greeting, EHLO, STARTTLS, handshake, EHLO, and two short waits for QUIT
 /// and the TLS close.
 pub const SESSION_STEPS: u32 = 8;
+/// The legacy session is bounded by this many step timeouts: connect,
+/// greeting, EHLO, STARTTLS, and the ClientHello with its answer.
+pub const LEGACY_STEPS: u32 = 5;
+/// Bytes read from the socket at a time in the legacy session.
+const LEGACY_READ_CHUNK: usize = 4096;
 /// Longest wait for the 221 after QUIT, and for the TLS close: the session
 /// is over, the answer does not matter.
 const QUIT_WAIT: Duration = Duration::from_millis(500);
@@ -68,7 +75,9 @@ pub struct ProbeConfig {
 /// Runs one session to `ip` on `cfg.port`, sending `sni` in the TLS
 /// handshake (none when `None`; a trailing dot is dropped). Never fails:
 /// what went wrong is in the [`Session`]. Takes at most
-/// [`SESSION_STEPS`] × `cfg.step_timeout`.
+/// [`SESSION_STEPS`] × `cfg.step_timeout`, and [`LEGACY_STEPS`] more when
+/// the server refused the handshake and is asked again with a legacy
+/// ClientHello ([`super::legacy_tls`]).
 pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
@@ -95,6 +104,9 @@ pub async fn probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> Session 
             session.ehlo_tls_error = Some(failure);
         }
     }
+    if session.legacy_wanted {
+        session.legacy_tls = Some(legacy_probe(ip, sni, cfg).await);
+    }
     session.timings.total_ms = millis(started.elapsed());
     session
 }
@@ -113,104 +125,10 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
             ),
         });
     }
-    let ehlo_command = format!("EHLO {}\r\n", cfg.ehlo_name);
-
-    // TCP.
-    let addr = SocketAddr::new(s.ip, cfg.port);
-    let t = Instant::now();
-    let tcp = match timeout(step, TcpStream::connect(addr)).await {
-        Ok(Ok(tcp)) => tcp,
-        Ok(Err(e)) => {
-            s.connect = Connect::from_io(e.kind());
-            return s.decide(Outcome::ConnectFailed {
-                detail: format!("cannot connect to {addr}: {e}"),
-            });
-        }
-        Err(_) => {
-            s.connect = Connect::Timeout;
-            return s.decide(Outcome::ConnectFailed {
-                detail: format!("no answer from {addr} within {} ms", step.as_millis()),
-            });
-        }
+    let Some(tcp) = open_starttls(s, cfg).await else {
+        return;
     };
-    s.timings.connect_ms = Some(millis(t.elapsed()));
-    s.connect = Connect::Ok;
-    s.local_addr = tcp.local_addr().ok();
-    // Commands are small and each waits for its reply: do not delay them.
-    let _ = tcp.set_nodelay(true);
-    let mut plain = ReplyReader::new(tcp);
-
-    // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).
-    s.stage = Some(Stage::Greeting);
-    let t = Instant::now();
-    let greeting = match exchange(&mut plain, None, step).await {
-        Ok(reply) => reply,
-        Err(failure) => return s.protocol_error(Stage::Greeting, failure),
-    };
-    s.timings.greeting_ms = Some(millis(t.elapsed()));
-    s.banner = Some(Banner::from_reply(&greeting));
-    if let Err(outcome) = expect(&greeting, 220, Stage::Greeting, RefusalStage::Greeting) {
-        return s.decide(outcome);
-    }
-
-    // EHLO.
-    s.stage = Some(Stage::Ehlo);
-    let t = Instant::now();
-    let reply = match exchange(&mut plain, Some(&ehlo_command), step).await {
-        Ok(reply) => reply,
-        Err(failure) => return s.protocol_error(Stage::Ehlo, failure),
-    };
-    s.timings.ehlo_ms = Some(millis(t.elapsed()));
-    if let Err(outcome) = expect(&reply, 250, Stage::Ehlo, RefusalStage::Ehlo) {
-        s.decide(outcome);
-        return quit(&mut plain, step).await;
-    }
-    let ehlo = Ehlo::from_reply(&reply);
-    s.ehlo = Some(EhloSummary::from_ehlo(&ehlo));
-    if !ehlo.has("STARTTLS") {
-        s.decide(Outcome::StarttlsNotOffered);
-        return quit(&mut plain, step).await;
-    }
-
-    // STARTTLS (RFC 3207 §4: 220 to go ahead, 454 or 501 to refuse).
-    s.stage = Some(Stage::Starttls);
-    let t = Instant::now();
-    let reply = match exchange(&mut plain, Some("STARTTLS\r\n"), step).await {
-        Ok(reply) => reply,
-        Err(failure) => return s.protocol_error(Stage::Starttls, failure),
-    };
-    s.timings.starttls_ms = Some(millis(t.elapsed()));
-    if reply.code().get() != 220 {
-        s.decide(Outcome::StarttlsRefused {
-            code: reply.code(),
-            text: for_terminal(&reply.text(), TEXT_DISPLAY_MAX),
-        });
-        return quit(&mut plain, step).await;
-    }
-    let (tcp, leftover) = plain.into_parts();
-    if !leftover.is_empty() {
-        // Bytes sent before our ClientHello cannot be TLS from the server:
-        // they were pushed after the 220 in plaintext (STARTTLS response
-        // injection). RFC 3207 §4.2 has the client forget what came before
-        // TLS; we stop and report instead of silently dropping them. A
-        // sender that goes on reads them as a TLS record and fails.
-        if let Some(text) = plaintext::plaintext_line(&leftover) {
-            return s.decide(Outcome::PlaintextAfterStarttls {
-                text,
-                before_client_hello: true,
-            });
-        }
-        return s.protocol_error(
-            Stage::Starttls,
-            StepFailure {
-                kind: FailureKind::UnexpectedData,
-                detail: format!(
-                    "{} bytes arrived after the 220 reply to STARTTLS, before the TLS handshake",
-                    leftover.len()
-                ),
-            },
-        );
-    }
+    let ehlo_command = ehlo_command(cfg);
 
     // TLS handshake.
     s.stage = Some(Stage::Handshake);
@@ -254,13 +172,14 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
         Ok(Err((e, stream))) => {
-            return s.decide(match plaintext::plaintext_line(stream.first()) {
-                Some(text) => Outcome::PlaintextAfterStarttls {
+            if let Some(text) = plaintext::plaintext_line(stream.first()) {
+                return s.decide(Outcome::PlaintextAfterStarttls {
                     text,
                     before_client_hello: false,
-                },
-                None => handshake_failure(&e),
-            });
+                });
+            }
+            s.legacy_wanted = legacy_tls::worth_asking(&e, &s.chain);
+            return s.decide(handshake_failure(&e));
         }
         Err(_) => {
             return s.protocol_error(
@@ -324,6 +243,229 @@ async fn run(s: &mut Session, cfg: &ProbeConfig) {
     s.timings.ehlo_tls_ms = Some(millis(t.elapsed()));
     quit(&mut secure, step).await;
     let _ = timeout(step.min(QUIT_WAIT), secure.get_mut().shutdown()).await;
+}
+
+/// The plaintext part of a session: TCP connect, the 220 greeting, EHLO,
+/// STARTTLS and its 220 (RFC 5321 §3.1, §4.1.1.1; RFC 3207 §4), each
+/// step bounded by the step timeout and recorded in `s`. Returns the
+/// connection ready for a ClientHello, or `None` when the session ended
+/// (then `s.outcome` says how). The legacy session reuses it.
+async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> {
+    let step = cfg.step_timeout;
+    let addr = SocketAddr::new(s.ip, cfg.port);
+    let t = Instant::now();
+    let tcp = match timeout(step, TcpStream::connect(addr)).await {
+        Ok(Ok(tcp)) => tcp,
+        Ok(Err(e)) => {
+            s.connect = Connect::from_io(e.kind());
+            s.decide(Outcome::ConnectFailed {
+                detail: format!("cannot connect to {addr}: {e}"),
+            });
+            return None;
+        }
+        Err(_) => {
+            s.connect = Connect::Timeout;
+            s.decide(Outcome::ConnectFailed {
+                detail: format!("no answer from {addr} within {} ms", step.as_millis()),
+            });
+            return None;
+        }
+    };
+    s.timings.connect_ms = Some(millis(t.elapsed()));
+    s.connect = Connect::Ok;
+    s.local_addr = tcp.local_addr().ok();
+    // Commands are small and each waits for its reply: do not delay them.
+    let _ = tcp.set_nodelay(true);
+    let mut plain = ReplyReader::new(tcp);
+
+    // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).
+    s.stage = Some(Stage::Greeting);
+    let t = Instant::now();
+    let greeting = match exchange(&mut plain, None, step).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            s.protocol_error(Stage::Greeting, failure);
+            return None;
+        }
+    };
+    s.timings.greeting_ms = Some(millis(t.elapsed()));
+    s.banner = Some(Banner::from_reply(&greeting));
+    if let Err(outcome) = expect(&greeting, 220, Stage::Greeting, RefusalStage::Greeting) {
+        s.decide(outcome);
+        return None;
+    }
+
+    // EHLO.
+    s.stage = Some(Stage::Ehlo);
+    let t = Instant::now();
+    let reply = match exchange(&mut plain, Some(&ehlo_command(cfg)), step).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            s.protocol_error(Stage::Ehlo, failure);
+            return None;
+        }
+    };
+    s.timings.ehlo_ms = Some(millis(t.elapsed()));
+    if let Err(outcome) = expect(&reply, 250, Stage::Ehlo, RefusalStage::Ehlo) {
+        s.decide(outcome);
+        quit(&mut plain, step).await;
+        return None;
+    }
+    let ehlo = Ehlo::from_reply(&reply);
+    s.ehlo = Some(EhloSummary::from_ehlo(&ehlo));
+    if !ehlo.has("STARTTLS") {
+        s.decide(Outcome::StarttlsNotOffered);
+        quit(&mut plain, step).await;
+        return None;
+    }
+
+    // STARTTLS (RFC 3207 §4: 220 to go ahead, 454 or 501 to refuse).
+    s.stage = Some(Stage::Starttls);
+    let t = Instant::now();
+    let reply = match exchange(&mut plain, Some("STARTTLS\r\n"), step).await {
+        Ok(reply) => reply,
+        Err(failure) => {
+            s.protocol_error(Stage::Starttls, failure);
+            return None;
+        }
+    };
+    s.timings.starttls_ms = Some(millis(t.elapsed()));
+    if reply.code().get() != 220 {
+        s.decide(Outcome::StarttlsRefused {
+            code: reply.code(),
+            text: for_terminal(&reply.text(), TEXT_DISPLAY_MAX),
+        });
+        quit(&mut plain, step).await;
+        return None;
+    }
+    let (tcp, leftover) = plain.into_parts();
+    if !leftover.is_empty() {
+        // Bytes sent before our ClientHello cannot be TLS from the server:
+        // they were pushed after the 220 in plaintext (STARTTLS response
+        // injection). RFC 3207 §4.2 has the client forget what came before
+        // TLS; we stop and report instead of silently dropping them. A
+        // sender that goes on reads them as a TLS record and fails.
+        if let Some(text) = plaintext::plaintext_line(&leftover) {
+            s.decide(Outcome::PlaintextAfterStarttls {
+                text,
+                before_client_hello: true,
+            });
+            return None;
+        }
+        s.protocol_error(
+            Stage::Starttls,
+            StepFailure {
+                kind: FailureKind::UnexpectedData,
+                detail: format!(
+                    "{} bytes arrived after the 220 reply to STARTTLS, before the TLS handshake",
+                    leftover.len()
+                ),
+            },
+        );
+        return None;
+    }
+    Some(tcp)
+}
+
+/// The EHLO command line for `cfg`'s name (checked by [`run`]).
+fn ehlo_command(cfg: &ProbeConfig) -> String {
+    format!("EHLO {}\r\n", cfg.ehlo_name)
+}
+
+/// The second look at a server that refused rustls (see
+/// [`super::legacy_tls`]): the same dialogue as the first session up to
+/// STARTTLS, then the legacy ClientHello, and the answer read up to the
+/// Certificate message, at most [`legacy_hello::MAX_FLIGHT`] bytes. The
+/// handshake is then dropped. Never fails; takes at most [`LEGACY_STEPS`]
+/// × `cfg.step_timeout`.
+async fn legacy_probe(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> LegacyTls {
+    let bound = cfg.step_timeout.saturating_mul(LEGACY_STEPS);
+    match timeout(bound, legacy_run(ip, sni, cfg)).await {
+        Ok(legacy) => legacy,
+        Err(_) => LegacyTls::Failed {
+            detail: format!(
+                "the second session exceeded its bound of {} ms",
+                bound.as_millis()
+            ),
+        },
+    }
+}
+
+async fn legacy_run(ip: IpAddr, sni: Option<&str>, cfg: &ProbeConfig) -> LegacyTls {
+    let mut scratch = Session::new(ip, cfg.port, sni);
+    let Some(mut tcp) = open_starttls(&mut scratch, cfg).await else {
+        return LegacyTls::Failed {
+            detail: format!(
+                "the second session ended before TLS: {}",
+                outcome_summary(&scratch.outcome)
+            ),
+        };
+    };
+    let step = cfg.step_timeout;
+    let mut random = [0u8; 32];
+    // A hello that is never finished needs no secret randomness; zeros
+    // are a valid random if the system has none.
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random);
+    let hello = legacy_hello::client_hello(sni, &random);
+    let mut flight = Flight::new();
+    let exchange = async {
+        tcp.write_all(&hello).await?;
+        tcp.flush().await?;
+        let mut buf = vec![0u8; LEGACY_READ_CHUNK];
+        loop {
+            let n = tcp.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, io::Error>(None);
+            }
+            match flight.feed(&buf[..n]) {
+                Ok(None) => {}
+                Ok(Some(answer)) => return Ok(Some(Ok(answer))),
+                Err(e) => return Ok(Some(Err(e))),
+            }
+        }
+    };
+    let read = timeout(step, exchange).await;
+    let _ = timeout(step.min(QUIT_WAIT), tcp.shutdown()).await;
+    match read {
+        Ok(Ok(Some(answer))) => LegacyTls::from_answer(answer),
+        // A close, or a reset (a server that closes with our bytes
+        // unread): what arrived before it is the answer.
+        Ok(Ok(None)) => LegacyTls::from_answer(flight.finish()),
+        Ok(Err(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted
+            ) =>
+        {
+            LegacyTls::from_answer(flight.finish())
+        }
+        Ok(Err(e)) => LegacyTls::Failed {
+            detail: format!("the second session failed during the TLS handshake: {e}"),
+        },
+        Err(_) => LegacyTls::Failed {
+            detail: format!(
+                "no answer to the legacy ClientHello within {} ms",
+                step.as_millis()
+            ),
+        },
+    }
+}
+
+/// How a session that did not reach TLS ended, in a few words.
+fn outcome_summary(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::ConnectFailed { detail }
+        | Outcome::ProtocolError { detail, .. }
+        | Outcome::HandshakeFailed { detail, .. } => detail.clone(),
+        Outcome::Inconclusive { code, text, .. } | Outcome::StarttlsRefused { code, text } => {
+            format!("{code} {text}")
+        }
+        Outcome::StarttlsNotOffered => "STARTTLS was not offered".to_string(),
+        Outcome::PlaintextAfterStarttls { text, .. } => {
+            format!("plain text after the 220 to STARTTLS: {text}")
+        }
+        Outcome::TlsEstablished => "TLS established".to_string(),
+    }
 }
 
 /// Sends `command` (if any) and reads one reply, all within `step`.
@@ -456,25 +598,6 @@ fn handshake_failure(error: &io::Error) -> Outcome {
             protocol_version: false,
         },
     }
-}
-
-/// An alert in RFC 8446 §6 spelling: `ProtocolVersion` → `protocol_version`.
-fn alert_name(alert: AlertDescription) -> String {
-    let Some(camel) = alert.as_str() else {
-        return format!("unknown({})", u8::from(alert));
-    };
-    let mut out = String::with_capacity(camel.len() + 4);
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn version_name(version: ProtocolVersion) -> String {

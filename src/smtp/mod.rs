@@ -13,14 +13,23 @@
 //! - [`reply`]: reading replies off the wire, with caps, and EHLO keywords
 //! - [`verifier`]: the TLS verifier that records the chain
 //! - [`session`]: what a session observed, as plain values
-//! - [`client`]: the session itself: sockets, steps, timeouts
+//! - [`route`]: whether this host has a route to an address (sends nothing)
 //! - [`plaintext`]: telling plain text from TLS where the handshake belongs
+//! - [`client`]: the session itself: sockets, steps, timeouts; and, when a
+//!   server refused rustls, a second session with a legacy ClientHello
+//! - [`legacy_tls`]: when that second look is worth it and what it saw
+//!   (what OpenSSL- and Go-based senders get)
+//! - [`legacy_hello`]: the legacy ClientHello and the reader of the
+//!   server's answer (TLS wire format, pure)
 //!
 //! Left out: sending mail, AUTH, PIPELINING on our side (commands are sent
 //! one at a time), DANE/MTA-STS verdicts, retries.
 
 pub mod client;
+pub mod legacy_hello;
+pub mod legacy_tls;
 pub mod plaintext;
 pub mod reply;
+pub mod route;
 pub mod session;
 pub mod verifier;

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
+use super::legacy_tls::LegacyTls;
 use super::reply::{Ehlo, Reply, ReplyCode};
 use crate::sanitize::for_terminal;
 
@@ -351,6 +352,11 @@ pub struct Session {
     pub ehlo_tls_error: Option<StepFailure>,
     /// How the session ended.
     pub outcome: Outcome,
+    /// When the handshake failed in a way OpenSSL- and Go-based senders
+    /// may get through: what a second session with a legacy ClientHello
+    /// saw (see [`super::legacy_tls`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub legacy_tls: Option<LegacyTls>,
     /// How long each step took.
     pub timings: Timings,
     #[serde(skip)]
@@ -363,6 +369,9 @@ pub struct Session {
     /// Whether `outcome` is final.
     #[serde(skip)]
     pub(super) decided: bool,
+    /// Whether the handshake failure is worth the legacy session.
+    #[serde(skip)]
+    pub(super) legacy_wanted: bool,
 }
 
 impl Session {
@@ -399,11 +408,13 @@ impl Session {
             outcome: Outcome::ConnectFailed {
                 detail: "not attempted".to_string(),
             },
+            legacy_tls: None,
             timings: Timings::default(),
             chain: Vec::new(),
             ocsp: None,
             stage: None,
             decided: false,
+            legacy_wanted: false,
         }
     }
 

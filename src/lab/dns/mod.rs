@@ -3,15 +3,17 @@
 //! [`LabDns::start`] builds a fake root ".", the catalogue's TLD and one
 //! zone per scenario, signs them with fresh ECDSA P-256 keys and NSEC
 //! (RFC 4033–4035, RFC 6605), breaks the signatures the catalogue asks for,
-//! and serves them from two servers on 127.0.0.1:
+//! and serves them from three servers on 127.0.0.1:
 //!
 //! - the authoritative server ([`LabDns::authoritative`]): every zone behind
 //!   one UDP+TCP port, answers with AA=1 (see `auth`);
 //! - a validating resolver in front of it ([`LabDns::validating_resolver`]),
-//!   which answers like a validating BIND or Unbound (see `validating`).
+//!   which answers like a validating BIND or Unbound (see `validating`);
+//! - a forwarder in front of it that does not validate
+//!   ([`LabDns::forwarding_resolver`]): AD is never set.
 //!
 //! The root key is the lab's trust anchor, given out as DNSKEY and DS text.
-//! Dropping [`LabDns`] stops both servers.
+//! Dropping [`LabDns`] stops the servers.
 
 mod auth;
 mod denial;
@@ -42,10 +44,12 @@ const TCP_RESPONSE_BUFFER: usize = 32;
 pub struct LabDns {
     authoritative: SocketAddr,
     validating_resolver: SocketAddr,
+    forwarding_resolver: SocketAddr,
     trust_anchor_dnskey: String,
     trust_anchor_ds: String,
     auth_server: Server<AuthRouter>,
     resolver_server: Server<ValidatingResolver>,
+    forwarder_server: Server<ValidatingResolver>,
 }
 
 impl LabDns {
@@ -72,13 +76,22 @@ impl LabDns {
         resolver_server.register_socket(res_udp);
         resolver_server.register_listener(res_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
+        let forwarder = ValidatingResolver::forwarding(authoritative, zones.root_key.public_key())
+            .map_err(|e| signing_error(e.to_string()))?;
+        let (fwd_udp, fwd_tcp, forwarding_resolver) = bind_pair("forwarding resolver").await?;
+        let mut forwarder_server = Server::new(forwarder);
+        forwarder_server.register_socket(fwd_udp);
+        forwarder_server.register_listener(fwd_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+
         Ok(LabDns {
             authoritative,
             validating_resolver,
+            forwarding_resolver,
             trust_anchor_dnskey,
             trust_anchor_ds,
             auth_server,
             resolver_server,
+            forwarder_server,
         })
     }
 
@@ -94,6 +107,13 @@ impl LabDns {
         self.validating_resolver
     }
 
+    /// A forwarder in front of the authoritative server that does not
+    /// validate (never sets AD), like dnsmasq without `--dnssec`.
+    #[must_use]
+    pub fn forwarding_resolver(&self) -> SocketAddr {
+        self.forwarding_resolver
+    }
+
     /// Zone-file text of the root key: `". 3600 IN DNSKEY 257 3 13 <base64>\n"`.
     #[must_use]
     pub fn trust_anchor_dnskey(&self) -> String {
@@ -106,10 +126,11 @@ impl LabDns {
         self.trust_anchor_ds.clone()
     }
 
-    /// Stops both servers and waits for their tasks to end. Dropping the
+    /// Stops the servers and waits for their tasks to end. Dropping the
     /// lab stops them too, without waiting.
     pub async fn shutdown(mut self) {
         // Errors here only say a socket task had already ended.
+        let _ = self.forwarder_server.shutdown_gracefully().await;
         let _ = self.resolver_server.shutdown_gracefully().await;
         let _ = self.auth_server.shutdown_gracefully().await;
     }

@@ -15,6 +15,12 @@
 //!
 //! Left out: caching (the lab's data never changes and loopback is fast),
 //! iteration from the root by referrals (every zone is on one server).
+//!
+//! [`ValidatingResolver::forwarding`] makes the same server without
+//! validation, as a plain forwarder does (dnsmasq without `--dnssec`, a home
+//! router): recursion available, RRSIGs passed on for DO=1, AD never set,
+//! bogus data handed out. A scanner trusting its AD bit would see every
+//! signed domain as unsigned.
 
 use std::{future::Future, net::SocketAddr, pin::Pin, sync::Arc, time::Duration};
 
@@ -56,6 +62,8 @@ type Upstream = NameServerPool<TokioRuntimeProvider>;
 pub struct ValidatingResolver {
     validating: DnssecDnsHandle<Upstream>,
     plain: Upstream,
+    /// False for a forwarder that does not validate.
+    validates: bool,
 }
 
 /// DNSSEC status of an answer as a whole (RFC 4035 §4.3).
@@ -143,7 +151,23 @@ impl ValidatingResolver {
         let mut anchors = TrustAnchors::empty();
         anchors.insert(root_key);
         let validating = DnssecDnsHandle::with_trust_anchor(plain.clone(), Arc::new(anchors));
-        Ok(ValidatingResolver { validating, plain })
+        Ok(ValidatingResolver {
+            validating,
+            plain,
+            validates: true,
+        })
+    }
+
+    /// A forwarder to `authoritative` that does not validate: AD is never
+    /// set and bogus data is handed out.
+    pub fn forwarding(
+        authoritative: SocketAddr,
+        root_key: &PublicKeyBuf,
+    ) -> Result<Self, NetError> {
+        Ok(ValidatingResolver {
+            validates: false,
+            ..ValidatingResolver::new(authoritative, root_key)?
+        })
     }
 
     async fn respond<R: ResponseHandler>(
@@ -175,7 +199,9 @@ impl ValidatingResolver {
         }
         let name = Name::from(info.query.name());
         let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
-        let checking_disabled = request.metadata.checking_disabled;
+        // A forwarder that does not validate answers as if every query had
+        // CD=1: unchecked data, no AD.
+        let checking_disabled = request.metadata.checking_disabled || !self.validates;
 
         let outcome = tokio::time::timeout(
             RESOLUTION_TIMEOUT,
