@@ -579,6 +579,17 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
             format!("some address records of {h} are DNSSEC-bogus: {}", host.address_error.as_deref().unwrap_or("validation failed")),
             format!("Fix the signatures of the zone holding {h} (check with `delv {h} A` and `delv {h} AAAA`)."),
         ));
+    } else if let Some(error) = &host.address_error {
+        // One address family answered, the other failed: senders use the
+        // one that answered, and DANE still applies to it when it is
+        // secure (RFC 7672 §2.2.2).
+        out.push(Finding::new(
+            Severity::Warning,
+            Code::MxAddressLookupFailed,
+            h,
+            format!("an address lookup for {h} failed ({error}); senders use the addresses that did answer"),
+            format!("Make the name servers answer both A and AAAA queries for {h} (NODATA when there are none; check with `dig {h} AAAA`)."),
+        ));
     }
     let t = &host.tlsa;
     let tlsa_name = t.name.clone().unwrap_or_else(|| format!("_25._tcp.{h}"));

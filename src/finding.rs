@@ -99,6 +99,7 @@ catalogue! {
     MxIpLiteral = "mx-ip-literal", Error, "RFC 5321 §5.1; RFC 7505", "An MX target is an IP address", "Name a host in the MX record, not an address.";
     MxCname = "mx-cname", Warning, "RFC 2181 §10.3; RFC 5321 §5.1", "An MX target is an alias (CNAME)", "Point the MX record at the canonical host name.";
     MxAddressBogus = "mx-address-bogus", Error, "RFC 7672 §2.1.1", "An MX host's address records are DNSSEC-bogus", "Fix the signatures of the zone holding the MX host.";
+    MxAddressLookupFailed = "mx-address-lookup-failed", Warning, "RFC 5321 §5.1; RFC 7672 §2.2.2", "One address lookup of an MX host failed", "Make the name servers answer A and AAAA queries for the MX host.";
     MxNoAddress = "mx-no-address", Error, "RFC 5321 §5.1", "An MX host has no address", "Publish A or AAAA records for the MX host.";
     // DANE.
     TlsaDnssecBogus = "tlsa-dnssec-bogus", Error, "RFC 7672 §2.1.1", "The TLSA lookup is DNSSEC-bogus", "Fix the signatures of the zone holding the TLSA records.";
