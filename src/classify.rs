@@ -426,21 +426,15 @@ fn legacy_advice(legacy: &LegacyHandshake) -> String {
 fn sts_only_refuses(s: &SessionOut, sts_mode: Option<Mode>) -> Option<Finding> {
     let dane_passed = s.tlsa_verdict.as_ref().is_some_and(Verdict::is_success);
     let sts = s.sts_verdict.as_ref().filter(|v| v.is_failure())?;
-    let failure = sts.result.failure()?;
     if !dane_passed || sts_mode != Some(Mode::Enforce) {
         return None;
     }
-    let reason = sts.reason.as_deref().unwrap_or("");
-    Some(Finding::new(
-        Severity::Error,
-        Code::for_session_failure(failure),
-        format!("{} {}", s.mx, s.ip),
+    refusal(s, sts, Severity::Error, |failure, reason| {
         format!(
             "MTA-STS-only senders will not deliver to {} ({}): the MTA-STS policy (mode enforce) fails with {failure} ({reason}). DANE passes, so DANE senders deliver; a passing DANE check does not override a failing MTA-STS policy (RFC 8461 §2), and mox refuses such a delivery too.",
             s.ip, s.mx
-        ),
-        advice_for(failure, reason, &s.mx),
-    ))
+        )
+    })
 }
 
 /// Secure TLSA records behind an insecure MX RRset that do not match: only
@@ -450,16 +444,29 @@ fn opt_in_dane_refuses(s: &SessionOut) -> Option<Finding> {
     if crate::outlook::is_all_unusable(v) {
         return None;
     }
-    let failure = v.result.failure()?;
-    let reason = v.reason.as_deref().unwrap_or("");
-    Some(Finding::new(
-        Severity::Warning,
-        Code::for_session_failure(failure),
-        format!("{} {}", s.mx, s.ip),
+    refusal(s, v, Severity::Warning, |failure, reason| {
         format!(
             "senders that use DANE behind an unsigned MX RRset (Postfix at level dane) will not deliver to {} ({}): {failure} ({reason}); RFC-default DANE senders (mox), MTA-STS and opportunistic senders ignore these TLSA records and deliver",
             s.ip, s.mx
-        ),
+        )
+    })
+}
+
+/// The finding for a session failing `v`, in the words `message` gives
+/// for its result type and reason.
+fn refusal(
+    s: &SessionOut,
+    v: &Verdict,
+    severity: Severity,
+    message: impl FnOnce(ResultType, &str) -> String,
+) -> Option<Finding> {
+    let failure = v.result.failure()?;
+    let reason = v.reason.as_deref().unwrap_or("");
+    Some(Finding::new(
+        severity,
+        Code::for_session_failure(failure),
+        format!("{} {}", s.mx, s.ip),
+        message(failure, reason),
         advice_for(failure, reason, &s.mx),
     ))
 }
@@ -579,6 +586,17 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
             h,
             format!("some address records of {h} are DNSSEC-bogus: {}", host.address_error.as_deref().unwrap_or("validation failed")),
             format!("Fix the signatures of the zone holding {h} (check with `delv {h} A` and `delv {h} AAAA`)."),
+        ));
+    } else if let Some(error) = &host.address_error {
+        // One address family answered, the other failed: senders use the
+        // one that answered, and DANE still applies to it when it is
+        // secure (RFC 7672 §2.2.2).
+        out.push(Finding::new(
+            Severity::Warning,
+            Code::MxAddressLookupFailed,
+            h,
+            format!("an address lookup for {h} failed ({error}); senders use the addresses that did answer"),
+            format!("Make the name servers answer both A and AAAA queries for {h} (NODATA when there are none; check with `dig {h} AAAA`)."),
         ));
     }
     let t = &host.tlsa;

@@ -101,12 +101,24 @@ async fn discover_host(dns: &Dns, host: Name, preference: u16, mx_dnssec: Dnssec
         .iter()
         .find(|x| !x.aliases.is_empty())
         .map(|x| x.canonical.clone());
+    // DNSSEC per address family (RFC 7672 §2.2.2 asks for secure address
+    // records): a secure A RRset with addresses keeps DANE for the IPv4
+    // sessions even when the AAAA lookup is bogus or failed, and the other
+    // way round; the broken family is a finding of its own.
+    let secure_family = [&a, &aaaa]
+        .iter()
+        .any(|x| x.dnssec == Dnssec::Secure && !x.addresses().is_empty());
+    let tlsa_gate = if secure_family {
+        Dnssec::Secure
+    } else {
+        address_dnssec
+    };
     let tlsa = discover_tlsa(
         dns,
         &host,
         canonical.as_ref(),
         mx_dnssec,
-        address_dnssec,
+        tlsa_gate,
         &addresses,
     )
     .await;

@@ -99,6 +99,7 @@ catalogue! {
     MxIpLiteral = "mx-ip-literal", Error, "RFC 5321 §5.1; RFC 7505", "An MX target is an IP address", "Name a host in the MX record, not an address.";
     MxCname = "mx-cname", Warning, "RFC 2181 §10.3; RFC 5321 §5.1", "An MX target is an alias (CNAME)", "Point the MX record at the canonical host name.";
     MxAddressBogus = "mx-address-bogus", Error, "RFC 7672 §2.1.1", "An MX host's address records are DNSSEC-bogus", "Fix the signatures of the zone holding the MX host.";
+    MxAddressLookupFailed = "mx-address-lookup-failed", Warning, "RFC 5321 §5.1; RFC 7672 §2.2.2", "One address lookup of an MX host failed", "Make the name servers answer A and AAAA queries for the MX host.";
     MxNoAddress = "mx-no-address", Error, "RFC 5321 §5.1", "An MX host has no address", "Publish A or AAAA records for the MX host.";
     // DANE.
     TlsaDnssecBogus = "tlsa-dnssec-bogus", Error, "RFC 7672 §2.1.1", "The TLSA lookup is DNSSEC-bogus", "Fix the signatures of the zone holding the TLSA records.";
@@ -135,6 +136,7 @@ catalogue! {
     // TLSRPT.
     TlsrptMissing = "tlsrpt-missing", Info, "RFC 8460 §3", "No TLSRPT record", "Publish a TLSRPT record to receive reports of delivery failures.";
     TlsrptDiscardedRecord = "tlsrpt-discarded-record", Warning, "RFC 8460 §3", "A TXT record senders discard", "Begin the record with exactly `v=TLSRPTv1;`.";
+    TlsrptRecordPrefixSpacing = "tlsrpt-record-prefix-spacing", Warning, "RFC 8460 §3", "The only TLSRPT record has whitespace before its first `;`", "Publish the record beginning with exactly `v=TLSRPTv1;`: senders filtering on that prefix drop it.";
     TlsrptMultipleRecords = "tlsrpt-multiple-records", Error, "RFC 8460 §3", "More than one TLSRPT record", "Publish exactly one TLSRPT record.";
     TlsrptInvalid = "tlsrpt-invalid", Error, "RFC 8460 §3", "The TLSRPT record breaks the grammar", "Publish a record that follows RFC 8460 §3.";
     TlsrptRuaUnsupportedScheme = "tlsrpt-rua-unsupported-scheme", Warning, "RFC 8460 §3", "A report address is neither mailto: nor https:", "Use mailto: or https: report addresses.";
@@ -148,6 +150,7 @@ catalogue! {
     TlsrptLookupFailed = "tlsrpt-lookup-failed", Warning, "RFC 8460 §3", "The TLSRPT lookup failed", "Make the name servers answer TXT queries for the record.";
     // MTA-STS record.
     StsRecordDiscarded = "sts-record-discarded", Error, "RFC 8461 §3.1", "A TXT record senders discard", "Begin the record with exactly `v=STSv1;`.";
+    StsRecordPrefixSpacing = "sts-record-prefix-spacing", Warning, "RFC 8461 §3.1", "The only MTA-STS record has whitespace before its first `;`", "Publish the record beginning with exactly `v=STSv1;`: senders filtering on that prefix see no MTA-STS.";
     StsRecordMultiple = "sts-record-multiple", Error, "RFC 8461 §3.1", "More than one MTA-STS record", "Publish exactly one MTA-STS record.";
     StsRecordDuplicateField = "sts-record-duplicate-field", Warning, "RFC 8461 §3.1", "A field appears twice in the MTA-STS record", "Give each field once.";
     StsRecordInvalidId = "sts-record-invalid-id", Error, "RFC 8461 §3.1", "The record's id is not 1 to 32 letters and digits", "Use an id of letters and digits, e.g. a timestamp.";
@@ -168,7 +171,6 @@ catalogue! {
     StsPolicyShortMaxAge = "sts-policy-short-max-age", Warning, "RFC 8461 §3.2", "The policy's max_age is short", "Raise max_age to at least a week once the policy works.";
     StsPolicyModeTesting = "sts-policy-mode-testing", Warning, "RFC 8461 §5", "The policy is in testing mode", "Switch to mode: enforce once reports show no failures.";
     StsPolicyModeNone = "sts-policy-mode-none", Warning, "RFC 8461 §5", "The policy is in mode none", "Remove the record and policy, or switch to testing or enforce.";
-    StsPolicyMxTrailingDot = "sts-policy-mx-trailing-dot", Warning, "RFC 8461 §3.2", "An mx: pattern ends in a dot", "Write mx: patterns without a trailing dot.";
     StsPolicyMxNotCovered = "sts-policy-mx-not-covered", Error, "RFC 8461 §4.1", "An MX host is not covered by the policy", "Add an mx: line for every MX host.";
     StsPolicyMxPatternUnused = "sts-policy-mx-pattern-unused", Warning, "RFC 8461 §4.1", "An mx: pattern covers no MX host", "Remove patterns that match no MX host.";
     StsPlannedWithoutRecord = "sts-planned-without-record", Warning, "RFC 8461 §3.1", "A planned policy has no record to announce it", "Publish the _mta-sts TXT record with the policy.";

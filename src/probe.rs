@@ -135,7 +135,16 @@ async fn probe_one(
     sts: Option<&AppliedSts<'_>>,
     settings: &ProbeSettings,
 ) -> SessionOut {
-    let dane_ctx = dane_context(domain, host, mx_dnssec)
+    // DANE needs this address's own RRset secure: a bogus or insecure
+    // family does not get DANE from the other (RFC 7672 §2.2.2).
+    let address_secure = host.tlsa.planned
+        || host
+            .addresses
+            .iter()
+            .any(|a| a.ip == ip && a.dnssec == Dnssec::Secure);
+    let dane_ctx = address_secure
+        .then(|| dane_context(domain, host, mx_dnssec))
+        .flatten()
         .or(settings.require_dane.then_some(DaneContext::Required));
     let sts_ctx = sts.map(|s| match s {
         AppliedSts::Policy(policy) => StsContext {

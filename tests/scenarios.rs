@@ -131,20 +131,20 @@ fn check_all(via: Via) {
                 }
                 continue;
             }
-            if key == "absent_findings" {
-                let have = common::codes(&json);
-                for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-                    if have.iter().any(|h| h == code) {
-                        failures.push(format!("{domain}: finding {code} present; have {have:?}"));
-                    }
-                }
-                continue;
-            }
             if key == "findings" {
                 let have = common::codes(&json);
                 for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
                     if !have.iter().any(|h| h == code) {
                         failures.push(format!("{domain}: finding {code} missing; have {have:?}"));
+                    }
+                }
+                continue;
+            }
+            if key == "absent_findings" {
+                let have = common::codes(&json);
+                for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    if have.iter().any(|h| h == code) {
+                        failures.push(format!("{domain}: finding {code} present; have {have:?}"));
                     }
                 }
                 continue;

@@ -3,7 +3,12 @@
 //! RFC 8461 §3.3: only a 200 over HTTPS with a WebPKI-valid certificate for
 //! `mta-sts.<domain>` is a policy; §3.2: the body must parse and (SHOULD)
 //! be `text/plain`; §4.1: every MX must match an `mx:` pattern. Our choice
-//! on the media type follows SPEC.md §2: judged as strict senders do.
+//! on the media type follows SPEC.md §2: judged as strict senders do. So is
+//! an `mx:` pattern outside the grammar (a trailing dot, an IP address, a
+//! label that is not valid IDNA): mox rejects the whole policy, so it is
+//! `invalid` here, and the sessions and the report carry
+//! `sts-policy-invalid`; the finding names the senders that apply it
+//! anyway ([`super::pattern`]).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -291,13 +296,7 @@ pub fn assess(
                     out.reason = Some(e.to_string());
                     out.reason_code = Some(e.reason_code().to_string());
                     out.result_type = Some(ResultType::StsPolicyInvalid);
-                    findings.push(Finding::new(
-                        failure,
-                        Code::StsPolicyInvalid,
-                        &subject,
-                        format!("the MTA-STS policy does not parse: {e}"),
-                        "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.".to_string(),
-                    ));
+                    findings.push(policy::invalid_finding(&e, &subject, failure));
                 }
             }
             if !media_type_ok {

@@ -6,11 +6,33 @@
 //! Also the coverage check a scanner adds on top: which MX host is covered by
 //! which pattern, which pattern covers nothing, and the findings that follow.
 //!
-//! Left out: punycode decoding, so an `xn--` label is checked for LDH syntax
-//! only, not for being a valid A-label (RFC 5891 §5.4); and the MX lookup.
+//! What the grammar excludes, and strict senders reject (each makes the
+//! whole policy invalid, RFC 8460 `sts-policy-invalid`):
+//! - a trailing dot (`mx1.example.com.`): `Domain` has none;
+//! - an IP address (`192.0.2.1`, `[192.0.2.1]`, `2001:db8::1`): a pattern
+//!   names MX hosts, and an MX target is a host name (RFC 5321 §5.1);
+//! - a label that is not valid IDNA: an `xn--` label that does not decode
+//!   to a valid U-label or is not its canonical encoding (RFC 5891 §5.4,
+//!   checked with UTS #46 processing as mox does), or another label with
+//!   `--` in the third and fourth positions, which RFC 5890 §2.3.1 reserves.
+//!
+//! mox parses each pattern as a domain (`mtasts/parse.go`, `dns.ParseDomain`
+//! with IDNA lookup rules) and rejects the whole policy over any of these, so
+//! it treats the domain as having no MTA-STS policy and reports
+//! `sts-policy-invalid`. postfix-mta-sts-resolver checks no `mx:` value: it
+//! applies the policy and hands each name, as written, to Postfix as a
+//! certificate match name. We judge as the strict sender, as SPEC §2 does
+//! for the media type: the policy is `invalid`, each session's `sts` result
+//! and the report's `sts` policy carry `sts-policy-invalid` (senders then
+//! deliver as without a policy); the finding names the senders that still
+//! apply it ([`PatternError::strict_senders_reject`]).
+//!
+//! Left out: the MX lookup.
 
 use serde::{Serialize, Serializer};
 use thiserror::Error;
+
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
 
 use super::escape_str;
 
@@ -74,6 +96,56 @@ pub enum PatternError {
         /// Length of the name.
         length: usize,
     },
+    /// A final dot: RFC 5321 `Domain` has none.
+    #[error(
+        "mx pattern `{pattern}` ends with a dot, which the grammar does not allow (RFC 8461 §3.2)"
+    )]
+    TrailingDot {
+        /// The pattern, escaped.
+        pattern: String,
+        /// The pattern without the final dot, escaped.
+        without: String,
+    },
+    /// An IPv4 or IPv6 address (bare or in brackets) instead of a host name.
+    #[error("mx pattern `{pattern}` is an IP address, not an MX host name (RFC 8461 §3.2)")]
+    IpAddress {
+        /// The pattern, escaped.
+        pattern: String,
+    },
+    /// An `xn--` label that does not decode to a valid internationalized
+    /// label (RFC 5891 §5.4), or another label with `--` in the third and
+    /// fourth positions (reserved, RFC 5890 §2.3.1).
+    #[error("mx pattern `{pattern}`: label `{label}` is not a valid A-label: {why}")]
+    InvalidALabel {
+        /// The pattern, escaped.
+        pattern: String,
+        /// The offending label.
+        label: String,
+        /// Which rule it breaks.
+        why: &'static str,
+    },
+    /// Each label is valid but the name as a whole is not a valid IDN
+    /// (the bidi rule of RFC 5893 applies across labels).
+    #[error(
+        "mx pattern `{pattern}` is not a valid internationalized domain name: a label breaks the RFC 5893 bidi rule for names that hold right-to-left labels"
+    )]
+    InvalidIdn {
+        /// The pattern, escaped.
+        pattern: String,
+    },
+}
+
+impl PatternError {
+    /// Whether strict senders (mox) reject the whole policy over this
+    /// pattern. Every error does except the length limits, which mox does
+    /// not check: such a name cannot exist in DNS (RFC 1035 §2.3.4), so the
+    /// pattern covers nothing, but mox applies the rest of the policy.
+    pub fn strict_senders_reject(&self) -> bool {
+        !matches!(
+            self,
+            PatternError::LabelTooLong { .. } | PatternError::TooLong { .. }
+        )
+    }
 }
 
 /// One `mx:` pattern of an MTA-STS policy, as published.
@@ -84,18 +156,16 @@ pub enum PatternError {
 pub struct MxPattern {
     raw: String,
     wildcard: bool,
-    /// Lower-case, without `*.` and without a trailing dot.
+    /// Lower-case, without `*.`.
     domain: String,
-    trailing_dot: bool,
 }
 
 impl MxPattern {
-    /// Parses `["*."] Domain` (RFC 8461 §3.2).
+    /// Parses `["*."] Domain` (RFC 8461 §3.2), `Domain` in A-label form.
     ///
     /// Upper case is accepted (DNS names compare case-insensitively, RFC 4343)
-    /// and compared without case. A trailing dot is not in the grammar but
-    /// is tolerated and remembered ([`MxPattern::had_trailing_dot`]) so the
-    /// caller can flag it: some senders reject the whole policy over it.
+    /// and compared without case. A trailing dot, an IP address and a label
+    /// that is not valid IDNA are errors: see the module documentation.
     pub fn parse(text: &str) -> Result<MxPattern, PatternError> {
         if text.is_empty() {
             return Err(PatternError::Empty);
@@ -109,13 +179,19 @@ impl MxPattern {
             Some(rest) => (true, rest),
             None => (false, text),
         };
+        // One final dot is the absolute form people write in zone files:
+        // the name is checked without it, then the dot is the error. Two
+        // dots are an empty label.
+        let (name, trailing_dot) = match rest.strip_suffix('.') {
+            Some(name) if !name.is_empty() && !name.ends_with('.') => (name, true),
+            _ => (rest, false),
+        };
+        if is_ip_address(name) {
+            return Err(PatternError::IpAddress { pattern: pattern() });
+        }
         if rest.contains('*') {
             return Err(PatternError::MisplacedWildcard { pattern: pattern() });
         }
-        let (name, trailing_dot) = match rest.strip_suffix('.') {
-            Some(name) => (name, true),
-            None => (rest, false),
-        };
         if name.len() > MAX_DOMAIN {
             return Err(PatternError::TooLong {
                 pattern: pattern(),
@@ -139,11 +215,18 @@ impl MxPattern {
                 });
             }
         }
+        let domain = name.to_ascii_lowercase();
+        check_idna(&domain, pattern)?;
+        if trailing_dot {
+            return Err(PatternError::TrailingDot {
+                pattern: pattern(),
+                without: escape_str(text.strip_suffix('.').unwrap_or(text)),
+            });
+        }
         Ok(MxPattern {
             raw: text.to_string(),
             wildcard,
-            domain: name.to_ascii_lowercase(),
-            trailing_dot,
+            domain,
         })
     }
 
@@ -157,15 +240,9 @@ impl MxPattern {
         self.wildcard
     }
 
-    /// The domain part in lower case, without `*.` and without a trailing dot.
+    /// The domain part in lower case, without `*.`.
     pub fn domain(&self) -> &str {
         &self.domain
-    }
-
-    /// Whether the published pattern ended with a dot, which RFC 8461's
-    /// grammar does not allow.
-    pub fn had_trailing_dot(&self) -> bool {
-        self.trailing_dot
     }
 
     /// Whether `host` (an MX host name, a trailing dot allowed) matches.
@@ -201,6 +278,67 @@ impl Serialize for MxPattern {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.raw)
     }
+}
+
+/// An IPv4 address in dotted-quad form or an IPv6 address, bare or in
+/// brackets (`[192.0.2.1]`, `[IPv6:2001:db8::1]` as RFC 5321 §4.1.3 writes
+/// address literals).
+fn is_ip_address(text: &str) -> bool {
+    let inner = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .map(|t| t.strip_prefix("IPv6:").unwrap_or(t))
+        .unwrap_or(text);
+    inner.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Checks the lower-case, LDH-valid name as IDNA: UTS #46 processing with
+/// STD3 rules and hyphen checks, which decodes every `xn--` label, rejects
+/// one whose decoded form is not a valid, normalised label (so a label that
+/// is not the canonical encoding fails too), and rejects labels with `--` in
+/// positions 3 and 4 otherwise, as mox's `idna.Lookup` profile does. The
+/// output must equal the input: a name UTS #46 would rewrite is not in
+/// A-label form.
+fn check_idna(domain: &str, pattern: impl Fn() -> String) -> Result<(), PatternError> {
+    if matches!(to_ascii(domain), Ok(ascii) if ascii == domain) {
+        return Ok(());
+    }
+    // Name the label at fault.
+    for label in domain.split('.') {
+        match to_ascii(label) {
+            Err(_) => {
+                let why = if label.starts_with("xn--") {
+                    "it does not decode to a valid internationalized label (RFC 5891 §5.4)"
+                } else {
+                    "`--` in the third and fourth characters is reserved for A-labels, which begin with `xn--` (RFC 5890 §2.3.1)"
+                };
+                return Err(PatternError::InvalidALabel {
+                    pattern: pattern(),
+                    label: label.to_string(),
+                    why,
+                });
+            }
+            Ok(ascii) if ascii != label => {
+                return Err(PatternError::InvalidALabel {
+                    pattern: pattern(),
+                    label: label.to_string(),
+                    why: "it is not the canonical encoding of the name it decodes to",
+                });
+            }
+            Ok(_) => {}
+        }
+    }
+    Err(PatternError::InvalidIdn { pattern: pattern() })
+}
+
+/// UTS #46 ToASCII with the strict options (STD3 rules, hyphen checks).
+fn to_ascii(text: &str) -> Result<std::borrow::Cow<'_, str>, idna::Errors> {
+    Uts46::new().to_ascii(
+        text.as_bytes(),
+        AsciiDenyList::STD3,
+        Hyphens::Check,
+        DnsLength::Ignore,
+    )
 }
 
 /// RFC 5321 §4.1.2: `sub-domain = Let-dig [Ldh-str]`, so letters, digits and
@@ -298,7 +436,76 @@ mod tests {
                 "mx-1.2example.com",
                 true,
             ),
-            ("trailing dot is tolerated", "mx1.example.com.", true),
+            ("trailing dot is rejected", "mx1.example.com.", false),
+            (
+                "trailing dot after a wildcard is rejected",
+                "*.example.com.",
+                false,
+            ),
+            ("IPv4 address is rejected", "192.0.2.1", false),
+            (
+                "IPv4 address with a trailing dot is rejected",
+                "192.0.2.1.",
+                false,
+            ),
+            (
+                "IPv4 address under a wildcard is rejected",
+                "*.192.0.2.1",
+                false,
+            ),
+            ("IPv6 address is rejected", "2001:db8::1", false),
+            (
+                "bracketed address literal is rejected",
+                "[IPv6:2001:db8::1]",
+                false,
+            ),
+            (
+                "numeric labels that are not an address are accepted",
+                "1.2.3.4.example",
+                true,
+            ),
+            (
+                "A-label that does not decode is rejected",
+                "xn--zz.example",
+                false,
+            ),
+            (
+                "A-label with a trailing hyphen is rejected",
+                "mx.xn--bcher-kva-.example",
+                false,
+            ),
+            ("empty A-label payload is rejected", "xn--a.example", false),
+            (
+                "A-label of a mapped character is rejected",
+                "xn--7ba.example",
+                false,
+            ),
+            (
+                "A-label of a non-NFC string is rejected",
+                "xn--a-ccb.example",
+                false,
+            ),
+            (
+                "A-label in upper case is accepted",
+                "MX.XN--BCHER-KVA.example",
+                true,
+            ),
+            (
+                "right-to-left A-label is accepted",
+                "mx.xn--mgbh0fb.example",
+                true,
+            ),
+            (
+                "bidi rule across labels is enforced",
+                "1a.xn--mgbh0fb",
+                false,
+            ),
+            (
+                "`--` in positions 3-4 of a non-A-label is rejected",
+                "ab--cd.example",
+                false,
+            ),
+            ("`--` elsewhere is accepted", "a--b.example", true),
             ("empty is rejected", "", false),
             (
                 "U-label is rejected: A-labels only",
@@ -355,21 +562,60 @@ mod tests {
 
     #[test]
     fn parse_keeps_raw_and_normalises() {
-        let p = MxPattern::parse("*.Example.COM.").expect("valid pattern");
-        assert_eq!(p.raw(), "*.Example.COM.");
+        let p = MxPattern::parse("*.Example.COM").expect("valid pattern");
+        assert_eq!(p.raw(), "*.Example.COM");
         assert_eq!(p.domain(), "example.com");
         assert!(p.is_wildcard());
-        assert!(p.had_trailing_dot());
         assert_eq!(p.to_string(), "*.example.com");
         let q = MxPattern::parse("mx.example.com").expect("valid pattern");
-        assert!(!q.had_trailing_dot() && !q.is_wildcard());
+        assert!(!q.is_wildcard());
     }
 
     #[test]
-    fn u_label_error_says_a_label() {
-        let err = MxPattern::parse("bücher.example").expect_err("U-label must be rejected");
-        assert!(matches!(err, PatternError::NotALabel { .. }), "{err:?}");
-        assert!(err.to_string().contains("A-label"), "{err}");
+    fn strict_sender_errors_name_the_rule_and_the_fix() {
+        // (rule, input, the error, text its message holds, strict senders reject)
+        type Case<'a> = (&'a str, &'a str, fn(&PatternError) -> bool, &'a str, bool);
+        #[rustfmt::skip]
+        let cases: &[Case] = &[
+            ("trailing dot: say so and show the name without it", "mx1.example.com.",
+             |e| matches!(e, PatternError::TrailingDot { without, .. } if without == "mx1.example.com"), "`mx1.example.com.` ends with a dot, which the grammar does not allow", true),
+            ("trailing dot on a wildcard keeps the wildcard", "*.Example.com.",
+             |e| matches!(e, PatternError::TrailingDot { without, .. } if without == "*.Example.com"), "ends with a dot", true),
+            ("trailing dot on a bad name: the name's error first", "mx_1.example.com.",
+             |e| matches!(e, PatternError::InvalidLabel { .. }), "label `mx_1`", true),
+            ("two trailing dots: an empty label", "mx1.example.com..",
+             |e| matches!(e, PatternError::EmptyLabel { .. }), "empty label", true),
+            ("IPv4 address: name the host instead", "192.0.2.1",
+             |e| matches!(e, PatternError::IpAddress { .. }), "is an IP address", true),
+            ("IPv4 address with a dot is an address first", "192.0.2.1.",
+             |e| matches!(e, PatternError::IpAddress { .. }), "`192.0.2.1.` is an IP address", true),
+            ("IPv6 address in brackets", "[2001:db8::1]",
+             |e| matches!(e, PatternError::IpAddress { .. }), "is an IP address", true),
+            ("A-label that does not decode names the label", "mx.xn--zz.example",
+             |e| matches!(e, PatternError::InvalidALabel { label, .. } if label == "xn--zz"), "label `xn--zz` is not a valid A-label: it does not decode", true),
+            ("reserved `--` names the label", "mx.ab--cd.example",
+             |e| matches!(e, PatternError::InvalidALabel { label, .. } if label == "ab--cd"), "reserved for A-labels", true),
+            ("bidi rule broken across labels", "1a.xn--mgbh0fb",
+             |e| matches!(e, PatternError::InvalidIdn { .. }), "bidi rule", true),
+            ("label over 63 characters: mox does not check it", &format!("{}.example", "a".repeat(64)),
+             |e| matches!(e, PatternError::LabelTooLong { .. }), "the limit is 63", false),
+        ];
+        for (rule, input, is_kind, text, strict) in cases {
+            let err = MxPattern::parse(input).expect_err(rule);
+            assert!(is_kind(&err), "{rule}: input {input:?} gave {err:?}");
+            let message = err.to_string();
+            assert!(message.contains(text), "{rule}: {message}");
+            assert_eq!(err.strict_senders_reject(), *strict, "{rule}");
+        }
+    }
+
+    #[test]
+    fn a_labels_compare_without_case() {
+        // Punycode digits are case-insensitive and DNS names too: upper case
+        // in an A-label is the same label, not a non-canonical one.
+        let p = MxPattern::parse("MX.XN--Bcher-KVA.example").expect("valid pattern");
+        assert_eq!(p.domain(), "mx.xn--bcher-kva.example");
+        assert!(p.matches("mx.xn--bcher-kva.example"));
     }
 
     #[test]
@@ -398,12 +644,6 @@ mod tests {
                 "host trailing dot is ignored",
                 "mx1.example.com",
                 "mx1.example.com.",
-                true,
-            ),
-            (
-                "pattern trailing dot is ignored",
-                "mx1.example.com.",
-                "mx1.example.com",
                 true,
             ),
             (

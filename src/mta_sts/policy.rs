@@ -106,22 +106,15 @@ pub enum PolicyNote {
         /// Where it is.
         line: usize,
     },
-    /// An `mx:` pattern ending with a dot, which the grammar does not allow.
-    TrailingDot {
-        /// The pattern as written.
-        pattern: String,
-        /// Where it is.
-        line: usize,
-    },
 }
 
 impl PolicyNote {
     /// The 1-based line the note is about.
     pub fn line(&self) -> usize {
         match self {
-            PolicyNote::DuplicateField { line, .. }
-            | PolicyNote::UnknownField { line, .. }
-            | PolicyNote::TrailingDot { line, .. } => *line,
+            PolicyNote::DuplicateField { line, .. } | PolicyNote::UnknownField { line, .. } => {
+                *line
+            }
         }
     }
 }
@@ -480,12 +473,6 @@ pub fn parse(body: &[u8]) -> Result<StsPolicy, PolicyError> {
                     text: escape(bytes),
                     source,
                 })?;
-                if pattern.had_trailing_dot() {
-                    notes.push(PolicyNote::TrailingDot {
-                        pattern: pattern.raw().to_string(),
-                        line,
-                    });
-                }
                 mx.push(pattern);
             }
             other => {
@@ -642,13 +629,62 @@ fn capped_list(items: &[String]) -> String {
     }
 }
 
+/// The finding for a policy that does not parse (`sts-policy-invalid`,
+/// about `subject`, the policy URL), at `severity`.
+///
+/// A bad `mx:` pattern gets its own message and advice: it names the line
+/// and the pattern, which senders reject the whole policy over it (mox, and
+/// any sender that checks the grammar) and which apply it anyway
+/// (postfix-mta-sts-resolver checks no `mx:` value). We judge as the strict
+/// sender: see [`super::pattern`].
+pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> Finding {
+    const BUMP_ID: &str =
+        "then change the id= of the _mta-sts TXT record so senders fetch the new policy";
+    let PolicyError::InvalidMx { line, source, .. } = err else {
+        return Finding::new(
+            severity,
+            Code::StsPolicyInvalid,
+            subject,
+            format!("the MTA-STS policy does not parse: {err}"),
+            "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.",
+        );
+    };
+    let senders = if source.strict_senders_reject() {
+        "mox and other senders that check the grammar reject the whole policy and deliver as if there were no MTA-STS; postfix-mta-sts-resolver applies it, with the name as written"
+    } else {
+        "senders that check the grammar reject the whole policy; mox and postfix-mta-sts-resolver do not check lengths and apply it, but no MX host can match this pattern"
+    };
+    let fix = match source {
+        PatternError::TrailingDot { without, .. } => {
+            format!("write `mx: {without}` on line {line}, without the final dot")
+        }
+        PatternError::IpAddress { .. } => format!(
+            "replace line {line} with one `mx:` line per MX host name, as the domain's MX records give them"
+        ),
+        PatternError::NotALabel { .. }
+        | PatternError::InvalidALabel { .. }
+        | PatternError::InvalidIdn { .. } => format!(
+            "on line {line}, write the MX host name in A-label form exactly as the MX record gives it (e.g. `mx: mx.xn--bcher-kva.example` for mx.bücher.example)"
+        ),
+        _ => format!(
+            "on line {line}, write one MX host name, or `*.` and its parent domain, per `mx:` line"
+        ),
+    };
+    Finding::new(
+        severity,
+        Code::StsPolicyInvalid,
+        subject,
+        format!("the MTA-STS policy is invalid: {err}; {senders}"),
+        format!("{fix}, {BUMP_ID}"),
+    )
+}
+
 /// Findings about a valid policy (codes `sts-policy-*`).
 ///
 /// - max_age below a day: warning (advice: 604800 or more).
 /// - mode testing: warning; mode none: info.
 /// - ignored duplicate fields: warning, one per field, with line numbers.
 /// - unknown fields: one info finding listing them.
-/// - `mx:` patterns with a trailing dot: one warning listing them.
 pub fn lint(policy: &StsPolicy, domain: &str) -> Vec<Finding> {
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     let subject = format!("https://mta-sts.{domain}/.well-known/mta-sts.txt");
@@ -733,28 +769,6 @@ pub fn lint(policy: &StsPolicy, domain: &str) -> Vec<Finding> {
         ));
     }
 
-    let dotted: Vec<String> = policy
-        .notes
-        .iter()
-        .filter_map(|n| match n {
-            PolicyNote::TrailingDot { pattern, line } => {
-                Some(format!("`{}` (line {line})", escape(pattern.as_bytes())))
-            }
-            _ => None,
-        })
-        .collect();
-    if !dotted.is_empty() {
-        findings.push(Finding::new(
-            Severity::Warning,
-            Code::StsPolicyMxTrailingDot,
-            subject,
-            format!(
-                "mx patterns end with a dot, which RFC 8461 §3.2 does not allow: {}; strict senders (mox) reject the whole policy",
-                capped_list(&dotted)
-            ),
-            "write the names without the final dot, e.g. `mx: mx1.example.com`",
-        ));
-    }
     findings
 }
 
@@ -1107,10 +1121,17 @@ mod tests {
                 "mx: a.example\nmx: *.b.example\n",
                 Some(&["a.example", "*.b.example"]),
             ),
+            ("trailing dot is rejected", "mx: mx1.example.com.\n", None),
             (
-                "trailing dot is tolerated",
-                "mx: mx1.example.com.\n",
-                Some(&["mx1.example.com."]),
+                "one trailing-dot pattern among good ones invalidates the policy",
+                "mx: mx1.example.com\nmx: mx2.example.com.\n",
+                None,
+            ),
+            ("IP address is rejected", "mx: 192.0.2.1\n", None),
+            (
+                "A-label that does not decode is rejected",
+                "mx: xn--zz.example\n",
+                None,
             ),
             (
                 "upper case is accepted",
@@ -1151,8 +1172,8 @@ mod tests {
     }
 
     #[test]
-    fn duplicates_unknown_keys_and_trailing_dots_are_noted() {
-        let body = "version: STSv1\nmode: enforce\nmode: none\nmx: mx1.example.com.\nfoo: bar baz\nmax_age: 86400\nmax_age: 5\nversion: STSv1\n";
+    fn duplicates_and_unknown_keys_are_noted() {
+        let body = "version: STSv1\nmode: enforce\nmode: none\nmx: mx1.example.com\nfoo: bar baz\nmax_age: 86400\nmax_age: 5\nversion: STSv1\n";
         let policy = parse(body.as_bytes()).expect("duplicates are ignored, not fatal");
         assert_eq!(policy.mode(), Mode::Enforce, "first mode counts");
         assert_eq!(policy.max_age(), 86_400, "first max_age counts");
@@ -1163,10 +1184,6 @@ mod tests {
                     field: "mode".into(),
                     line: 3,
                     first_line: 2
-                },
-                PolicyNote::TrailingDot {
-                    pattern: "mx1.example.com.".into(),
-                    line: 4
                 },
                 PolicyNote::UnknownField {
                     key: "foo".into(),
@@ -1184,7 +1201,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(policy.notes()[1].line(), 4);
+        assert_eq!(policy.notes()[1].line(), 5);
     }
 
     #[test]
@@ -1373,11 +1390,6 @@ mod tests {
                 "version: STSv1\nmode: enforce\nmx: a.example\nmax_age: 604800\nfoo: 1\nbar: 2\n",
                 &[("sts-policy-unknown-field", Severity::Info)],
             ),
-            (
-                "trailing-dot patterns are a warning",
-                "version: STSv1\nmode: enforce\nmx: a.example.\nmax_age: 604800\n",
-                &[("sts-policy-mx-trailing-dot", Severity::Warning)],
-            ),
         ];
         for (rule, body, want) in cases {
             let policy = parse(body.as_bytes()).expect("test policy is valid");
@@ -1394,6 +1406,63 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn invalid_mx_findings_name_line_pattern_senders_and_fix() {
+        // (rule, mx line, line 3 holds it; texts the message and the advice hold)
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &[&str], &[&str])] = &[
+            ("trailing dot: mox rejects, the resolver applies, drop the dot", "mx: mx1.example.com.",
+             &["line 3: mx pattern `mx1.example.com.` ends with a dot", "mox and other senders that check the grammar reject the whole policy", "postfix-mta-sts-resolver applies it"],
+             &["write `mx: mx1.example.com` on line 3", "change the id="]),
+            ("IP address: name the MX hosts", "mx: 192.0.2.1",
+             &["line 3: mx pattern `192.0.2.1` is an IP address", "mox and other senders"],
+             &["replace line 3 with one `mx:` line per MX host name"]),
+            ("A-label that does not decode: write the A-label", "mx: xn--zz.example",
+             &["label `xn--zz` is not a valid A-label", "reject the whole policy"],
+             &["A-label form exactly as the MX record gives it"]),
+            ("label too long: mox applies the rest", &format!("mx: {}.example", "a".repeat(64)),
+             &["the limit is 63", "mox and postfix-mta-sts-resolver do not check lengths"],
+             &["on line 3, write one MX host name"]),
+        ];
+        for (rule, mx_line, message, advice) in cases {
+            let body = format!("version: STSv1\nmode: enforce\n{mx_line}\nmax_age: 604800\n");
+            let err = parse(body.as_bytes()).expect_err(rule);
+            let f = invalid_finding(
+                &err,
+                "https://mta-sts.example.com/.well-known/mta-sts.txt",
+                Severity::Error,
+            );
+            assert_eq!(
+                (f.code.as_str(), f.severity),
+                ("sts-policy-invalid", Severity::Error),
+                "{rule}"
+            );
+            assert_eq!(err.reason_code(), "policy-mx-pattern", "{rule}");
+            for text in *message {
+                assert!(
+                    f.message.contains(text),
+                    "{rule}: message lacks {text:?}: {}",
+                    f.message
+                );
+            }
+            for text in *advice {
+                assert!(
+                    f.advice.contains(text),
+                    "{rule}: advice lacks {text:?}: {}",
+                    f.advice
+                );
+            }
+        }
+        let other = parse(b"version: STSv1\nmode: enforce\nmax_age: 1\n").expect_err("no mx");
+        let f = invalid_finding(&other, "u", Severity::Warning);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(
+            !f.message.contains("mox"),
+            "only mx errors name senders: {}",
+            f.message
+        );
     }
 
     #[test]

@@ -19,9 +19,15 @@
 //! `id`: the first counts (RFC 8461 §3.2 says so of policy fields; we read
 //! it as applying to the record too, as mox does).
 //!
-//! Choosing the record out of the RRset (discard records that do not begin
-//! with `v=STSv1;`, exactly one must remain) is [`crate::txt_record`]. Left
-//! out: the DNS lookup and its DNSSEC status, CNAME following (§3.1).
+//! Choosing the record out of the RRset (when several TXT records come
+//! back, discard those that do not begin with `v=STSv1;`; exactly one must
+//! remain) is [`crate::txt_record`]. A lone `v=STSv1 ; id=...` is not
+//! filtered (§3.1 filters "if multiple TXT records ... are returned") and
+//! fits the grammar, so it is `valid` and its policy is fetched and applied,
+//! as mox, Stalwart and postfix-mta-sts-resolver do; the warning
+//! `sts-record-prefix-spacing` says that senders filtering on the literal
+//! prefix regardless see no MTA-STS, with the record to publish. Left out:
+//! the DNS lookup and its DNSSEC status, CNAME following (§3.1).
 
 use serde::Serialize;
 use thiserror::Error;
@@ -278,7 +284,8 @@ pub fn parse(text: &str) -> Result<StsRecord, RecordError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StsRecordStatus {
-    /// Exactly one record, and it parses.
+    /// Exactly one record (beginning `v=STSv1;`, or the RRset's only
+    /// record beginning `v=STSv1 ;`), and it parses.
     Valid,
     /// One record that does not parse, or only records senders discard.
     Invalid,
@@ -363,17 +370,36 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
                 "no TXT record starts with exactly `{TAG}`, so senders discard them all"
             ));
             for text in &near_misses {
+                // Only reached beside other TXT records: a lone spaced
+                // record is selected and used.
+                let (message, advice) = if txt_record::spaced_before_semicolon(text, TAG) {
+                    (
+                        format!(
+                            "the TXT record `{}` does not begin with exactly `{TAG}`: whitespace before the `;` is allowed only when it is the only TXT record at {subject}, and it is not, so senders that follow RFC 8461 §3.1 discard it and see no MTA-STS (mox and postfix-mta-sts-resolver still read it)",
+                            escape_str(text)
+                        ),
+                        format!(
+                            "publish exactly `{}` instead",
+                            escape_str(&literal_prefix(text))
+                        ),
+                    )
+                } else {
+                    (
+                        format!(
+                            "the TXT record `{}` does not begin with exactly `{TAG}`, so senders discard it (RFC 8461 §3.1) and see no MTA-STS",
+                            escape_str(text)
+                        ),
+                        format!(
+                            "begin the record with `{TAG}` exactly: this case, no space before the `;`, e.g. `v=STSv1; id={ID_EXAMPLE};`"
+                        ),
+                    )
+                };
                 assessment.findings.push(Finding::new(
                     Severity::Error,
                     Code::StsRecordDiscarded,
                     subject.clone(),
-                    format!(
-                        "the TXT record `{}` does not begin with exactly `{TAG}`, so senders discard it (RFC 8461 §3.1) and see no MTA-STS",
-                        escape_str(text)
-                    ),
-                    format!(
-                        "begin the record with `{TAG}` exactly: this case, no space before the `;`, e.g. `v=STSv1; id={ID_EXAMPLE};`"
-                    ),
+                    message,
+                    advice,
                 ));
             }
             if near_misses.len() > 1 {
@@ -401,59 +427,96 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
             assessment.records = records;
         }
         Selection::One(text) => {
-            match parse(&text) {
-                Ok(record) => {
-                    assessment.status = StsRecordStatus::Valid;
-                    assessment.id = Some(record.id().to_string());
-                    for name in record.duplicates() {
-                        assessment.findings.push(Finding::new(
-                            Severity::Warning,
-                            Code::StsRecordDuplicateField,
-                            subject.clone(),
-                            format!("the field `{name}` appears more than once in `{}`; senders use the first", escape_str(&text)),
-                            format!("keep a single `{name}=` field"),
-                        ));
-                    }
-                }
-                Err(err) => {
-                    assessment.status = StsRecordStatus::Invalid;
-                    assessment.reason = Some(err.to_string());
-                    let (code, advice) = match &err {
-                        RecordError::InvalidId { .. } | RecordError::IdTooLong { .. } => (
-                            Code::StsRecordInvalidId,
-                            format!(
-                                "use 1 to 32 letters and digits, e.g. a timestamp such as {ID_EXAMPLE}, and change it whenever the policy changes"
-                            ),
-                        ),
-                        RecordError::MissingId | RecordError::IdWrongCase { .. } => (
-                            Code::StsRecordMissingId,
-                            format!(
-                                "add a lower-case `id=` field, e.g. `v=STSv1; id={ID_EXAMPLE};`"
-                            ),
-                        ),
-                        _ => (
-                            Code::StsRecordInvalid,
-                            format!(
-                                "publish the record in the RFC 8461 §3.1 form, e.g. `v=STSv1; id={ID_EXAMPLE};`"
-                            ),
-                        ),
-                    };
-                    assessment.findings.push(Finding::new(
-                        Severity::Error,
-                        code,
+            judge_one(&text, &subject, &mut assessment);
+            assessment.record = Some(text);
+        }
+        Selection::LoneSpaced(text) => {
+            judge_one(&text, &subject, &mut assessment);
+            if assessment.status == StsRecordStatus::Valid {
+                let fixed = literal_prefix(&text);
+                assessment.findings.insert(
+                    0,
+                    Finding::new(
+                        Severity::Warning,
+                        Code::StsRecordPrefixSpacing,
                         subject.clone(),
                         format!(
-                            "the MTA-STS record `{}` is invalid ({err}), so senders see no MTA-STS policy (RFC 8461 §3.1)",
+                            "the MTA-STS record `{}` has whitespace before the first `;`: as the only TXT record here it is valid (RFC 8461 §3.1) and mox, Stalwart and postfix-mta-sts-resolver apply the policy, but senders that filter on the literal `{TAG}` see no MTA-STS",
                             escape_str(&text)
                         ),
-                        advice,
-                    ));
-                }
+                        format!(
+                            "publish exactly `{}` instead: beside another TXT record at this name, §3.1 has the spaced one discarded",
+                            escape_str(&fixed)
+                        ),
+                    ),
+                );
             }
             assessment.record = Some(text);
         }
     }
     assessment
+}
+
+/// The record with the whitespace between `v=STSv1` and the first `;`
+/// removed and nothing else changed; the text must begin with the version.
+fn literal_prefix(text: &str) -> String {
+    let rest = text.get(VERSION.len()..).unwrap_or_default();
+    format!("{VERSION}{}", rest.trim_start_matches(is_wsp))
+}
+
+/// Parses the selected record into `assessment`: status, id or reason, and
+/// the findings of a valid or an invalid record.
+fn judge_one(text: &str, subject: &str, assessment: &mut StsRecordAssessment) {
+    match parse(text) {
+        Ok(record) => {
+            assessment.status = StsRecordStatus::Valid;
+            assessment.id = Some(record.id().to_string());
+            for name in record.duplicates() {
+                assessment.findings.push(Finding::new(
+                    Severity::Warning,
+                    Code::StsRecordDuplicateField,
+                    subject,
+                    format!(
+                        "the field `{name}` appears more than once in `{}`; senders use the first",
+                        escape_str(text)
+                    ),
+                    format!("keep a single `{name}=` field"),
+                ));
+            }
+        }
+        Err(err) => {
+            assessment.status = StsRecordStatus::Invalid;
+            assessment.reason = Some(err.to_string());
+            let (code, advice) = match &err {
+                RecordError::InvalidId { .. } | RecordError::IdTooLong { .. } => (
+                    Code::StsRecordInvalidId,
+                    format!(
+                        "use 1 to 32 letters and digits, e.g. a timestamp such as {ID_EXAMPLE}, and change it whenever the policy changes"
+                    ),
+                ),
+                RecordError::MissingId | RecordError::IdWrongCase { .. } => (
+                    Code::StsRecordMissingId,
+                    format!("add a lower-case `id=` field, e.g. `v=STSv1; id={ID_EXAMPLE};`"),
+                ),
+                _ => (
+                    Code::StsRecordInvalid,
+                    format!(
+                        "publish the record in the RFC 8461 §3.1 form, e.g. `v=STSv1; id={ID_EXAMPLE};`"
+                    ),
+                ),
+            };
+            assessment.findings.push(Finding::new(
+                Severity::Error,
+                code,
+                subject,
+                format!(
+                    "the MTA-STS record `{}` is invalid ({err}), so senders see no MTA-STS policy (RFC 8461 §3.1)",
+                    escape_str(text)
+                ),
+                advice,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -698,8 +761,47 @@ mod tests {
                 &[("sts-record-multiple", Severity::Error)],
             ),
             (
-                "space before semicolon is discarded by senders",
+                "lone record with space before semicolon is valid, with a warning",
                 vec![rr(&["v=STSv1 ; id=1"])],
+                StsRecordStatus::Valid,
+                &[("sts-record-prefix-spacing", Severity::Warning)],
+            ),
+            (
+                "lone record with tabs before semicolon is valid, with a warning",
+                vec![rr(&["v=STSv1\t\t;id=1;"])],
+                StsRecordStatus::Valid,
+                &[("sts-record-prefix-spacing", Severity::Warning)],
+            ),
+            (
+                "lone spaced record keeps its other findings",
+                vec![rr(&["v=STSv1 ; id=1; id=2"])],
+                StsRecordStatus::Valid,
+                &[
+                    ("sts-record-prefix-spacing", Severity::Warning),
+                    ("sts-record-duplicate-field", Severity::Warning),
+                ],
+            ),
+            (
+                "lone spaced record with a bad id is an invalid id",
+                vec![rr(&["v=STSv1 ; id=2026-11-25"])],
+                StsRecordStatus::Invalid,
+                &[("sts-record-invalid-id", Severity::Error)],
+            ),
+            (
+                "space before semicolon beside another TXT record is discarded",
+                vec![rr(&["v=STSv1 ; id=1"]), rr(&["v=spf1 -all"])],
+                StsRecordStatus::Invalid,
+                &[("sts-record-discarded", Severity::Error)],
+            ),
+            (
+                "space before semicolon beside an exact record: the exact one counts",
+                vec![rr(&["v=STSv1 ; id=1"]), rr(&["v=STSv1; id=2"])],
+                StsRecordStatus::Valid,
+                &[],
+            ),
+            (
+                "space without semicolon is discarded",
+                vec![rr(&["v=STSv1 id=1"])],
                 StsRecordStatus::Invalid,
                 &[("sts-record-discarded", Severity::Error)],
             ),
@@ -781,12 +883,47 @@ mod tests {
             a.reason
         );
 
-        let a = assess_record("example.com", &[rr(&["v=STSv1 ; id=1"])]);
+        let a = assess_record(
+            "example.com",
+            &[rr(&["v=STSv1 ; id=1"]), rr(&["google-site-verification=x"])],
+        );
         assert!(
-            a.findings[0].message.contains("discard"),
+            a.findings[0].message.contains("discard")
+                && a.findings[0]
+                    .message
+                    .contains("allowed only when it is the only TXT record"),
             "{}",
             a.findings[0].message
         );
+        assert_eq!(
+            a.findings[0].advice, "publish exactly `v=STSv1; id=1` instead",
+            "the exact record"
+        );
         assert_eq!(a.record.as_deref(), Some("v=STSv1 ; id=1"));
+        assert!(a.id.is_none());
+
+        let a = assess_record("example.com", &[rr(&["v=STSv1 \t; id=20261125T120000;"])]);
+        assert_eq!(a.status, StsRecordStatus::Valid);
+        assert_eq!(a.id.as_deref(), Some("20261125T120000"), "the id is used");
+        assert_eq!(
+            a.record.as_deref(),
+            Some("v=STSv1 \t; id=20261125T120000;"),
+            "shown as published"
+        );
+        assert!(a.reason.is_none());
+        let f = &a.findings[0];
+        assert_eq!(f.code, "sts-record-prefix-spacing");
+        assert!(
+            f.message
+                .contains("filter on the literal `v=STSv1;` see no MTA-STS"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.advice
+                .starts_with("publish exactly `v=STSv1; id=20261125T120000;` instead"),
+            "only the whitespace before the `;` goes: {}",
+            f.advice
+        );
     }
 }

@@ -11,12 +11,21 @@
 //! statuses from the lookup outcome), whether a mailto domain accepts mail
 //! (needs MX lookups), and the report format of RFC 8460 §4.
 //!
+//! The `v=TLSRPTv1;` filter is for several TXT records (§3: "If multiple
+//! TXT records for `_smtp._tls` are returned by the resolver, records that
+//! do not begin with `v=TLSRPTv1;` MUST be discarded"). A lone
+//! `v=TLSRPTv1 ; rua=...` fits the grammar (`field-delim = *WSP ";" *WSP`),
+//! so it is `valid` and its `rua` is used, as mox and Stalwart do; a
+//! warning (`tlsrpt-record-prefix-spacing`) says that senders filtering on
+//! the literal prefix regardless drop it, with the record to publish.
+//!
 //! Our own choices, beyond the RFC's MUSTs: a record that only just misses
-//! the `v=TLSRPTv1;` filter (`v=TLSRPTv1 ;`, `v=tlsrptv1;`, wrapped in
-//! quotes) is reported as `invalid` with an error saying senders discard it,
-//! rather than as `missing`; URI problems senders would trip over (scheme
-//! other than mailto/https, mailto without a mailbox, https without host)
-//! are findings on an otherwise `valid` record.
+//! the `v=TLSRPTv1;` filter (`v=tlsrptv1;`, wrapped in quotes, or
+//! `v=TLSRPTv1 ;` beside other TXT records) is reported as `invalid` with an
+//! error saying senders discard it, rather than as `missing`; URI problems
+//! senders would trip over (scheme other than mailto/https, mailto without
+//! a mailbox, https without host) are findings on an otherwise `valid`
+//! record.
 
 pub mod record;
 pub mod report;
@@ -39,7 +48,8 @@ const LIST_LIMIT: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsRptStatus {
-    /// Exactly one record begins with `v=TLSRPTv1;` and it parses.
+    /// Exactly one record begins with `v=TLSRPTv1;` and it parses, or the
+    /// RRset's only record is `v=TLSRPTv1 ;...` and it parses.
     Valid,
     /// The one record breaks the grammar, or the only attempts are records
     /// senders discard (near misses of `v=TLSRPTv1;`).
@@ -112,14 +122,20 @@ pub fn assess(domain: &str, rrset: &[Vec<Vec<u8>>]) -> TlsRptAssessment {
     // rather than taken from `Selection::None` because it also catches
     // `v = TLSRPTv1;` and quoted records, and is needed next to a selected
     // record too.
-    let near_misses: Vec<String> = rrset
-        .iter()
-        .map(|r| txt_record::concatenate(r))
-        .filter(|t| !t.starts_with(TAG) && looks_like_tlsrpt(t))
-        .collect();
+    let selection = txt_record::select(rrset, TAG);
+    let near_misses: Vec<String> = match &selection {
+        // The lone record is the one used, not a near miss.
+        Selection::LoneSpaced(_) => Vec::new(),
+        _ => rrset
+            .iter()
+            .map(|r| txt_record::concatenate(r))
+            .filter(|t| !t.starts_with(TAG) && looks_like_tlsrpt(t))
+            .collect(),
+    };
 
-    let mut assessment = match txt_record::select(rrset, TAG) {
+    let mut assessment = match selection {
         Selection::One(text) => ctx.one(text),
+        Selection::LoneSpaced(text) => ctx.lone_spaced(text),
         Selection::Multiple(texts) => ctx.multiple(texts),
         Selection::None { .. } if near_misses.is_empty() => ctx.missing(),
         Selection::None { .. } => return ctx.only_near_misses(near_misses),
@@ -211,6 +227,30 @@ impl Context<'_> {
             ),
             advice,
         )
+    }
+
+    /// The RRset's only record, `v=TLSRPTv1 ;...`: parsed as any record;
+    /// when it is valid, a warning that senders filtering on the literal
+    /// prefix drop it, and that another TXT record at the name would make
+    /// every sender drop it.
+    fn lone_spaced(&self, text: String) -> TlsRptAssessment {
+        let mut assessment = self.one(text);
+        if let Some(rec) = &assessment.parsed {
+            let fixed = literal_prefix(rec.raw());
+            let finding = self.finding(
+                Severity::Warning,
+                Code::TlsrptRecordPrefixSpacing,
+                format!(
+                    "the TLSRPT record {} has whitespace before the first ';': as the only TXT record here it is valid (RFC 8460 §3) and mox and Stalwart send reports to it, but senders that filter on the literal \"{TAG}\" discard it",
+                    quote(rec.raw()),
+                ),
+                format!(
+                    "publish exactly \"{fixed}\" instead: beside another TXT record at this name, RFC 8460 §3 has the spaced one discarded"
+                ),
+            );
+            assessment.findings.insert(0, finding);
+        }
+        assessment
     }
 
     fn only_near_misses(&self, texts: Vec<String>) -> TlsRptAssessment {
@@ -526,10 +566,20 @@ fn agree<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// The record with the whitespace between `v=TLSRPTv1` and the first `;`
+/// removed and nothing else changed; the text must begin with the version.
+fn literal_prefix(text: &str) -> String {
+    let rest = text.get(VERSION.len()..).unwrap_or_default();
+    format!("{VERSION}{}", rest.trim_start_matches([' ', '\t']))
+}
+
 /// Says why a near miss fails the `v=TLSRPTv1;` filter.
 fn near_miss_cause(text: &str) -> &'static str {
     let first = text.chars().next().unwrap_or(' ');
-    if first.is_whitespace() {
+    if txt_record::spaced_before_semicolon(text, TAG) {
+        // Only reached beside other records: a lone one is used.
+        "whitespace before ';' is allowed only when it is the only TXT record at the name, and it is not"
+    } else if first.is_whitespace() {
         "it begins with whitespace"
     } else if first == '"' {
         "it is wrapped in quote characters, which are part of the published text"
@@ -631,7 +681,14 @@ mod tests {
             ("only unrelated TXT records", rrset(&[&["v=spf1 -all"]]), Missing, vec!["tlsrpt-missing"], vec![]),
             ("two TLSRPT records", rrset(&[&[good], &["v=TLSRPTv1; rua=mailto:b@example.com"]]), Multiple, vec!["tlsrpt-multiple-records"], vec![]),
             ("two identical TLSRPT records", rrset(&[&[good], &[good]]), Multiple, vec!["tlsrpt-multiple-records"], vec![]),
-            ("space before ';' is discarded", rrset(&[&["v=TLSRPTv1 ; rua=mailto:a@example.com"]]), Invalid, vec!["tlsrpt-discarded-record"], vec![]),
+            ("lone record with space before ';' is valid, with a warning", rrset(&[&["v=TLSRPTv1 ; rua=mailto:a@example.com"]]), Valid, vec!["tlsrpt-record-prefix-spacing"], vec!["mailto:a@example.com"]),
+            ("lone record with tab before ';' is valid, with a warning", rrset(&[&["v=TLSRPTv1\t;rua=mailto:a@example.com"]]), Valid, vec!["tlsrpt-record-prefix-spacing"], vec!["mailto:a@example.com"]),
+            ("lone spaced record keeps its other findings", rrset(&[&["v=TLSRPTv1 ; rua=mailto:a@example.com; x-note=hi"]]), Valid, vec!["tlsrpt-record-prefix-spacing", "tlsrpt-unknown-field"], vec!["mailto:a@example.com"]),
+            ("lone spaced record that breaks the grammar is invalid", rrset(&[&["v=TLSRPTv1 ; rua = mailto:a@example.com"]]), Invalid, vec!["tlsrpt-invalid"], vec![]),
+            ("lone spaced record without rua is invalid", rrset(&[&["v=TLSRPTv1 ;"]]), Invalid, vec!["tlsrpt-invalid"], vec![]),
+            ("space before ';' beside another TXT record is discarded", rrset(&[&["v=TLSRPTv1 ; rua=mailto:a@example.com"], &["v=spf1 -all"]]), Invalid, vec!["tlsrpt-discarded-record"], vec![]),
+            ("two spaced records are discarded", rrset(&[&["v=TLSRPTv1 ; rua=mailto:a@example.com"], &["v=TLSRPTv1 ; rua=mailto:b@example.com"]]), Invalid, vec!["tlsrpt-discarded-record", "tlsrpt-discarded-record"], vec![]),
+            ("space before ';' without ';' after the version is discarded", rrset(&[&["v=TLSRPTv1 rua=mailto:a@example.com"]]), Invalid, vec!["tlsrpt-discarded-record"], vec![]),
             ("lower-case version is discarded", rrset(&[&["v=tlsrptv1; rua=mailto:a@example.com"]]), Invalid, vec!["tlsrpt-discarded-record"], vec![]),
             ("spaces around '=' in the version are discarded", rrset(&[&["v = TLSRPTv1; rua=mailto:a@example.com"]]), Invalid, vec!["tlsrpt-discarded-record"], vec![]),
             ("record in quote characters is discarded", rrset(&[&["\"v=TLSRPTv1; rua=mailto:a@example.com\""]]), Invalid, vec!["tlsrpt-discarded-record"], vec![]),
@@ -685,8 +742,12 @@ mod tests {
         let rows: Vec<(&str, RRset, &str, Severity, &str, &str)> = vec![
             ("missing record: publish one", rrset(&[]), "tlsrpt-missing", Severity::Info,
              "you will not hear about delivery failures", "\"v=TLSRPTv1; rua=mailto:tlsrpt@example.com\""),
-            ("space before ';': drop the space", rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"]]), "tlsrpt-discarded-record", Severity::Error,
-             "\"v=TLSRPTv1 ;rua=mailto:a@example.com\" does not begin with exactly \"v=TLSRPTv1;\"", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com\""),
+            ("lone record, space before ';': used, but publish it without the space", rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"]]), "tlsrpt-record-prefix-spacing", Severity::Warning,
+             "\"v=TLSRPTv1 ;rua=mailto:a@example.com\" has whitespace before the first ';'", "publish exactly \"v=TLSRPTv1;rua=mailto:a@example.com\" instead"),
+            ("lone record, spaces and tabs: only they are removed", rrset(&[&["v=TLSRPTv1 \t ; rua=mailto:a@example.com ; rua=https://r.example.com/t"]]), "tlsrpt-record-prefix-spacing", Severity::Warning,
+             "senders that filter on the literal \"v=TLSRPTv1;\" discard it", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com ; rua=https://r.example.com/t\" instead"),
+            ("space before ';' beside another record: drop the space", rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"], &["v=spf1 -all"]]), "tlsrpt-discarded-record", Severity::Error,
+             "\"v=TLSRPTv1 ;rua=mailto:a@example.com\" does not begin with exactly \"v=TLSRPTv1;\" (whitespace before ';' is allowed only when it is the only TXT record at the name", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com\""),
             ("wrong case: fix the case", rrset(&[&["V=tlsrptV1; rua=mailto:a@example.com"]]), "tlsrpt-discarded-record", Severity::Error,
              "is case-sensitive", "publish exactly \"v=TLSRPTv1; rua=mailto:a@example.com\""),
             ("quoted record: remove the quotes", rrset(&[&["\"v=TLSRPTv1; rua=mailto:a@example.com\""]]), "tlsrpt-discarded-record", Severity::Error,
@@ -795,7 +856,7 @@ mod tests {
             a.record.as_deref()
         );
 
-        let near = rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"]]);
+        let near = rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"], &["v=spf1 -all"]]);
         let a = assess(D, &near);
         assert_eq!(
             a.record.as_deref(),
@@ -803,6 +864,19 @@ mod tests {
             "the near miss is shown"
         );
         assert!(a.rua.is_empty(), "a discarded record sends reports nowhere");
+
+        let lone = rrset(&[&["v=TLSRPTv1 ;rua=mailto:a@example.com"]]);
+        let a = assess(D, &lone);
+        assert_eq!(
+            a.record.as_deref(),
+            Some("v=TLSRPTv1 ;rua=mailto:a@example.com"),
+            "the lone record is shown as published"
+        );
+        assert_eq!(
+            a.parsed.as_ref().map(TlsRptRecord::raw),
+            a.record.as_deref()
+        );
+        assert!(a.records.is_empty() && a.reason.is_none());
 
         let bad = rrset(&[&["v=TLSRPTv1;rua="]]);
         let a = assess(D, &bad);
@@ -987,6 +1061,7 @@ mod tests {
             "tlsrpt-invalid",
             "tlsrpt-missing",
             "tlsrpt-multiple-records",
+            "tlsrpt-record-prefix-spacing",
             "tlsrpt-rua-duplicate",
             "tlsrpt-rua-https-without-host",
             "tlsrpt-rua-mailto-invalid",
