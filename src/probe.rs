@@ -170,14 +170,14 @@ async fn probe_one(
         _ => None,
     };
     let primary_sni = dane_sni.clone().unwrap_or_else(|| host.host.clone());
-    let session = run(ip, &primary_sni, None, settings).await;
+    let session = run(ip, &primary_sni, settings).await;
     let second = async {
         match (&dane_sni, &sts_ctx) {
             (Some(base), Some(ctx))
                 if base != &host.host
                     && matches!(ctx.mode, Some(Mode::Enforce | Mode::Testing)) =>
             {
-                Some(run(ip, &host.host, None, settings).await)
+                Some(run(ip, &host.host, settings).await)
             }
             _ => None,
         }
@@ -196,8 +196,10 @@ async fn probe_one(
         }
         let sni = primary_sni.as_str();
         let runs = KeyType::BOTH.map(|key| async move {
-            let limited = run(ip, sni, Some(key), settings);
-            (key, tokio::time::timeout(variant_bound, limited).await.ok())
+            (
+                key,
+                run_limited(ip, sni, key, variant_bound, settings).await,
+            )
         });
         join_all(runs).await
     };
@@ -312,16 +314,38 @@ fn variant_bound(took: Duration, step: Duration) -> Duration {
         .min(step.saturating_mul(client::SESSION_STEPS))
 }
 
-async fn run(ip: IpAddr, sni: &str, only: Option<KeyType>, settings: &ProbeSettings) -> Session {
+async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
     let fresh = || async {
         // The semaphore is never closed, so acquiring only fails if it
         // were; probing without a permit is then the lesser evil.
         let _permit = settings.permits.acquire().await.ok();
-        client::probe_limited(ip, Some(sni), &settings.config, only).await
+        client::probe(ip, Some(sni), &settings.config).await
     };
-    match settings.cache.slot(ip, sni, only) {
+    match settings.cache.slot(ip, sni, None) {
         Some(slot) => slot.get_or_init(fresh).await.clone(),
         None => fresh().await,
+    }
+}
+
+/// A session limited to `only`, cut off at `bound` once it has its permit
+/// (waiting for one is the run's load, not the server's slowness); `None`
+/// when cut off, and then not kept, so another domain of the run asks
+/// again within its own bound.
+async fn run_limited(
+    ip: IpAddr,
+    sni: &str,
+    only: KeyType,
+    bound: Duration,
+    settings: &ProbeSettings,
+) -> Option<Session> {
+    let fresh = || async {
+        let _permit = settings.permits.acquire().await.ok();
+        let probe = client::probe_limited(ip, Some(sni), &settings.config, Some(only));
+        tokio::time::timeout(bound, probe).await
+    };
+    match settings.cache.slot(ip, sni, Some(only)) {
+        Some(slot) => slot.get_or_try_init(fresh).await.ok().cloned(),
+        None => fresh().await.ok(),
     }
 }
 
