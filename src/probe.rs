@@ -422,6 +422,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_cache_keeps_one_session_per_address_sni_and_key_type() {
+        let cache = SessionCache::default();
+        let ip = IpAddr::from([192, 0, 2, 1]);
+        let slot = |sni, only| cache.slot(ip, sni, only).expect("room in the cache");
+        let all = slot("mx1.example.test", None);
+        let rsa = slot("mx1.example.test", Some(KeyType::Rsa));
+        let ecdsa = slot("mx1.example.test", Some(KeyType::Ecdsa));
+        assert!(Arc::ptr_eq(&all, &slot("mx1.example.test", None)), "shared");
+        assert!(Arc::ptr_eq(
+            &rsa,
+            &slot("mx1.example.test", Some(KeyType::Rsa))
+        ));
+        assert!(!Arc::ptr_eq(&all, &rsa), "a limited session is its own");
+        assert!(!Arc::ptr_eq(&rsa, &ecdsa), "one per key type");
+        assert!(!Arc::ptr_eq(
+            &rsa,
+            &slot("mx2.example.test", Some(KeyType::Rsa))
+        ));
+    }
+
+    #[test]
     fn a_key_type_session_gets_twice_the_session_plus_a_step_within_a_sessions_bound() {
         let (ms, s) = (Duration::from_millis, Duration::from_secs);
         for (took, step, want) in [
