@@ -166,8 +166,45 @@ pub fn address_outcome(
     s: &SessionOut,
     sts_mode: Option<Mode>,
 ) -> Delivery {
-    let tls_up = tls_negotiated(s);
-    let opportunistic = match s.result {
+    let facts = AddressFacts {
+        result: s.result,
+        tls_up: tls_negotiated(s),
+        tlsa: s.tlsa_verdict.as_ref(),
+        opt_in_dane: s.opt_in_dane_verdict.as_ref(),
+        // A TLSA lookup that failed behind an insecure MX: a sender that
+        // opts in treats the MX as unreachable, as under a secure one.
+        opt_in_lookup_failed: host.is_some_and(|h| {
+            h.dnssec != crate::dns::Dnssec::Secure
+                && matches!(h.tlsa.status, TlsaStatus::Bogus | TlsaStatus::Error)
+        }),
+        sts: s.sts_verdict.as_ref(),
+        sts_mode,
+    };
+    delivery(kind, &facts)
+}
+
+/// What the rule needs to know about one session.
+#[derive(Debug, Clone, Copy)]
+pub struct AddressFacts<'a> {
+    /// The session's overall result; `None` when TCP did not connect.
+    pub result: Option<SessionResult>,
+    /// Whether a TLS session was negotiated (by us or a legacy hello).
+    pub tls_up: bool,
+    /// The DANE verdict, where DANE applies (RFC default).
+    pub tlsa: Option<&'a Verdict>,
+    /// The DANE verdict behind an insecure MX RRset, for senders that opt in.
+    pub opt_in_dane: Option<&'a Verdict>,
+    /// The TLSA lookup failed behind an insecure MX RRset.
+    pub opt_in_lookup_failed: bool,
+    /// The MTA-STS verdict and the policy's mode.
+    pub sts: Option<&'a Verdict>,
+    pub sts_mode: Option<Mode>,
+}
+
+/// The rule: what `kind` of sender does at an address with these facts.
+pub fn delivery(kind: SenderKind, f: &AddressFacts<'_>) -> Delivery {
+    let tls_up = f.tls_up;
+    let opportunistic = match f.result {
         None | Some(SessionResult::Inconclusive) => return Delivery::Untested,
         _ if tls_up => Delivery::DeliversUnauthenticatedTls,
         _ => Delivery::DeliversPlaintext,
@@ -184,17 +221,9 @@ pub fn address_outcome(
             SessionResult::Failure(_) => Delivery::Refuses,
         })
     };
-    let dane = by_verdict(s.tlsa_verdict.as_ref());
-    let opt_in = by_verdict(s.opt_in_dane_verdict.as_ref()).or_else(|| {
-        // A TLSA lookup that failed behind an insecure MX: a sender that
-        // opts in treats the MX as unreachable, as under a secure one.
-        host.filter(|h| {
-            h.dnssec != crate::dns::Dnssec::Secure
-                && matches!(h.tlsa.status, TlsaStatus::Bogus | TlsaStatus::Error)
-        })
-        .map(|_| Delivery::Refuses)
-    });
-    let sts = match (sts_mode, s.sts_verdict.as_ref()) {
+    let dane = by_verdict(f.tlsa);
+    let opt_in = by_verdict(f.opt_in_dane).or(f.opt_in_lookup_failed.then_some(Delivery::Refuses));
+    let sts = match (f.sts_mode, f.sts) {
         (Some(Mode::Enforce), v) => by_verdict(v),
         // Testing: senders report a failure and deliver anyway.
         (Some(Mode::Testing), Some(v)) if v.is_success() => Some(Delivery::DeliversAuthenticated),
@@ -488,6 +517,221 @@ fn join_clauses(clauses: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tlsrpt::report::ResultType;
+
+    fn v(result: SessionResult, reason: Option<&str>) -> Verdict {
+        Verdict {
+            result,
+            reason: reason.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn delivery_rule_table() {
+        use Delivery::*;
+        use SenderKind::*;
+        let ok = v(SessionResult::Success, None);
+        let mismatch = v(
+            SessionResult::Failure(ResultType::TlsaInvalid),
+            Some("dane-no-match"),
+        );
+        let unusable = v(
+            SessionResult::Failure(ResultType::TlsaInvalid),
+            Some("all-records-unusable"),
+        );
+        let untrusted = v(
+            SessionResult::Failure(ResultType::CertificateNotTrusted),
+            Some("chain-not-trusted"),
+        );
+        let fetch_error = v(
+            SessionResult::Failure(ResultType::StsPolicyFetchError),
+            Some("http-status"),
+        );
+        let base = AddressFacts {
+            result: Some(SessionResult::Success),
+            tls_up: true,
+            tlsa: None,
+            opt_in_dane: None,
+            opt_in_lookup_failed: false,
+            sts: None,
+            sts_mode: None,
+        };
+        // (rule, facts, kind, expected)
+        let rows: Vec<(&str, AddressFacts<'_>, SenderKind, Delivery)> = vec![
+            (
+                "no policy: TLS without authentication",
+                base,
+                Dane,
+                DeliversUnauthenticatedTls,
+            ),
+            (
+                "no STARTTLS: plain text",
+                AddressFacts {
+                    tls_up: false,
+                    result: Some(SessionResult::Failure(ResultType::StarttlsNotSupported)),
+                    ..base
+                },
+                Opportunistic,
+                DeliversPlaintext,
+            ),
+            (
+                "no connection: untested",
+                AddressFacts {
+                    result: None,
+                    ..base
+                },
+                MtaSts,
+                Untested,
+            ),
+            (
+                "421: untested",
+                AddressFacts {
+                    result: Some(SessionResult::Inconclusive),
+                    ..base
+                },
+                Dane,
+                Untested,
+            ),
+            (
+                "DANE passes",
+                AddressFacts {
+                    tlsa: Some(&ok),
+                    ..base
+                },
+                Dane,
+                DeliversAuthenticated,
+            ),
+            (
+                "DANE fails: DANE senders refuse",
+                AddressFacts {
+                    tlsa: Some(&mismatch),
+                    ..base
+                },
+                Dane,
+                Refuses,
+            ),
+            (
+                "DANE fails: MTA-STS-only senders ignore it",
+                AddressFacts {
+                    tlsa: Some(&mismatch),
+                    ..base
+                },
+                MtaSts,
+                DeliversUnauthenticatedTls,
+            ),
+            (
+                "all TLSA unusable: TLS without authentication",
+                AddressFacts {
+                    tlsa: Some(&unusable),
+                    ..base
+                },
+                Dane,
+                DeliversUnauthenticatedTls,
+            ),
+            (
+                "DANE passes, enforce fails: MTA-STS-only refuse",
+                AddressFacts {
+                    tlsa: Some(&ok),
+                    sts: Some(&untrusted),
+                    sts_mode: Some(Mode::Enforce),
+                    ..base
+                },
+                MtaSts,
+                Refuses,
+            ),
+            (
+                "DANE passes, enforce fails: both refuse (mox)",
+                AddressFacts {
+                    tlsa: Some(&ok),
+                    sts: Some(&untrusted),
+                    sts_mode: Some(Mode::Enforce),
+                    ..base
+                },
+                DaneAndMtaSts,
+                Refuses,
+            ),
+            (
+                "DANE passes, enforce fails: DANE senders deliver",
+                AddressFacts {
+                    tlsa: Some(&ok),
+                    sts: Some(&untrusted),
+                    sts_mode: Some(Mode::Enforce),
+                    ..base
+                },
+                Dane,
+                DeliversAuthenticated,
+            ),
+            (
+                "DANE fails, MTA-STS passes: both refuse (RFC 8461 §2)",
+                AddressFacts {
+                    tlsa: Some(&mismatch),
+                    sts: Some(&ok),
+                    sts_mode: Some(Mode::Enforce),
+                    ..base
+                },
+                DaneAndMtaSts,
+                Refuses,
+            ),
+            (
+                "testing mode failure: delivered anyway",
+                AddressFacts {
+                    sts: Some(&untrusted),
+                    sts_mode: Some(Mode::Testing),
+                    ..base
+                },
+                MtaSts,
+                DeliversUnauthenticatedTls,
+            ),
+            (
+                "unusable policy (no mode): delivered as without policy",
+                AddressFacts {
+                    sts: Some(&fetch_error),
+                    ..base
+                },
+                MtaSts,
+                DeliversUnauthenticatedTls,
+            ),
+            (
+                "opt-in DANE behind insecure MX matches",
+                AddressFacts {
+                    opt_in_dane: Some(&ok),
+                    ..base
+                },
+                DaneInsecureMx,
+                DeliversAuthenticated,
+            ),
+            (
+                "opt-in DANE mismatch: Postfix refuses",
+                AddressFacts {
+                    opt_in_dane: Some(&mismatch),
+                    ..base
+                },
+                DaneInsecureMx,
+                Refuses,
+            ),
+            (
+                "opt-in DANE mismatch: mox ignores it",
+                AddressFacts {
+                    opt_in_dane: Some(&mismatch),
+                    ..base
+                },
+                Dane,
+                DeliversUnauthenticatedTls,
+            ),
+            (
+                "bogus TLSA behind insecure MX: Postfix defers",
+                AddressFacts {
+                    opt_in_lookup_failed: true,
+                    ..base
+                },
+                DaneInsecureMx,
+                Refuses,
+            ),
+        ];
+        for (rule, facts, kind, want) in rows {
+            assert_eq!(delivery(kind, &facts), want, "{rule}");
+        }
+    }
 
     #[test]
     fn a_sentence_is_capitalised_and_ends_with_a_full_stop() {
