@@ -14,7 +14,7 @@ use crate::render::sink::Format;
     name = "mxtls",
     version,
     about = "Audit how securely a domain receives mail: MX and DNSSEC, DANE (TLSA) and TLSRPT, checked the way a sending mail server does",
-    after_help = "Examples:\n  mxtls check example.com\n  mxtls check --json example.com example.org\n  mxtls check --input domains.txt --jsonl --concurrency 200\n\nExit status: 0 no errors found, 1 findings of severity error, 2 bad usage or nothing could be scanned."
+    after_help = "Examples:\n  mxtls check example.com\n  mxtls check --json example.com example.org\n  mxtls check --input domains.txt --jsonl --concurrency 200\n  mxtls explain tlsrpt-missing\n\nExit status: 0 no errors found, 1 findings of severity error, 2 bad usage or nothing could be scanned."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -24,7 +24,25 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check one or more domains.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// Explain a finding code: what it is about, its default severity, the
+    /// RFC section behind it and how to fix it. Without a code (or with
+    /// --list), list every code.
+    #[command(
+        after_help = "Examples:\n  mxtls explain mx-certificate-expired\n  mxtls explain --list\n\nThe same entries, as one page: docs/FINDINGS.md.\nExit status: 0 explained, 2 unknown code."
+    )]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The finding code, as in the JSON and the summary, e.g. tlsrpt-missing.
+    #[arg(value_name = "CODE", conflicts_with = "list")]
+    pub code: Option<String>,
+
+    /// List every code with its default severity and title.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Args)]

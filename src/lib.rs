@@ -14,6 +14,7 @@ pub mod discover;
 pub mod dns;
 pub mod document;
 pub mod evidence;
+pub mod explain;
 pub mod finding;
 pub mod ip_scope;
 pub mod key_variants;

@@ -5,6 +5,10 @@ use mxtls::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Explaining a code needs no runtime: it reads the catalogue.
+    if let Command::Explain(args) = &cli.command {
+        return ExitCode::from(mxtls::explain::command(args));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -16,7 +20,8 @@ fn main() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check(args) => runtime.block_on(mxtls::run::check(args)),
+        Command::Check(args) => runtime.block_on(mxtls::run::check(*args)),
+        Command::Explain(args) => mxtls::explain::command(&args),
     };
     ExitCode::from(code)
 }
