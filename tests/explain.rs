@@ -6,6 +6,7 @@
 //!
 //!     MXTLS_UPDATE_FINDINGS=1 cargo nextest run --all-features --test explain
 
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use mxtls::finding::Code;
@@ -82,4 +83,26 @@ fn the_list_names_every_code_with_its_severity() {
             );
         }
     }
+}
+
+#[test]
+fn the_reference_page_is_the_catalogue_as_rendered_now() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/FINDINGS.md");
+    let want = mxtls::explain::findings_markdown();
+    if std::env::var_os("MXTLS_UPDATE_FINDINGS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &want).expect("write docs/FINDINGS.md");
+        return;
+    }
+    let got = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        got == want,
+        "docs/FINDINGS.md differs from the catalogue in src/finding.rs; regenerate it:\n    \
+         MXTLS_UPDATE_FINDINGS=1 cargo nextest run --all-features --test explain\n\
+         first difference at line {}",
+        got.lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.lines().count().min(want.lines().count()))
+            + 1
+    );
 }
