@@ -54,6 +54,11 @@ scan --tlsa "$key" --tlsa "$next" dane-ee.test
 echo "   publishing only the next one: DANE senders stop delivering"
 scan --tlsa "$next" dane-ee.test
 
+echo "### What a finding code means: mxtls explain"
+echo "== mxtls explain mx-tlsa-invalid"
+"$bin/mxtls" explain mx-tlsa-invalid
+echo
+
 echo "### The RFC 8460 report a sender would send for dane-sts-conflict.test"
 mkdir -p "$dir/reports"
 "$bin/mxtls" check "${lab_args[@]}" --report "$dir/reports/" dane-sts-conflict.test >/dev/null 2>&1 || true

@@ -231,7 +231,7 @@ fn planned_note(r: &DomainReport) -> Option<String> {
 
 fn verdict(r: &DomainReport) -> String {
     let count = |s| r.findings.iter().filter(|f| f.severity == s).count();
-    let (errors, warnings, notes) = (
+    let (errors, warnings, infos) = (
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Info),
@@ -246,8 +246,10 @@ fn verdict(r: &DomainReport) -> String {
     if parts.is_empty() {
         parts.push("no problems found".to_string());
     }
-    if notes > 0 {
-        parts.push(plural(notes, "note"));
+    // The severities' own words, as in the JSON and `mxtls explain`;
+    // "info" is a mass noun, so it takes no plural.
+    if infos > 0 {
+        parts.push(format!("{infos} info"));
     }
     parts.join(", ")
 }
@@ -840,21 +842,26 @@ fn unescape(value: &str) -> String {
 
 fn findings_table(r: &DomainReport, paint: Paint) -> Table {
     let mut t = paint.table();
-    t.set_header(vec!["", "Finding, and what to do"]);
+    t.set_header(vec![
+        "",
+        "Finding (`mxtls explain CODE` tells more), what to do",
+    ]);
     for f in &r.findings {
         let (word, tone) = match f.severity {
             Severity::Error => ("ERROR", Tone::Bad),
             Severity::Warning => ("warning", Tone::Doubt),
-            Severity::Info => ("note", Tone::Note),
+            Severity::Info => ("info", Tone::Note),
         };
         let message = for_terminal(&f.message, TEXT_MAX);
         let subject = for_terminal(&f.subject, HOST_MAX);
         // The subject is shown only when the message does not name it.
         let named = subject.split(' ').all(|part| message.contains(part));
+        // The code first, on a line of its own: what to look up in
+        // `mxtls explain` and docs/FINDINGS.md, and what the JSON keys on.
         let mut text = if named {
-            message
+            format!("{}\n{message}", f.code)
         } else {
-            format!("{subject}: {message}")
+            format!("{}\n{subject}: {message}", f.code)
         };
         text.push_str(&format!("\n→ {}", for_terminal(&f.advice, TEXT_MAX)));
         t.add_row(vec![paint.cell(word, tone), Cell::new(text)]);
@@ -941,6 +948,44 @@ mod tests {
     }
 
     #[test]
+    fn each_finding_shows_its_code_and_the_json_severity_word() {
+        let r = report(vec![
+            Finding::new(
+                Severity::Info,
+                Code::TlsrptMissing,
+                "_smtp._tls.example.test",
+                "no TLSRPT record",
+                "publish one",
+            ),
+            Finding::new(
+                Severity::Warning,
+                Code::MxCname,
+                "mx.example.test",
+                "mx.example.test is an alias",
+                "point at the host",
+            ),
+        ]);
+        let table = findings_table(&r, Paint { colour: false }).to_string();
+        let rows: Vec<&str> = table.lines().collect();
+        let row_of = |code: &str| {
+            rows.iter()
+                .find(|l| l.contains(code))
+                .unwrap_or_else(|| panic!("{code} is shown:\n{table}"))
+                .to_string()
+        };
+        // The severity word and the code share the finding's first line.
+        let info = row_of("tlsrpt-missing");
+        assert!(info.contains(" info "), "{info}");
+        assert!(!table.contains("note"), "{table}");
+        assert!(row_of("mx-cname").contains(" warning "), "{table}");
+        // The subject not named by the message follows on the next line.
+        assert!(
+            table.contains("_smtp._tls.example.test: no TLSRPT record"),
+            "{table}"
+        );
+    }
+
+    #[test]
     fn colour_only_when_asked() {
         let r = report(vec![
             finding(Severity::Error, "broken"),
@@ -997,9 +1042,13 @@ mod tests {
             (vec![], "example.test: no problems found"),
             (
                 vec![Severity::Info],
-                "example.test: no problems found, 1 note",
+                "example.test: no problems found, 1 info",
             ),
             (vec![Severity::Warning], "example.test: 1 warning"),
+            (
+                vec![Severity::Warning, Severity::Info, Severity::Info],
+                "example.test: 1 warning, 2 info",
+            ),
             (
                 vec![Severity::Error, Severity::Error, Severity::Warning],
                 "example.test: 2 errors, 1 warning",
