@@ -156,8 +156,15 @@ pub fn session_findings(
                     Code::MxCertificateExpiresSoon,
                     &subject,
                     format!(
-                        "the certificate of {} ({}) expires in {days} day(s), on {}",
-                        s.mx, s.ip, cert.not_after_rfc3339
+                        "the certificate of {} ({}) expires {}, on {}",
+                        s.mx,
+                        s.ip,
+                        match days {
+                            0 => "today".to_string(),
+                            1 => "in 1 day".to_string(),
+                            n => format!("in {n} days"),
+                        },
+                        cert.not_after_rfc3339
                     ),
                     "Renew it now and reload the server; check that automatic renewal (ACME) works. Under DANE-EE, publish the new key's TLSA record before the switch.",
                 ));

@@ -225,3 +225,23 @@ impl CheckArgs {
         }
     }
 }
+
+/// A hint for a command line whose first word is a domain rather than a
+/// command (`mxtls example.com`): the command that checks it.
+pub fn subcommand_hint(error: &clap::Error, args: impl Iterator<Item = String>) -> Option<String> {
+    if !matches!(
+        error.kind(),
+        clap::error::ErrorKind::InvalidSubcommand | clap::error::ErrorKind::UnknownArgument
+    ) {
+        return None;
+    }
+    let words: Vec<String> = args.collect();
+    let first = words.iter().find(|w| !w.starts_with('-'))?;
+    let looks_like_domain = first.contains('.') && !first.contains('/');
+    looks_like_domain.then(|| {
+        format!(
+            "hint: to check a domain, run `mxtls check {}`",
+            words.join(" ")
+        )
+    })
+}

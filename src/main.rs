@@ -4,7 +4,16 @@ use clap::Parser;
 use mxtls::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            if let Some(hint) = mxtls::cli::subcommand_hint(&e, std::env::args().skip(1)) {
+                eprintln!("{hint}");
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     // Explaining a code needs no runtime: it reads the catalogue.
     if let Command::Explain(args) = &cli.command {
         return ExitCode::from(mxtls::explain::command(args));

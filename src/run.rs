@@ -83,13 +83,13 @@ fn valid_seconds(seconds: f64) -> bool {
 fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
     if !valid_seconds(args.timeout) {
         return Err(UsageError(format!(
-            "--timeout {} is not a number of seconds between 0 and 3600",
+            "--timeout {} must be a number of seconds above 0 and at most 3600 (e.g. --timeout 10)",
             args.timeout
         )));
     }
     if !valid_seconds(args.policy_timeout) {
         return Err(UsageError(format!(
-            "--policy-timeout {} is not a number of seconds between 0 and 3600",
+            "--policy-timeout {} must be a number of seconds above 0 and at most 3600 (e.g. --policy-timeout 60)",
             args.policy_timeout
         )));
     }

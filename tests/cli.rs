@@ -760,3 +760,46 @@ fn format_option_and_its_aliases_give_the_same_documents() {
     let both = run(Via::Validate, &["--format", "table", "--json", domains[0]]);
     assert_eq!(both.status.code(), Some(2), "--format and --json conflict");
 }
+
+#[test]
+fn a_domain_given_as_the_command_gets_the_check_command_as_a_hint() {
+    let bare = |arg: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mxtls"))
+            .arg(arg)
+            .output()
+            .expect("mxtls runs")
+    };
+    let out = bare("secure.test");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("hint: to check a domain, run `mxtls check secure.test`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bare("frobnicate");
+    assert!(
+        !stderr(&out).contains("hint:"),
+        "no hint for a word that is no domain"
+    );
+}
+
+#[test]
+fn a_zero_timeout_is_refused_saying_what_is_allowed() {
+    let out = mxtls(&["--timeout", "0", "secure.test"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--timeout 0 must be a number of seconds above 0 and at most 3600"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn the_lab_prints_its_usage_on_help_and_exits_0() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mxtls-lab"))
+        .arg("--help")
+        .output()
+        .expect("mxtls-lab runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: mxtls-lab"));
+}

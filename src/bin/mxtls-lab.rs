@@ -18,13 +18,19 @@ use mxtls::lab::servers::Lab;
 
 const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--list]";
 
+/// What the command line asks for.
+enum Request {
+    Run(Args),
+    Help,
+}
+
 struct Args {
     dir: Option<PathBuf>,
     catalogue: PathBuf,
     list: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
+fn parse_args() -> Result<Request, String> {
     let mut args = Args {
         dir: None,
         catalogue: PathBuf::from(concat!(
@@ -39,16 +45,20 @@ fn parse_args() -> Result<Args, String> {
             "--dir" => args.dir = Some(it.next().ok_or("--dir needs a directory")?.into()),
             "--catalogue" => args.catalogue = it.next().ok_or("--catalogue needs a file")?.into(),
             "--list" => args.list = true,
-            "-h" | "--help" => return Err(USAGE.to_string()),
+            "-h" | "--help" => return Ok(Request::Help),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    Ok(args)
+    Ok(Request::Run(args))
 }
 
 fn main() -> ExitCode {
     let args = match parse_args() {
-        Ok(a) => a,
+        Ok(Request::Run(a)) => a,
+        Ok(Request::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             eprintln!("mxtls-lab: {e}");
             return ExitCode::from(2);
