@@ -368,10 +368,19 @@ pub fn sentence(
         "other DANE senders"
     };
     match sts_mode {
-        Some(Mode::Enforce) if !sts_failed.is_empty() => clauses.push(format!(
-            "MTA-STS senders will not deliver to {}",
-            hosts_of(&sts_failed, sessions)
-        )),
+        Some(Mode::Enforce) if !sts_failed.is_empty() => {
+            // Where DANE passes, only the MTA-STS side refuses: say who.
+            let dane_passes = sts_failed.iter().all(|s| passing(&s.results.tlsa));
+            clauses.push(format!(
+                "{} will not deliver to {}",
+                if dane_passes {
+                    "MTA-STS-only senders (and mox, which checks both)"
+                } else {
+                    "MTA-STS senders"
+                },
+                hosts_of(&sts_failed, sessions)
+            ));
+        }
         Some(Mode::Testing) if !sts_failed.is_empty() => clauses.push(format!(
             "MTA-STS (testing) fails at {}, which senders report but deliver anyway",
             hosts_of(&sts_failed, sessions)
