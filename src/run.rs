@@ -165,10 +165,16 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let format = args.output_format();
     let config = dns_config(&args)?;
     let mut domains = Vec::new();
+    // A rejected input fails the run (exit 2) after the others are
+    // scanned: a CI job must not pass because a domain was misspelt.
+    let mut rejected = 0usize;
     for input in &inputs {
         match Domain::parse(input) {
             Ok(d) => domains.push(d),
-            Err(e) => eprintln!("mxtls: skipping {e}"),
+            Err(e) => {
+                rejected += 1;
+                eprintln!("mxtls: skipping {e}");
+            }
         }
     }
     if domains.is_empty() {
@@ -314,6 +320,12 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         eprintln!("mxtls: note: {note}");
     }
     if report_errors > 0 {
+        return Ok(exit::OPERATIONAL);
+    }
+    if rejected > 0 {
+        eprintln!(
+            "mxtls: {rejected} input(s) were not domain names and were skipped (see above); exit status 2 so that the run does not pass unnoticed"
+        );
         return Ok(exit::OPERATIONAL);
     }
     if unreachable == total {

@@ -114,7 +114,7 @@ fn bad_resolver_address_is_a_usage_error() {
 }
 
 #[test]
-fn a_malformed_domain_among_good_ones_is_skipped_with_a_message() {
+fn a_malformed_domain_among_good_ones_is_skipped_with_a_message_and_exit_2() {
     let out = run(
         Via::Validate,
         &["--jsonl", "secure.test", "not a domain", "insecure.test"],
@@ -129,6 +129,11 @@ fn a_malformed_domain_among_good_ones_is_skipped_with_a_message() {
     for l in &lines {
         common::assert_valid(l);
     }
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a rejected input fails the run: {err}"
+    );
 }
 
 #[test]
