@@ -14,7 +14,6 @@ use crate::evidence::{Discovery, MxLookup, MxStatus, TlsRpt};
 use crate::finding::{Code, Finding, Severity};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
-use crate::mta_sts::record::StsRecordStatus;
 use crate::outlook;
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
@@ -197,10 +196,10 @@ impl Scanner {
             assess::apply_planned(&mut sts, planned, path, &domain.ascii, mx_hosts.as_deref());
         }
         let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
-        let unusable = (sts.out.record.assessment.status == StsRecordStatus::Valid)
-            .then_some(sts.out.policy.result_type)
-            .flatten()
-            .map(|t| AppliedSts::Unusable(t, sts.out.policy.reason_code.as_deref().unwrap_or("")));
+        let unusable = sts
+            .out
+            .unusable_policy()
+            .map(|(t, reason)| AppliedSts::Unusable(t, reason));
         let applied = sts.policy.as_ref().map(AppliedSts::Policy).or(unusable);
         let probing = probe::probe_all(
             &domain.ascii,

@@ -65,8 +65,10 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
                 .iter()
                 .any(|s| s.mx == host.host && s.tlsa_verdict.is_some());
         if !dane {
-            // Mode none: senders apply no policy (RFC 8461 §5).
-            if input.sts_policy.is_none_or(|p| p.mode() == Mode::None) {
+            // Mode none: senders apply no policy (RFC 8461 §5). Sessions
+            // under an unusable policy go under its `sts` entry instead.
+            let no_policy = input.sts_policy.is_none_or(|p| p.mode() == Mode::None);
+            if no_policy && input.mta_sts.unusable_policy().is_none() {
                 uncovered.push(host);
             }
             continue;
@@ -126,13 +128,6 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
             }
         }
         None => {}
-    }
-    // Hosts whose sessions went under an unusable policy's `sts` entry are
-    // not also "no policy found".
-    let unusable_sts =
-        input.sts_policy.is_none() && published && input.mta_sts.policy.result_type.is_some();
-    if unusable_sts {
-        uncovered.clear();
     }
     if !uncovered.is_empty() {
         let mut sessions = Vec::new();

@@ -223,16 +223,11 @@ pub fn judge(
         });
     }
     if let Some(ctx) = sts_ctx {
-        let verdict = match sts_probe.unwrap_or(probe) {
-            p @ Probe::Inconclusive { .. } if ctx.unusable.is_some() => transport_failure(p),
-            _ if ctx.unusable.is_some() => {
-                let (t, reason) = ctx
-                    .unusable
-                    .unwrap_or((ResultType::StsPolicyFetchError, ""));
-                Verdict::failure(t, reason)
-            }
+        let verdict = match (sts_probe.unwrap_or(probe), ctx.unusable) {
+            (p @ Probe::Inconclusive { .. }, Some(_)) => transport_failure(p),
+            (_, Some((t, reason))) => Verdict::failure(t, reason),
             _ if !ctx.covered => Verdict::failure(ResultType::ValidationFailure, "mx-not-covered"),
-            Probe::Established { chain } => {
+            (Probe::Established { chain }, None) => {
                 let w = webpki::verify(chain, ctx.mx_host, ctx.roots, now);
                 let verdict = match w.primary() {
                     Some(d) => Verdict::failure(d.result_type(), d.reason_code()),
@@ -241,7 +236,7 @@ pub fn judge(
                 out.webpki = Some(w);
                 verdict
             }
-            other => transport_failure(other),
+            (other, None) => transport_failure(other),
         };
         // Mode none: senders apply no policy (RFC 8461 §5).
         if ctx.mode != Some(Mode::None) {

@@ -34,6 +34,19 @@ pub struct MtaSts {
     pub policy: StsPolicyOut,
 }
 
+impl MtaSts {
+    /// A valid record whose policy cannot be used (fetch error, invalid
+    /// policy, invalid policy host certificate): the result type and
+    /// failure-reason-code every session reports under it.
+    pub fn unusable_policy(&self) -> Option<(ResultType, &str)> {
+        if self.record.assessment.status != StsRecordStatus::Valid {
+            return None;
+        }
+        let reason = self.policy.reason_code.as_deref().unwrap_or("");
+        self.policy.result_type.map(|t| (t, reason))
+    }
+}
+
 /// The `_mta-sts` TXT record with its DNS facts.
 #[derive(Debug, Clone, Serialize)]
 pub struct StsRecordOut {
