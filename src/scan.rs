@@ -196,6 +196,8 @@ impl Scanner {
             assess::apply_planned(&mut sts, planned, path, &domain.ascii, mx_hosts.as_deref());
         }
         let mut findings = classify::dns_findings(&domain.ascii, self.dns.mode(), &discovery);
+        // The mode senders apply: none when no policy applies (RFC 8461 §5).
+        let sts_mode = sts.policy.as_ref().map(|p| p.mode());
         let unusable = sts
             .out
             .unusable_policy()
@@ -230,7 +232,7 @@ impl Scanner {
         };
         findings.extend(classify::session_findings(
             &sessions,
-            sts.policy.as_ref().map(|p| p.mode()),
+            sts_mode,
             crate::datetime::unix_seconds(SystemTime::now()),
         ));
         findings.extend(crate::vantage::findings(
@@ -286,8 +288,8 @@ impl Scanner {
                 SystemTime::now(),
             ),
         );
-        let headline = outlook::sentence(&mx_lookup, &mx, &sessions, sts.out.policy.mode);
-        let outlook = outlook::compute(&mx, &sessions, sts.policy.as_ref().map(|p| p.mode()));
+        let headline = outlook::sentence(&mx_lookup, &mx, &sessions, sts_mode);
+        let outlook = outlook::compute(&mx, &sessions, sts_mode);
         DomainReport {
             schema: SCHEMA,
             domain: domain.ascii.clone(),
