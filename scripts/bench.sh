@@ -10,14 +10,9 @@ concurrency=${2:-200}
 
 cargo build --quiet --release --features lab --bins
 bin=target/release
-dir=$(mktemp -d)
-"$bin/mxtls-lab" --dir "$dir" 2>"$dir/lab.log" &
-lab=$!
-trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do [ -f "$dir/lab.env" ] && break; sleep 0.1; done
-[ -f "$dir/lab.env" ] || { echo "bench: the lab did not start" >&2; exit 2; }
-# shellcheck disable=SC1091
-. "$dir/lab.env"
+# shellcheck source=scripts/lab.sh
+. scripts/lab.sh
+start_lab "$bin"
 
 # Scenarios that wait out a timeout by design measure the timeout, not us.
 "$bin/mxtls-lab" --list | awk '{print $1}' | grep -v -e '^sts-hang' -e '^sts-headers-forever' -e '^sts-slow' -e '^smtp-slow' -e '^smtp-endless' > "$dir/one.txt"

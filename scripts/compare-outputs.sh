@@ -8,14 +8,9 @@
 set -euo pipefail
 old=${1:?usage: compare-outputs.sh OLD_BIN_DIR NEW_BIN_DIR}
 new=${2:?usage: compare-outputs.sh OLD_BIN_DIR NEW_BIN_DIR}
-dir=$(mktemp -d)
-"$new/mxtls-lab" --dir "$dir" 2>"$dir/lab.log" &
-lab=$!
-trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 100); do [ -f "$dir/lab.env" ] && break; sleep 0.1; done
-[ -f "$dir/lab.env" ] || { echo "compare: the lab did not start" >&2; exit 2; }
-# shellcheck disable=SC1091
-. "$dir/lab.env"
+# shellcheck source=scripts/lab.sh
+. "$(dirname "$0")/lab.sh"
+start_lab "$new"
 args=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" --ca-file "$MXTLS_LAB_CA"
       --https-port "$MXTLS_LAB_HTTPS_PORT" --smtp-port "$MXTLS_LAB_SMTP_PORT" --allow-private --timeout 2)
 mask() {

@@ -6,19 +6,9 @@ cd "$(dirname "$0")/.."
 
 cargo build --quiet --features lab --bins
 bin=target/debug
-dir=$(mktemp -d)
-"$bin/mxtls-lab" --dir "$dir" 2>"$dir/lab.log" &
-lab=$!
-trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
-
-for _ in $(seq 1 100); do
-    [ -f "$dir/lab.env" ] && break
-    kill -0 $lab 2>/dev/null || { cat "$dir/lab.log" >&2; exit 2; }
-    sleep 0.1
-done
-[ -f "$dir/lab.env" ] || { echo "demo: the lab did not start within 10 s" >&2; cat "$dir/lab.log" >&2; exit 2; }
-# shellcheck disable=SC1091
-. "$dir/lab.env"
+# shellcheck source=scripts/lab.sh
+. scripts/lab.sh
+start_lab "$bin"
 
 lab_args=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR"
           --ca-file "$MXTLS_LAB_CA" --https-port "$MXTLS_LAB_HTTPS_PORT"

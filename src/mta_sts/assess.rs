@@ -500,18 +500,9 @@ fn coverage_findings(cov: &Coverage, domain: &str, mode: Mode) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use super::pattern::{MxPattern, coverage};
+    use super::pattern::coverage;
+    use super::pattern::tests::{hosts, pats};
     use super::*;
-
-    fn pats(list: &[&str]) -> Vec<MxPattern> {
-        list.iter()
-            .map(|p| MxPattern::parse(p).expect("test pattern is valid"))
-            .collect()
-    }
-
-    fn hosts(list: &[&str]) -> Vec<String> {
-        list.iter().map(|h| h.to_string()).collect()
-    }
 
     /// The (code, severity) pairs a case expects, in order.
     type Expected<'a> = &'a [(&'a str, Severity)];

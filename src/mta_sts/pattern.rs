@@ -419,7 +419,7 @@ pub fn coverage(patterns: &[MxPattern], mx_hosts: &[String]) -> Coverage {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     #[test]
@@ -707,13 +707,13 @@ mod tests {
         }
     }
 
-    fn pats(list: &[&str]) -> Vec<MxPattern> {
+    pub(in crate::mta_sts) fn pats(list: &[&str]) -> Vec<MxPattern> {
         list.iter()
             .map(|p| MxPattern::parse(p).expect("test pattern is valid"))
             .collect()
     }
 
-    fn hosts(list: &[&str]) -> Vec<String> {
+    pub(in crate::mta_sts) fn hosts(list: &[&str]) -> Vec<String> {
         list.iter().map(|h| h.to_string()).collect()
     }
 
