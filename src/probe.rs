@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use futures_util::future::join_all;
 use rustls::pki_types::UnixTime;
 use std::collections::HashMap;
@@ -312,6 +313,40 @@ fn variant_bound(took: Duration, step: Duration) -> Duration {
     took.saturating_mul(2)
         .saturating_add(step)
         .min(step.saturating_mul(client::SESSION_STEPS))
+}
+
+/// Runs the sessions discovery announces (`discover::OnAddresses`: an MX
+/// host's name and addresses, as soon as they are known) until dropped.
+/// Each is the session `probe_one` makes first for that address, with the
+/// host name as SNI, so it only runs once the session cache has a slot
+/// for it and `probe_one` then finds it there (made or in progress): every
+/// (address, SNI) is still probed once per run, and what the session
+/// observes never depends on the verdicts that are judged after it.
+/// Addresses `probe_all` would not probe are left alone.
+pub async fn early_sessions(
+    settings: &ProbeSettings,
+    mut announced: tokio::sync::mpsc::UnboundedReceiver<(String, IpAddr)>,
+) -> std::convert::Infallible {
+    use futures_util::stream::FuturesUnordered;
+    let mut running = FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        tokio::select! {
+            next = announced.recv(), if open => match next {
+                Some((host, ip)) => {
+                    let probed = settings.allow_private || ip_scope::non_public_reason(ip).is_none();
+                    if probed && settings.cache.slot(ip, &host, None).is_some() {
+                        running.push(async move {
+                            run(ip, &host, settings).await;
+                        });
+                    }
+                }
+                None => open = false,
+            },
+            Some(()) = running.next(), if !running.is_empty() => {}
+            else => std::future::pending::<()>().await,
+        }
+    }
 }
 
 async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {

@@ -940,6 +940,7 @@ mod tests {
                 Vec::new(),
             ),
             duration_ms: 0,
+            timings: Default::default(),
         }
     }
 

@@ -95,6 +95,7 @@ pub async fn probe_limited(
 ) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
+    session.started = Some(started);
     let bound = cfg.step_timeout.saturating_mul(SESSION_STEPS);
     if timeout(bound, run(&mut session, cfg, only)).await.is_err() {
         let failure = StepFailure {
