@@ -174,6 +174,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Link<S> {
         }
     }
 
+    // rustls hands over its records as one vectored write (and only one
+    // when it sends its last alert): all of it must go, as with the
+    // socket itself.
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if let Inner::Direct(s) = &mut this.inner {
+            return Pin::new(s).poll_write_vectored(cx, bufs);
+        }
+        let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+        Pin::new(this).poll_write(cx, &all)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match &self.inner {
+            Inner::Direct(s) => s.is_write_vectored(),
+            Inner::Delayed { .. } => true,
+        }
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match &mut self.get_mut().inner {
             Inner::Direct(s) => Pin::new(s).poll_flush(cx),
