@@ -40,6 +40,7 @@ use super::key_type::KeyType;
 use super::legacy_hello::{self, Flight, alert_name};
 use super::legacy_tls::{self, LegacyTls};
 use super::plaintext::{self, Recording};
+use super::quick_ack::QuickAck;
 use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
 use super::session::*;
 use super::verifier::RecordingVerifier;
@@ -274,7 +275,7 @@ async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
 /// step bounded by the step timeout and recorded in `s`. Returns the
 /// connection ready for a ClientHello, or `None` when the session ended
 /// (then `s.outcome` says how). The legacy session reuses it.
-async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> {
+async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
     let step = cfg.step_timeout;
     let addr = SocketAddr::new(s.ip, cfg.port);
     let t = Instant::now();
@@ -297,9 +298,10 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> 
     };
     s.timings.connect_ms = Some(millis(t.elapsed()));
     s.connect = Connect::Ok;
+    // Commands are small and each waits for its reply: neither they nor
+    // our acknowledgements of the server's replies wait (`quick_ack`).
+    let tcp = QuickAck::new(tcp);
     s.local_addr = tcp.local_addr().ok();
-    // Commands are small and each waits for its reply: do not delay them.
-    let _ = tcp.set_nodelay(true);
     let mut plain = ReplyReader::new(tcp);
 
     // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).
