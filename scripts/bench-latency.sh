@@ -66,6 +66,6 @@ for k in "${kinds[@]}"; do
     ratio=$(awk -v m="$median" -v p="$path_ms" 'BEGIN {printf "%.2f", (p > 0 ? m / p : 0)}')
     printf '%-20s %-17s %8s %8s %6s %8s %6s\n' "$domain" "$what" "$median" "$best" "$path" "$path_ms" "$ratio"
     if [ -n "${BENCH_SHOW_TIMINGS:-}" ]; then
-        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d=d[0] if isinstance(d,list) else d; print(json.dumps(d.get("timings"), indent=1)); [print(s["mx"], s["ip"], json.dumps(s.get("timings"))) for s in d.get("sessions",[])]' "$dir/out.json" || true
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d=d[0] if isinstance(d,list) else d; print(json.dumps(d.get("timings"), indent=1)); [print(s["mx"], s["ip"], json.dumps(s["probe"].get("timings")), [k["key"] for k in s.get("key_variants", [])]) for s in d.get("sessions",[])]' "$dir/out.json" || true
     fi
 done

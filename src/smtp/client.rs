@@ -94,11 +94,27 @@ pub async fn probe_limited(
     cfg: &ProbeConfig,
     only: Option<KeyType>,
 ) -> Session {
+    probe_telling(ip, sni, cfg, only, &|| {}).await
+}
+
+/// [`probe_limited`], calling `tls_up` the moment the handshake has
+/// succeeded (before EHLO under TLS and QUIT), for work that waits only
+/// for that.
+pub async fn probe_telling(
+    ip: IpAddr,
+    sni: Option<&str>,
+    cfg: &ProbeConfig,
+    only: Option<KeyType>,
+    tls_up: &(dyn Fn() + Send + Sync),
+) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
     session.started = Some(started);
     let bound = cfg.step_timeout.saturating_mul(SESSION_STEPS);
-    if timeout(bound, run(&mut session, cfg, only)).await.is_err() {
+    if timeout(bound, run(&mut session, cfg, only, tls_up))
+        .await
+        .is_err()
+    {
         let failure = StepFailure {
             kind: FailureKind::Timeout,
             detail: format!("session exceeded its bound of {} ms", bound.as_millis()),
@@ -130,7 +146,12 @@ pub async fn probe_limited(
     session
 }
 
-async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
+async fn run(
+    s: &mut Session,
+    cfg: &ProbeConfig,
+    only: Option<KeyType>,
+    tls_up: &(dyn Fn() + Send + Sync),
+) {
     let step = cfg.step_timeout;
     let server_name = match server_name(s.ip, s.sni.as_deref()) {
         Ok(name) => name,
@@ -246,6 +267,7 @@ async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
         ocsp_stapled: s.ocsp.is_some(),
     });
     s.decide(Outcome::TlsEstablished);
+    tls_up();
 
     // EHLO again, under TLS (RFC 3207 §4.2).
     let mut secure = ReplyReader::new(tls);
