@@ -260,8 +260,7 @@ async fn probe_one(
         });
         join_all(runs).await
     };
-    let (session, second, variants): (Session, Option<Session>, Vec<(KeyType, Option<Session>)>) =
-        tokio::join!(primary, second, variants);
+    let (session, second, variants) = tokio::join!(primary, second, variants);
     let variant_bound = variant_bound(
         Duration::from_millis(session.timings.total_ms),
         settings.config.step_timeout,
