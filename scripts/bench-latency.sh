@@ -42,8 +42,11 @@ kinds=(
     "bench-two-mx.test|two MX hosts|8"
 )
 
+# MXTLS_BIN: another mxtls binary to time against the same lab (a build
+# from before a change).
+mxtls=${MXTLS_BIN:-$bin/mxtls}
 scan() {
-    "$bin/mxtls" check --resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" \
+    "$mxtls" check --resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" \
         --ca-file "$MXTLS_LAB_CA" --https-port "$MXTLS_LAB_HTTPS_PORT" \
         --smtp-port "$MXTLS_LAB_SMTP_PORT" --allow-private --json "$1" > "$dir/out.json" || true
 }
