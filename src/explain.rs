@@ -30,15 +30,18 @@ pub fn command(args: &ExplainArgs) -> u8 {
     }
 }
 
-/// What `mxtls explain CODE` prints for one code.
+/// What `mxtls explain CODE` prints for one code: what it means, why it
+/// matters, the RFC section, how to fix it and an example.
 pub fn entry_text(e: &Entry) -> String {
     format!(
-        "{code}\n  severity: {severity} (by default; a finding may be milder or graver in its case)\n  about:    {title}\n  rule:     {rfc}\n  fix:      {advice}\n",
+        "{code}\n  severity: {severity} (by default; a finding may be milder or graver in its case)\n  means:    {title}\n  matters:  {why}\n  rule:     {rfc}\n  fix:      {advice}\n  example:  {example}\n",
         code = e.code,
         severity = e.severity.as_str(),
         title = e.title,
+        why = e.why,
         rfc = e.rfc,
         advice = e.advice,
+        example = e.example,
     )
 }
 
@@ -160,12 +163,14 @@ pub fn findings_markdown() -> String {
     for code in Code::ALL {
         let e = code.entry();
         out.push_str(&format!(
-            "\n## {c}\n\n{t}.\n\n- severity: {s}\n- rule: {r}\n- fix: {a}\n",
+            "\n## {c}\n\n{t}.\n\n- severity: {s}\n- why it matters: {w}\n- rule: {r}\n- fix: {a}\n- example: {x}\n",
             c = e.code,
             t = e.title,
             s = e.severity.as_str(),
+            w = e.why,
             r = e.rfc,
             a = e.advice,
+            x = e.example,
         ));
     }
     out
@@ -206,6 +211,24 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_says_what_why_rule_fix_and_example() {
+        let e = Code::MxTlsaInvalid.entry();
+        let text = entry_text(&e);
+        for (label, value) in [
+            ("means:", e.title),
+            ("matters:", e.why),
+            ("rule:", e.rfc),
+            ("fix:", e.advice),
+            ("example:", e.example),
+        ] {
+            assert!(
+                text.lines().any(|l| l.trim_start().starts_with(label) && l.contains(value)),
+                "{label} {value:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
     fn the_list_has_every_code_once_with_its_severity() {
         let list = list_text();
         assert_eq!(list.lines().count(), Code::ALL.len());
@@ -226,6 +249,7 @@ mod tests {
             let e = code.entry();
             assert!(page.contains(&format!("\n## {}\n", e.code)), "{}", e.code);
             assert!(page.contains(e.advice), "{}", e.code);
+            assert!(page.contains(e.why) && page.contains(e.example), "{}", e.code);
         }
     }
 }

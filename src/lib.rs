@@ -16,6 +16,7 @@ pub mod document;
 pub mod evidence;
 pub mod explain;
 pub mod finding;
+pub mod ignore;
 pub mod ip_scope;
 pub mod key_variants;
 #[cfg(feature = "lab")]

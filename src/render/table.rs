@@ -940,6 +940,8 @@ mod tests {
                 Vec::new(),
             ),
             duration_ms: 0,
+            scanned_at: "2026-01-02T03:04:05Z".into(),
+            mxtls_version: crate::document::MXTLS_VERSION,
         }
     }
 
