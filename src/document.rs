@@ -110,7 +110,7 @@ impl DomainReport {
     /// sender to deliver or refuse (every address not public, refused,
     /// unreachable, timed out or turned away with a 4xx).
     pub fn untested(&self) -> bool {
-        !self.sessions.is_empty()
+        self.mx.iter().any(|h| !h.addresses.is_empty())
             && self
                 .outlook
                 .senders

@@ -222,7 +222,8 @@ mod tests {
             ("example:", e.example),
         ] {
             assert!(
-                text.lines().any(|l| l.trim_start().starts_with(label) && l.contains(value)),
+                text.lines()
+                    .any(|l| l.trim_start().starts_with(label) && l.contains(value)),
                 "{label} {value:?} in\n{text}"
             );
         }
@@ -249,7 +250,11 @@ mod tests {
             let e = code.entry();
             assert!(page.contains(&format!("\n## {}\n", e.code)), "{}", e.code);
             assert!(page.contains(e.advice), "{}", e.code);
-            assert!(page.contains(e.why) && page.contains(e.example), "{}", e.code);
+            assert!(
+                page.contains(e.why) && page.contains(e.example),
+                "{}",
+                e.code
+            );
         }
     }
 }

@@ -23,15 +23,15 @@ pub struct IgnoreRule {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum IgnoreError {
-    #[error("--ignore {value:?}: {code:?} is not a finding code{hint}; `mxtls explain --list` lists every code")]
+    #[error(
+        "--ignore {value:?}: {code:?} is not a finding code{hint}; `mxtls explain --list` lists every code"
+    )]
     UnknownCode {
         value: String,
         code: String,
         hint: String,
     },
-    #[error(
-        "--ignore {value:?}: the domain after @ is empty (write CODE or CODE@example.com)"
-    )]
+    #[error("--ignore {value:?}: the domain after @ is empty (write CODE or CODE@example.com)")]
     EmptyDomain { value: String },
     #[error("--ignore {value:?}: {reason}")]
     BadDomain { value: String, reason: String },

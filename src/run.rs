@@ -233,9 +233,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
     // Created before scanning, so that an unwritable path fails at once.
     let html_file = match &args.html {
-        Some(path) => Some(std::fs::File::create(path).map_err(|e| {
-            UsageError(format!("cannot write --html {}: {e}", path.display()))
-        })?),
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .map_err(|e| UsageError(format!("cannot write --html {}: {e}", path.display())))?,
+        ),
         None => None,
     };
     // The resolver check queries the network: usage errors come first.
@@ -285,11 +286,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     };
     let mut sink = render::sink::for_format(format, options, std::io::stdout().lock());
     if let Some(file) = html_file {
-        let html = render::sink::for_format(
-            Format::Html,
-            options,
-            std::io::BufWriter::new(file),
-        );
+        let html = render::sink::for_format(Format::Html, options, std::io::BufWriter::new(file));
         sink = Box::new(render::sink::Both(sink, html));
     }
     let mut batch = render::tally::Tally::default();
@@ -389,7 +386,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             "mxtls: could not tell for {} domain(s) ({}{}): no MX address could be probed (see the findings); exit status 3 unless findings fail the run",
             batch.untested,
             untested.join(", "),
-            if batch.untested > untested.len() { ", …" } else { "" }
+            if batch.untested > untested.len() {
+                ", …"
+            } else {
+                ""
+            }
         );
     }
     Ok(

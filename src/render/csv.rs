@@ -205,10 +205,7 @@ mod tests {
 
     #[test]
     fn numbers_are_not_defused() {
-        assert_eq!(
-            row([Field::Number(0), Field::Number(42)]),
-            "0,42\r\n"
-        );
+        assert_eq!(row([Field::Number(0), Field::Number(42)]), "0,42\r\n");
     }
 
     #[test]

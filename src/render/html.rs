@@ -27,7 +27,7 @@ section.domain { border: 1px solid var(--line); border-radius: .5rem; padding: .
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { text-align: left; vertical-align: top; padding: .3rem .5rem; border-bottom: 1px solid var(--line); }
-td, .finding p { overflow-wrap: anywhere; }
+td, .finding p { overflow-wrap: break-word; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .9em; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: .3rem; font-size: .8rem; font-weight: 600; color: #fff; background: var(--note); }
 .errors, .error, .refuses, .untested-d { background: var(--bad); }
@@ -40,7 +40,15 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 .finding.sev-warning { border-color: var(--doubt); }
 .finding p { margin: .3rem 0; }
 .headline { font-weight: 600; }
-@media (max-width: 40rem) { body { padding: .5rem; font-size: 15px; } th, td { padding: .25rem .3rem; } }
+@media (max-width: 40rem) {
+  body { padding: .5rem; font-size: 15px; }
+  th, td { padding: .25rem .3rem; }
+  table.stack, table.stack tbody, table.stack tr, table.stack th, table.stack td { display: block; }
+  table.stack thead { display: none; }
+  table.stack tr { border-bottom: 1px solid var(--line); padding: .3rem 0; }
+  table.stack th, table.stack td { border: 0; padding: .1rem .3rem; }
+  table.stack td[data-label]::before { content: attr(data-label) ": "; opacity: .7; }
+}
 "#;
 
 fn status_badge(s: DomainStatus) -> String {
@@ -131,8 +139,7 @@ fn dns(r: &DomainReport) -> String {
     let mx = if r.mx.is_empty() {
         escape(&super::word(&r.mx_lookup.status))
     } else {
-        r.mx
-            .iter()
+        r.mx.iter()
             .map(|h| format!("{} {}", h.preference, escape(&h.host)))
             .collect::<Vec<_>>()
             .join("<br>")
@@ -195,11 +202,11 @@ fn dns(r: &DomainReport) -> String {
             .unwrap_or_default(),
     ));
     let mut out = String::from(
-        "<h3>DNS and policies</h3>\n<div class=\"scroll\"><table><thead><tr><th></th><th>status</th><th>DNSSEC</th><th>details</th></tr></thead><tbody>\n",
+        "<h3>DNS and policies</h3>\n<div class=\"scroll\"><table class=\"stack\"><thead><tr><th></th><th>status</th><th>DNSSEC</th><th>details</th></tr></thead><tbody>\n",
     );
     for (what, status, dnssec, detail) in rows {
         out.push_str(&format!(
-            "<tr><th>{what}</th><td>{}</td><td>{}</td><td>{detail}</td></tr>\n",
+            "<tr><th>{what}</th><td data-label=\"status\">{}</td><td data-label=\"DNSSEC\">{}</td><td>{detail}</td></tr>\n",
             escape(&status),
             escape(&dnssec)
         ));
@@ -213,11 +220,15 @@ fn sessions(r: &DomainReport) -> String {
         return String::new();
     }
     let mut out = String::from(
-        "<h3>Mail servers (one STARTTLS session per address)</h3>\n<div class=\"scroll\"><table><thead><tr><th>MX host / address</th><th>session</th><th>result</th></tr></thead><tbody>\n",
+        "<h3>Mail servers (one STARTTLS session per address)</h3>\n<div class=\"scroll\"><table class=\"stack\"><thead><tr><th>MX host / address</th><th>session</th><th>result</th></tr></thead><tbody>\n",
     );
     for s in &r.sessions {
         let session = match (&s.tls_version, &s.cipher) {
-            (Some(v), Some(c)) => format!("{}<br><span class=\"small\">{}</span>", escape(v), escape(c)),
+            (Some(v), Some(c)) => format!(
+                "{}<br><span class=\"small\">{}</span>",
+                escape(v),
+                escape(c)
+            ),
             (Some(v), None) => escape(v),
             _ => match &s.untested {
                 Some(u) => format!("not tested: {}", escape(&super::word(u))),
@@ -229,10 +240,13 @@ fn sessions(r: &DomainReport) -> String {
             .map(|x| escape(x.as_str()))
             .unwrap_or_else(|| "—".to_string());
         if let Some(reason) = &s.failure_reason {
-            result.push_str(&format!("<br><span class=\"small\">{}</span>", escape(reason)));
+            result.push_str(&format!(
+                "<br><span class=\"small\">{}</span>",
+                escape(reason)
+            ));
         }
         out.push_str(&format!(
-            "<tr><td>{}<br><code>{}</code></td><td>{session}</td><td>{result}</td></tr>\n",
+            "<tr><td>{}<br><code>{}</code></td><td data-label=\"session\">{session}</td><td data-label=\"result\">{result}</td></tr>\n",
             escape(&s.mx),
             escape(&s.ip.to_string())
         ));

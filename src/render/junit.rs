@@ -16,7 +16,7 @@
 //! All text is escaped (`markup::escape`): records, banners and messages
 //! come from the network.
 
-use super::markup::escape;
+use super::markup::{escape, escape_lines};
 use crate::document::DomainReport;
 use crate::finding::{Finding, Severity};
 
@@ -55,14 +55,11 @@ fn suite(r: &DomainReport, threshold: Option<Severity>, counts: &mut Counts) -> 
     for f in &r.findings {
         own.tests += 1;
         let name = escape(&format!("{}: {}", f.code, f.subject));
-        let body = escape(&format!(
-            "{} {}: {}\nFix: {}\nmxtls explain {}",
-            f.severity.as_str(),
-            f.code,
-            f.message,
-            f.advice,
-            f.code
-        ));
+        let body = escape_lines(&[
+            &format!("{} {}: {}", f.severity.as_str(), f.code, f.message),
+            &format!("Fix: {}", f.advice),
+            &format!("mxtls explain {}", f.code),
+        ]);
         cases.push_str(&format!(
             "    <testcase classname=\"{domain}\" name=\"{name}\">\n"
         ));

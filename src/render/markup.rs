@@ -28,6 +28,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// As [`escape`], line by line: the line breaks of text we wrote
+/// ourselves are kept (a line break inside one piece of network text is
+/// still shown as `\x0a`).
+pub fn escape_lines(lines: &[&str]) -> String {
+    lines
+        .iter()
+        .map(|l| escape(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,11 +53,22 @@ mod tests {
 
     #[test]
     fn control_and_bidi_characters_are_shown_escaped() {
-        assert_eq!(escape("a\x1bb\u{202e}c\u{fffe}\n"), "a\\x1bb\\u{202e}c\\u{fffe}\\x0a");
+        assert_eq!(
+            escape("a\x1bb\u{202e}c\u{fffe}\n"),
+            "a\\x1bb\\u{202e}c\\u{fffe}\\x0a"
+        );
+    }
+
+    #[test]
+    fn lines_we_join_keep_their_breaks() {
+        assert_eq!(escape_lines(&["a<b", "c\nd"]), "a&lt;b\nc\\x0ad");
     }
 
     #[test]
     fn plain_text_is_unchanged() {
-        assert_eq!(escape("mx1.example.com: 3 1 1 ab"), "mx1.example.com: 3 1 1 ab");
+        assert_eq!(
+            escape("mx1.example.com: 3 1 1 ab"),
+            "mx1.example.com: 3 1 1 ab"
+        );
     }
 }

@@ -18,7 +18,8 @@ use crate::finding::{Code, Severity};
 
 /// The schema URI written into the document (the OASIS errata 01 schema;
 /// testdata/schema/sarif-schema-2.1.0.json is a copy of it).
-pub const SCHEMA_URI: &str = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+pub const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// SARIF's word for a severity.
 fn level(s: Severity) -> &'static str {

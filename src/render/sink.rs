@@ -51,7 +51,11 @@ pub struct Options {
 }
 
 /// The sink for `format`, writing to `out`.
-pub fn for_format<'a, W: Write + 'a>(format: Format, options: Options, out: W) -> Box<dyn Sink + 'a> {
+pub fn for_format<'a, W: Write + 'a>(
+    format: Format,
+    options: Options,
+    out: W,
+) -> Box<dyn Sink + 'a> {
     let total = options.total;
     match format {
         Format::Table => Box::new(TableSink {
