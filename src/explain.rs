@@ -6,8 +6,8 @@
 //! command and the JSON cannot disagree about a code.
 
 use crate::cli::ExplainArgs;
+use crate::exit;
 use crate::finding::{Code, Entry};
-use crate::run::exit;
 
 /// Runs `mxtls explain`: prints the entry, or the list, and returns the
 /// exit status (2 for an unknown code, as for other usage errors).

@@ -14,6 +14,7 @@ pub mod discover;
 pub mod dns;
 pub mod document;
 pub mod evidence;
+pub mod exit;
 pub mod explain;
 pub mod finding;
 pub mod ignore;

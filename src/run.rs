@@ -26,15 +26,8 @@ use crate::vantage::RunTally;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Exit statuses (DESIGN.md).
-pub mod exit {
-    pub const PASSED: u8 = 0;
-    pub const FINDINGS: u8 = 1;
-    pub const OPERATIONAL: u8 = 2;
-    /// Scanned, but for at least one domain nothing could be told: it has
-    /// MX addresses and none could be probed (README, "Exit status").
-    pub const UNTESTED: u8 = 3;
-}
+/// Exit statuses (DESIGN.md; README, "Exit status").
+pub use crate::exit;
 
 /// An error that stops the run before anything is scanned.
 #[derive(Debug, thiserror::Error)]
@@ -199,9 +192,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                 .map_err(|e| UsageError(format!("--report: {e}")))?
                 .with_directory_gzip(true);
             let stdout = matches!(target.kind(), TargetKind::Stdout);
-            if stdout && format != Format::Table {
+            if stdout && (format != Format::Table || args.html.is_some()) {
                 return Err(Box::new(UsageError(
-                    "--report - writes the report to standard output; it cannot be combined with --json or --jsonl (write the report to a file or DIR/ instead)".into(),
+                    "--report - writes the report to standard output; it cannot be combined with another --format, --json, --jsonl or --html (write the report to a file or DIR/ instead)".into(),
                 )));
             }
             if matches!(target.kind(), TargetKind::File(_)) && domains.len() > 1 {

@@ -34,8 +34,10 @@ fn a_known_code_is_explained_with_severity_rule_and_fix() {
     for part in [
         "severity: error",
         e.title,
+        e.why,
         "RFC 8460 §4.3.1",
         "Renew the certificate",
+        e.example,
     ] {
         assert!(stdout.contains(part), "missing {part:?} in:\n{stdout}");
     }
