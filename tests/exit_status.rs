@@ -229,3 +229,18 @@ fn an_unknown_ignore_code_names_the_closest_one() {
     assert!(err.contains("did you mean tlsrpt-missing"), "{err}");
     assert!(out.stdout.is_empty(), "nothing scanned");
 }
+
+#[test]
+fn an_unwritable_html_file_fails_before_scanning() {
+    let out = run(
+        true,
+        &["--html", "/nonexistent-dir/report.html", "secure.test"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot write --html /nonexistent-dir/report.html"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing scanned");
+}

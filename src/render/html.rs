@@ -281,19 +281,40 @@ fn findings(r: &DomainReport) -> String {
     out
 }
 
+/// Which parts were judged from planned data (pre-flight), if any.
+fn planned(r: &DomainReport) -> String {
+    let p = r.planned;
+    let parts: Vec<&str> = [
+        (p.mx, "the MX set (--mx)"),
+        (p.tlsa, "the TLSA records (--tlsa)"),
+        (p.sts_policy, "the MTA-STS policy (--sts-policy)"),
+    ]
+    .into_iter()
+    .filter_map(|(on, what)| on.then_some(what))
+    .collect();
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<p><span class=\"badge warning\">pre-flight</span> judged with {}, as planned, not with what is published.</p>\n",
+        parts.join(", ")
+    )
+}
+
 fn domain_section(r: &DomainReport) -> String {
     let name = match &r.domain_unicode {
         Some(u) => format!("{} ({})", escape(u), escape(&r.domain)),
         None => escape(&r.domain),
     };
     format!(
-        "<section class=\"domain\" id=\"{id}\">\n<h2>{name} {badge}</h2>\n<p class=\"meta\">{counts} · scanned {at} · {ms} ms</p>\n<p class=\"headline\">{headline}</p>\n{outlook}{dns}{sessions}{findings}</section>\n",
+        "<section class=\"domain\" id=\"{id}\">\n<h2>{name} {badge}</h2>\n<p class=\"meta\">{counts} · scanned {at} · {ms} ms</p>\n<p class=\"headline\">{headline}</p>\n{planned}{outlook}{dns}{sessions}{findings}</section>\n",
         id = anchor(r),
         badge = status_badge(r.status()),
         counts = escape(&counts(r)),
         at = escape(&r.scanned_at),
         ms = r.duration_ms,
         headline = escape(&r.headline),
+        planned = planned(r),
         outlook = outlook(r),
         dns = dns(r),
         sessions = sessions(r),
