@@ -31,18 +31,48 @@ pub fn command(args: &ExplainArgs) -> u8 {
 }
 
 /// What `mxtls explain CODE` prints for one code: what it means, why it
-/// matters, the RFC section, how to fix it and an example.
+/// matters, the RFC section, how to fix it and an example, each value
+/// wrapped at 80 columns under its label.
 pub fn entry_text(e: &Entry) -> String {
-    format!(
-        "{code}\n  severity: {severity} (by default; a finding may be milder or graver in its case)\n  means:    {title}\n  matters:  {why}\n  rule:     {rfc}\n  fix:      {advice}\n  example:  {example}\n",
-        code = e.code,
-        severity = e.severity.as_str(),
-        title = e.title,
-        why = e.why,
-        rfc = e.rfc,
-        advice = e.advice,
-        example = e.example,
-    )
+    let severity = format!(
+        "{} (by default; a finding may be milder or graver in its case)",
+        e.severity.as_str()
+    );
+    let mut out = format!("{}\n", e.code);
+    for (label, value) in [
+        ("severity:", severity.as_str()),
+        ("means:", e.title),
+        ("matters:", e.why),
+        ("rule:", e.rfc),
+        ("fix:", e.advice),
+        ("example:", e.example),
+    ] {
+        out.push_str(&format!("  {label:<9} "));
+        out.push_str(&wrap(value, 80 - 12, &" ".repeat(12)));
+        out.push('\n');
+    }
+    out
+}
+
+/// Greedy word wrap at `width` characters; lines after the first start
+/// with `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0usize;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        if line > 0 && line + 1 + len > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += len;
+    }
+    out
 }
 
 /// Every code with its default severity and title, one a line, in
@@ -221,11 +251,30 @@ mod tests {
             ("fix:", e.advice),
             ("example:", e.example),
         ] {
+            // Continuation lines unwrapped: each field is one line again.
+            let unwrapped = text.replace(&format!("\n{}", " ".repeat(12)), " ");
             assert!(
-                text.lines()
+                unwrapped
+                    .lines()
                     .any(|l| l.trim_start().starts_with(label) && l.contains(value)),
                 "{label} {value:?} in\n{text}"
             );
+        }
+    }
+
+    #[test]
+    fn entries_fit_80_columns() {
+        for code in Code::ALL {
+            let text = entry_text(&code.entry());
+            for line in text.lines() {
+                // A word longer than the width (a long hash) may overflow.
+                let long_word = line.split(' ').any(|w| w.chars().count() > 80 - 12);
+                assert!(
+                    line.chars().count() <= 80 || long_word,
+                    "{}: {line:?}",
+                    code.as_str()
+                );
+            }
         }
     }
 
