@@ -2,11 +2,12 @@
 //! and the catalogue of every finding code.
 //!
 //! A code is a [`Code`] value, never a free string: the catalogue below is
-//! the one list of codes with their default severity, title, RFC reference
-//! general advice, why it matters and an example, read by the JSON (the code's string), the reference
-//! documentation and anything that lists rules. Adding a code is adding one
-//! row to [`catalogue!`]; the compiler then lists the places that must
-//! produce it.
+//! the one list of codes with their default severity, title, RFC
+//! reference, general advice, why it matters and an example, read by the
+//! JSON (the code's string), `mxtls explain`, docs/FINDINGS.md, the SARIF
+//! rules and anything else that lists rules. Adding a code is adding one
+//! row to [`catalogue!`] (its last two texts: why it matters, an example);
+//! the compiler then lists the places that must produce it.
 
 use std::fmt;
 
