@@ -48,6 +48,7 @@ async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, b
             status: MxStatus::Found,
             dnssec: answer.dnssec,
             error: None,
+            overloaded: false,
         };
         return (lookup, false, hosts);
     }
@@ -55,6 +56,7 @@ async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, b
         status,
         dnssec: answer.dnssec,
         error: answer.error.clone(),
+        overloaded: answer.overloaded,
     };
     match answer.status {
         Status::Found => match mx::classify(&answer.mx_records()) {

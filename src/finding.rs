@@ -175,6 +175,8 @@ catalogue! {
     StsPolicyMxPatternUnused = "sts-policy-mx-pattern-unused", Warning, "RFC 8461 §4.1", "An mx: pattern covers no MX host", "Remove patterns that match no MX host.";
     StsPlannedWithoutRecord = "sts-planned-without-record", Warning, "RFC 8461 §3.1", "A planned policy has no record to announce it", "Publish the _mta-sts TXT record with the policy.";
     StsRequired = "sts-required", Error, "mxtls (--require-sts)", "MTA-STS is required but no policy applies", "Publish an MTA-STS record and policy.";
+    // The scanner's own DNS client (about the scanning host, not the domain).
+    ScannerDnsOverloaded = "scanner-dns-overloaded", Warning, "mxtls", "The scanner's own DNS queue was full: the MX lookup is inconclusive", "Scan the domain again with a lower --concurrency, or spread the load with more --resolver.";
 }
 
 impl Code {

@@ -6,16 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::dnssec::{Proof, TrustAnchors};
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{DnsRequestOptions, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::caching_client::CachingClient;
+use hickory_resolver::config::{NameServerConfig, ResolverOpts, ServerOrderingStrategy};
+use hickory_resolver::net::dnssec::DnssecDnsHandle;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::xfer::RetryDnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
+use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 
 use super::anchor::{self, AnchorError};
+use super::chain::Chain;
 use super::startup::{self, AnchorSource, StartupError};
-use super::wire::{self, QueryFlags};
+use super::transport::{Failure, Transport};
+use super::wire::QueryFlags;
 use super::{Answer, Dnssec, DnssecMode, Status};
 
 /// How to resolve, as the user asked.
@@ -45,15 +50,39 @@ pub enum DnsSetupError {
     Build(String),
 }
 
+type Upstream = Chain<RetryDnsHandle<NameServerPool<TokioRuntimeProvider>>>;
+
+/// The local validator (validate mode): hickory's response cache and CNAME
+/// chasing over its DNSSEC validator over our chain cache (see `chain`).
+#[derive(Clone)]
+struct Validator {
+    client: CachingClient<DnssecDnsHandle<Upstream>>,
+    upstream: Upstream,
+    options: DnsRequestOptions,
+}
+
+impl Validator {
+    async fn lookup(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<hickory_resolver::lookup::Lookup, NetError> {
+        self.client
+            .lookup(Query::query(name.clone(), rtype), self.options)
+            .await
+    }
+}
+
 /// Resolver with DNSSEC status on every answer.
 #[derive(Clone)]
 pub struct Dns {
     mode: DnssecMode,
-    servers: Arc<[SocketAddr]>,
+    /// Raw queries (resolver and off modes, the CD=1 second look).
+    transport: Transport,
     step: Duration,
     /// Validating resolver (validate mode only): it caches, follows CNAMEs
     /// and checks the chain of trust.
-    validator: Option<Arc<TokioResolver>>,
+    validator: Option<Validator>,
     /// What the start-up check found worth telling the operator.
     notes: Arc<[String]>,
 }
@@ -100,13 +129,17 @@ impl Dns {
         .await?;
         let validator = match checked.anchors {
             Some(anchors) if config.mode == DnssecMode::Validate => {
-                Some(Arc::new(build_validator(&checked.servers, anchors, step)?))
+                let v = build_validator(&checked.servers, anchors, step)?;
+                if let Some(root_keys) = checked.root_keys.clone() {
+                    v.upstream.seed(root_keys);
+                }
+                Some(v)
             }
             _ => None,
         };
         Ok(Dns {
             mode: config.mode,
-            servers: checked.servers.into(),
+            transport: Transport::new(&checked.servers, step),
             step,
             validator,
             notes: checked.notes.into(),
@@ -134,7 +167,7 @@ impl Dns {
 
     async fn lookup_validating(
         &self,
-        v: &TokioResolver,
+        v: &Validator,
         name: &Name,
         rtype: RecordType,
         depth: usize,
@@ -142,8 +175,18 @@ impl Dns {
         // The resolver retries on its own; the outer bound keeps a slow or
         // silent server from stretching one step beyond --timeout.
         let bound = self.step * 2;
-        let result = match tokio::time::timeout(bound, v.lookup(name.clone(), rtype)).await {
+        let result = match tokio::time::timeout(bound, v.lookup(name, rtype)).await {
             Ok(r) => r,
+            Err(_) if v.upstream.waiting() > 0 => {
+                return Answer::overloaded(
+                    name,
+                    format!(
+                        "no answer within {} s while the scanner had more queries waiting than it sends at once ({} per resolver); the scanner's own load is the likely cause: scan again with a lower --concurrency",
+                        bound.as_secs_f64(),
+                        super::transport::MAX_IN_FLIGHT
+                    ),
+                );
+            }
             Err(_) => {
                 return Answer::failed(
                     name,
@@ -211,8 +254,8 @@ impl Dns {
     }
 
     /// The target of `name` when it is a CNAME whose signature validates.
-    async fn secure_alias(&self, v: &TokioResolver, name: &Name) -> Option<Name> {
-        let lookup = tokio::time::timeout(self.step * 2, v.lookup(name.clone(), RecordType::CNAME))
+    async fn secure_alias(&self, v: &Validator, name: &Name) -> Option<Name> {
+        let lookup = tokio::time::timeout(self.step * 2, v.lookup(name, RecordType::CNAME))
             .await
             .ok()?
             .ok()?;
@@ -229,9 +272,10 @@ impl Dns {
             dnssec_ok: self.mode == DnssecMode::Resolver,
             checking_disabled: false,
         };
-        let msg = match self.ask(name, rtype, flags).await {
+        let msg = match self.transport.query(name, rtype, flags).await {
             Ok(m) => m,
-            Err(e) => return Answer::failed(name, Dnssec::Indeterminate, e),
+            Err(Failure::Overloaded(e)) => return Answer::overloaded(name, e),
+            Err(Failure::Unanswered(e)) => return Answer::failed(name, Dnssec::Indeterminate, e),
         };
         let dnssec = match self.mode {
             // AD=0 from a validating resolver means "not proven secure";
@@ -263,7 +307,7 @@ impl Dns {
             dnssec_ok: true,
             checking_disabled: true,
         };
-        match self.ask(name, rtype, flags).await {
+        match self.transport.query(name, rtype, flags).await {
             Ok(m) if m.metadata.response_code == ResponseCode::NoError
                 || m.metadata.response_code == ResponseCode::NXDomain =>
             {
@@ -281,29 +325,16 @@ impl Dns {
                     m.metadata.response_code
                 ),
             ),
-            Err(e) => Answer::failed(
+            Err(Failure::Overloaded(e)) => Answer::overloaded(
+                name,
+                format!("the resolver answered SERVFAIL; retrying with CD=1: {e}"),
+            ),
+            Err(Failure::Unanswered(e)) => Answer::failed(
                 name,
                 Dnssec::Indeterminate,
                 format!("server failure: the resolver answered SERVFAIL; retrying with CD=1: {e}"),
             ),
         }
-    }
-
-    /// One query to the first server that answers.
-    async fn ask(
-        &self,
-        name: &Name,
-        rtype: RecordType,
-        flags: QueryFlags,
-    ) -> Result<Message, String> {
-        let mut errors = Vec::new();
-        for server in self.servers.iter() {
-            match wire::exchange(*server, name, rtype, flags, self.step).await {
-                Ok(m) => return Ok(m),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
     }
 }
 
@@ -372,6 +403,7 @@ fn from_records(
         canonical,
         aliases,
         error: None,
+        overloaded: false,
     }
 }
 
@@ -394,6 +426,7 @@ fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> 
         canonical,
         aliases,
         error: None,
+        overloaded: false,
     }
 }
 
@@ -424,31 +457,50 @@ fn build_validator(
     servers: &[SocketAddr],
     anchors: TrustAnchors,
     step: Duration,
-) -> Result<TokioResolver, DnsSetupError> {
-    let mut config = ResolverConfig::from_name_servers(Vec::new());
-    for s in servers {
+) -> Result<Validator, DnsSetupError> {
+    let mut opts = ResolverOpts::default();
+    // hickory's UDP client retransmits on its own after 1.2 times the
+    // server's smoothed round-trip time (at least 333 ms), up to 3 sends
+    // within `timeout`; `attempts` then repeats the whole exchange once.
+    opts.timeout = step;
+    opts.attempts = 2;
+    opts.try_tcp_on_error = true;
+    opts.edns_payload_len = 1232;
+    // One resolver at a time, taken in turn: spreads the load over several
+    // --resolver instead of sending every query to two of them.
+    opts.num_concurrent_reqs = 1;
+    opts.server_ordering_strategy = ServerOrderingStrategy::RoundRobin;
+    // The cap on queries in flight is `Chain`'s; this one must not bite
+    // first (a busy connection would be retried without end).
+    opts.max_active_requests = 4 * super::transport::MAX_IN_FLIGHT * servers.len().max(1);
+    let tls = TlsConfig::new().map_err(|e| DnsSetupError::Build(e.to_string()))?;
+    let context = Arc::new(PoolContext::new(opts.clone(), tls));
+    let configs = servers.iter().map(|s| {
         let mut ns = NameServerConfig::udp_and_tcp(s.ip());
         for c in ns.connections.iter_mut() {
             c.port = s.port();
         }
-        config.add_name_server(ns);
-    }
-    let mut opts = ResolverOpts::default();
-    opts.validate = true;
-    opts.timeout = step;
-    opts.attempts = 2;
-    opts.ndots = 0;
-    opts.use_hosts_file = ResolveHosts::Never;
-    opts.try_tcp_on_error = true;
-    opts.edns_payload_len = 1232;
-    opts.cache_size = 32_768;
-    // Scanning thousands of domains at once: the default (32) would queue.
-    opts.max_active_requests = 1024;
-    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
-        .with_options(opts)
-        .with_trust_anchor(Arc::new(anchors));
-    builder.options_mut().validate = true;
-    builder
-        .build()
-        .map_err(|e| DnsSetupError::Build(e.to_string()))
+        ns
+    });
+    let pool = NameServerPool::from_config(configs, context, TokioRuntimeProvider::default());
+    let upstream = Chain::new(
+        RetryDnsHandle::new(pool, opts.attempts),
+        super::transport::MAX_IN_FLIGHT * servers.len().max(1),
+    );
+    let validating = DnssecDnsHandle::with_trust_anchor(upstream.clone(), Arc::new(anchors))
+        // Bounded like every cache of a run; a proof is kept for its
+        // RRset's TTL, at most MAX_AGE (RRSIG validity is rechecked when
+        // the chain cache fetches the keys again).
+        .validation_cache_size(65_536)
+        .positive_validation_ttl(Duration::ZERO..=super::chain::MAX_AGE);
+    let mut options = DnsRequestOptions::default();
+    options.use_edns = true;
+    options.edns_set_dnssec_ok = true;
+    options.edns_payload_len = 1232;
+    options.recursion_desired = true;
+    Ok(Validator {
+        client: CachingClient::new(32_768, validating, false),
+        upstream,
+        options,
+    })
 }

@@ -35,7 +35,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use hickory_proto::dnssec::{PublicKey, TrustAnchors};
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{DnsResponse, Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::time::Instant;
 
@@ -144,6 +144,9 @@ pub struct Checked {
     pub anchors: Option<TrustAnchors>,
     /// What the operator should know: servers left out.
     pub notes: Vec<String>,
+    /// Validate mode: the root DNSKEY answer the anchor validated, for the
+    /// validator's key cache (so the root keys are not asked for twice).
+    pub root_keys: Option<DnsResponse>,
 }
 
 /// The one query of the check, per mode.
@@ -197,6 +200,7 @@ pub async fn check(
     // Once one server is usable, a silent fallback must not hold up the
     // run for its whole timeout: the others get a short grace.
     let mut deadline: Option<Instant> = None;
+    let mut root_keys = None;
     loop {
         let next = match deadline {
             Some(at) => match tokio::time::timeout_at(at, pending.next()).await {
@@ -206,7 +210,14 @@ pub async fn check(
             None => pending.next().await,
         };
         let Some((server, reply)) = next else { break };
+        let kept = match (&reply, mode) {
+            (Ok(m), DnssecMode::Validate) if root_keys.is_none() => Some(m.clone()),
+            _ => None,
+        };
         let verdict = judge(mode, server, reply, anchor, now);
+        if matches!(verdict, Verdict::Usable(_)) && root_keys.is_none() {
+            root_keys = kept.and_then(|m| DnsResponse::from_message(m).ok());
+        }
         if deadline.is_none() && matches!(verdict, Verdict::Usable(_)) {
             deadline = Some(Instant::now() + step.min(GRACE));
         }
@@ -225,7 +236,9 @@ pub async fn check(
     }
     // Keep the order given: it is the order of preference.
     verdicts.sort_by_key(|(s, _)| servers.iter().position(|x| x == s));
-    combine(verdicts, anchor, system)
+    let mut checked = combine(verdicts, anchor, system)?;
+    checked.root_keys = root_keys;
+    Ok(checked)
 }
 
 /// One query with up to [`ATTEMPTS`] tries when the server is silent; any
@@ -239,7 +252,7 @@ async fn ask(
     for _ in 0..ATTEMPTS {
         match wire::exchange(server, &Name::root(), rtype, flags, step).await {
             Ok(m) => return Ok(m),
-            Err(WireError::Timeout { .. }) => continue,
+            Err(WireError::Unanswered { .. }) => continue,
             Err(e) => return Err(e.to_string()),
         }
     }
@@ -401,6 +414,7 @@ fn combine(
         servers,
         anchors,
         notes,
+        root_keys: None,
     })
 }
 

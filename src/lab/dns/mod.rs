@@ -18,19 +18,24 @@
 mod auth;
 mod denial;
 mod keys;
+mod lossy;
+mod query_log;
 mod validating;
 mod zone;
 
 use std::{
     io,
     net::{Ipv4Addr, SocketAddr},
+    sync::Arc,
     time::Duration,
 };
+
+use hickory_proto::rr::{Name, RecordType};
 
 use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 
-use self::{auth::AuthRouter, validating::ValidatingResolver};
+use self::{auth::AuthRouter, lossy::Lossy, query_log::QueryLog, validating::ValidatingResolver};
 use super::{LabError, catalogue::Catalogue};
 
 /// How many ephemeral ports are tried before giving up on a UDP+TCP pair.
@@ -50,6 +55,7 @@ pub struct LabDns {
     auth_server: Server<AuthRouter>,
     resolver_server: Server<ValidatingResolver>,
     forwarder_server: Server<ValidatingResolver>,
+    queries: Arc<QueryLog>,
 }
 
 impl LabDns {
@@ -65,19 +71,27 @@ impl LabDns {
         let trust_anchor_ds = zones.root_key.anchor_ds_line().map_err(signing_error)?;
 
         let (auth_udp, auth_tcp, authoritative) = bind_pair("authoritative server").await?;
-        let mut auth_server = Server::new(AuthRouter::new(zones.catalogs, zones.servfail));
+        let queries = Arc::new(QueryLog::default());
+        let mut auth_server = Server::new(AuthRouter::new(
+            zones.catalogs,
+            zones.servfail,
+            Lossy::new(&zones.lossy),
+            queries.clone(),
+        ));
         auth_server.register_socket(auth_udp);
         auth_server.register_listener(auth_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
         let resolver = ValidatingResolver::new(authoritative, zones.root_key.public_key())
-            .map_err(|e| signing_error(e.to_string()))?;
+            .map_err(|e| signing_error(e.to_string()))?
+            .with_lossy(Lossy::new(&zones.lossy));
         let (res_udp, res_tcp, validating_resolver) = bind_pair("validating resolver").await?;
         let mut resolver_server = Server::new(resolver);
         resolver_server.register_socket(res_udp);
         resolver_server.register_listener(res_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
         let forwarder = ValidatingResolver::forwarding(authoritative, zones.root_key.public_key())
-            .map_err(|e| signing_error(e.to_string()))?;
+            .map_err(|e| signing_error(e.to_string()))?
+            .with_lossy(Lossy::new(&zones.lossy));
         let (fwd_udp, fwd_tcp, forwarding_resolver) = bind_pair("forwarding resolver").await?;
         let mut forwarder_server = Server::new(forwarder);
         forwarder_server.register_socket(fwd_udp);
@@ -92,7 +106,15 @@ impl LabDns {
             auth_server,
             resolver_server,
             forwarder_server,
+            queries,
         })
+    }
+
+    /// How many queries for `name`/`rtype` the authoritative server has
+    /// received (UDP and TCP, lost ones included).
+    #[must_use]
+    pub fn queries(&self, name: &Name, rtype: RecordType) -> u64 {
+        self.queries.count(name, rtype)
     }
 
     /// The authoritative server (all zones behind one socket, UDP and TCP).

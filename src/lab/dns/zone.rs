@@ -59,6 +59,8 @@ pub struct BuiltZones {
     pub catalogs: Vec<(LowerName, Catalog, Option<Denial>)>,
     /// (owner, type) pairs answered SERVFAIL.
     pub servfail: HashSet<(LowerName, RecordType)>,
+    /// (owner, type) pairs whose UDP queries are dropped every other time.
+    pub lossy: HashSet<(LowerName, RecordType)>,
     /// The root zone's key, the lab's trust anchor.
     pub root_key: ZoneKey,
 }
@@ -94,12 +96,16 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
 
     let mut plans = Vec::new();
     let mut servfail = HashSet::new();
+    let mut lossy = HashSet::new();
     let mut tld_records = zone_head(&tld, &ns_host);
     add(&mut tld_records, a_record(&ns_host));
 
     for scenario in catalogue.scenarios() {
         for selector in scenario.servfail() {
             servfail.insert((LowerName::new(selector.owner()), selector.record_type()));
+        }
+        for selector in scenario.lossy() {
+            lossy.insert((LowerName::new(selector.owner()), selector.record_type()));
         }
         let origin = scenario.origin().clone();
         let key = match scenario.dnssec() {
@@ -166,6 +172,7 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
     Ok(BuiltZones {
         catalogs,
         servfail,
+        lossy,
         root_key,
     })
 }
