@@ -82,6 +82,8 @@ struct Server {
 pub struct Transport {
     servers: Arc<[Server]>,
     step: Duration,
+    /// Queries in flight allowed per resolver.
+    cap: usize,
     /// Where the next query starts, so queries spread over the resolvers.
     next: Arc<AtomicUsize>,
 }
@@ -89,16 +91,24 @@ pub struct Transport {
 impl Transport {
     /// `servers` must not be empty; `step` bounds each query once sent.
     pub fn new(servers: &[SocketAddr], step: Duration) -> Transport {
+        Transport::with_cap(servers, step, MAX_IN_FLIGHT)
+    }
+
+    /// Like `new`, with `cap` queries in flight per resolver instead of
+    /// [`MAX_IN_FLIGHT`].
+    pub fn with_cap(servers: &[SocketAddr], step: Duration, cap: usize) -> Transport {
+        let cap = cap.max(1);
         Transport {
             servers: servers
                 .iter()
                 .map(|addr| Server {
                     addr: *addr,
-                    places: Semaphore::new(MAX_IN_FLIGHT),
+                    places: Semaphore::new(cap),
                     waiting: AtomicUsize::new(0),
                 })
                 .collect(),
             step,
+            cap,
             next: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -134,8 +144,9 @@ impl Transport {
             Ok(Ok(p)) => p,
             _ => {
                 return Err(Failure::Overloaded(format!(
-                    "not asked: the scanner's own queue to the resolver {} stayed full ({MAX_IN_FLIGHT} queries in flight) for {} s; scan again with a lower --concurrency or more --resolver",
+                    "not asked: the scanner's own queue to the resolver {} stayed full ({} queries in flight) for {} s; scan again with a lower --concurrency or more --resolver",
                     server.addr,
+                    self.cap,
                     wait.as_secs_f64()
                 )));
             }
@@ -145,7 +156,8 @@ impl Transport {
         result.map_err(|why| {
             if self.servers.iter().any(|s| s.waiting.load(Ordering::Relaxed) > 0) {
                 Failure::Overloaded(format!(
-                    "{why}, while the scanner had more queries waiting than the resolver takes at once ({MAX_IN_FLIGHT}); the scanner's own load is the likely cause: scan again with a lower --concurrency"
+                    "{why}, while the scanner had more queries waiting than it sends a resolver at once ({}); the scanner's own load is the likely cause: scan again with a lower --concurrency",
+                    self.cap
                 ))
             } else {
                 Failure::Unanswered(why)
