@@ -223,10 +223,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     };
     let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
     // The resolver check queries the network: usage errors come first.
+    // The resolver check goes out with the first queries; its verdict is
+    // awaited before the first report is written (and after the loop).
     let dns = Dns::new(&config).await?;
-    for note in dns.notes() {
-        eprintln!("mxtls: note: {note}");
-    }
+    let dns_check = dns.clone();
     let sts = StsConfig {
         fetch: FetchConfig {
             port: args.https_port,
@@ -275,6 +275,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut tally = RunTally::default();
     let mut results = scanner.scan_many(domains, args.concurrency);
     while let Some((i, report)) = results.next().await {
+        if done == 0 {
+            for note in dns_check.ready().await?.iter() {
+                eprintln!("mxtls: note: {note}");
+            }
+        }
         done += 1;
         worst = worst.max(report.worst());
         tally.add_domain(
@@ -313,6 +318,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if progress {
         eprint!("\r\x1b[2K");
     }
+    dns_check.ready().await?;
     if !report_to_stdout {
         sink.finish()?;
     }

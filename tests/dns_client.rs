@@ -140,11 +140,12 @@ async fn a_second_domain_under_the_same_zone_does_not_ask_for_its_keys_again() {
     let lab = start_lab().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let validate = dns(&lab, DnssecMode::Validate, lab.authoritative(), dir.path()).await;
-    // The start-up check asked for the root keys once; the validator takes
-    // them from there.
-    assert_eq!(lab.queries(&Name::root(), RecordType::DNSKEY), 1);
     let first = validate.lookup(&name("secure.test."), RecordType::MX).await;
     assert_eq!(first.dnssec, Dnssec::Secure, "{:?}", first.error);
+    // The start-up check's root DNSKEY query went out beside the
+    // validator's own, not before it.
+    let root_keys = lab.queries(&Name::root(), RecordType::DNSKEY);
+    assert!((1..=2).contains(&root_keys), "{root_keys}");
     let tld_keys = lab.queries(&name("test."), RecordType::DNSKEY);
     let tld_ds = lab.queries(&name("test."), RecordType::DS);
     assert!(tld_keys >= 1 && tld_ds >= 1);
@@ -157,7 +158,7 @@ async fn a_second_domain_under_the_same_zone_does_not_ask_for_its_keys_again() {
     assert!(lab.queries(&name("dual-cert-single-key.test."), RecordType::DNSKEY) >= 1);
     assert_eq!(lab.queries(&name("test."), RecordType::DNSKEY), tld_keys);
     assert_eq!(lab.queries(&name("test."), RecordType::DS), tld_ds);
-    assert_eq!(lab.queries(&Name::root(), RecordType::DNSKEY), 1);
+    assert_eq!(lab.queries(&Name::root(), RecordType::DNSKEY), root_keys);
     // A second record of the first domain asks for nothing of its chain.
     let keys = lab.queries(&name("secure.test."), RecordType::DNSKEY);
     let txt = validate

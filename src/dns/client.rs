@@ -1,9 +1,14 @@
 //! The scanner's resolver: one per run, shared by every domain.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::{self, Shared};
 
 use hickory_proto::dnssec::{Proof, TrustAnchors};
 use hickory_proto::op::{DnsRequestOptions, Query, ResponseCode};
@@ -48,7 +53,14 @@ pub enum DnsSetupError {
     Startup(#[from] StartupError),
     #[error("cannot build the resolver: {0}")]
     Build(String),
+    /// The start-up check, run beside the first queries, failed.
+    #[error(transparent)]
+    Checked(Arc<DnsSetupError>),
 }
+
+/// The start-up check's outcome, awaited by every lookup and by the run:
+/// the notes for the operator, or why nothing can be scanned.
+type Ready = Shared<Pin<Box<dyn Future<Output = Result<Arc<[String]>, Arc<DnsSetupError>>> + Send>>>;
 
 type Upstream = Chain<RetryDnsHandle<NameServerPool<TokioRuntimeProvider>>>;
 
@@ -83,8 +95,8 @@ pub struct Dns {
     /// Validating resolver (validate mode only): it caches, follows CNAMEs
     /// and checks the chain of trust.
     validator: Option<Validator>,
-    /// What the start-up check found worth telling the operator.
-    notes: Arc<[String]>,
+    /// The start-up check (see `startup`), sent with the first queries.
+    ready: Ready,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -119,37 +131,86 @@ impl Dns {
             },
             _ => AnchorSource::BuiltIn,
         };
-        let checked = startup::check(
-            config.mode,
-            &servers,
-            config.servers.is_empty(),
-            &anchor,
-            step,
-        )
-        .await?;
-        let validator = match checked.anchors {
-            Some(anchors) if config.mode == DnssecMode::Validate => {
-                let v = build_validator(&checked.servers, anchors, step)?;
-                if let Some(root_keys) = checked.root_keys.clone() {
-                    v.upstream.seed(root_keys);
-                }
-                Some(v)
+        let system = config.servers.is_empty();
+        let mode = config.mode;
+        // The anchors, when they are known without asking the network
+        // (all but a DS anchor, which names keys the root serves).
+        let known: Option<Option<TrustAnchors>> = match (&anchor, mode) {
+            (AnchorSource::BuiltIn, DnssecMode::Validate) => Some(Some(TrustAnchors::default())),
+            (AnchorSource::File { file, .. }, DnssecMode::Validate) if file.ds.is_empty() => {
+                Some(Some(anchor::trust_anchors(&file.keys)))
             }
-            _ => None,
+            (_, DnssecMode::Validate) => None,
+            _ => Some(None),
         };
+        // The check goes out with the first queries (issue 14) when nothing
+        // the queries need comes from it. With several resolvers, local
+        // validation waits for it: hickory's pool cannot leave a silent
+        // resolver out afterwards, and would wait out a step on it.
+        let overlap = match &known {
+            Some(Some(_)) => servers.len() == 1,
+            Some(None) => true,
+            None => false,
+        };
+        if !overlap {
+            let checked = startup::check(mode, &servers, system, &anchor, step).await?;
+            let validator = match checked.anchors {
+                Some(anchors) if mode == DnssecMode::Validate => {
+                    let v = build_validator(&checked.servers, anchors, step)?;
+                    if let Some(root_keys) = checked.root_keys.clone() {
+                        v.upstream.seed(root_keys);
+                    }
+                    Some(v)
+                }
+                _ => None,
+            };
+            let notes: Arc<[String]> = checked.notes.into();
+            let ready: Ready = future::ready(Ok(notes)).boxed().shared();
+            return Ok(Dns {
+                mode,
+                transport: Transport::new(&checked.servers, step),
+                step,
+                validator,
+                ready,
+            });
+        }
+        let validator = match known.flatten() {
+            Some(anchors) => Some(build_validator(&servers, anchors, step)?),
+            None => None,
+        };
+        let transport = Transport::new(&servers, step);
+        let check = tokio::spawn({
+            let servers = servers.clone();
+            async move { startup::check(mode, &servers, system, &anchor, step).await }
+        });
+        let left_out = transport.clone();
+        let ready: Ready = async move {
+            let checked = match check.await {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => return Err(Arc::new(DnsSetupError::Startup(e))),
+                Err(e) => return Err(Arc::new(DnsSetupError::Build(e.to_string()))),
+            };
+            // A resolver that gave no usable answer is asked no more.
+            left_out.keep_only(&checked.servers);
+            Ok(checked.notes.into())
+        }
+        .boxed()
+        .shared();
         Ok(Dns {
-            mode: config.mode,
-            transport: Transport::new(&checked.servers, step),
+            mode,
+            transport,
             step,
             validator,
-            notes: checked.notes.into(),
+            ready,
         })
     }
 
-    /// What the start-up check of the resolvers found worth telling the
-    /// operator (a server left out of the run), one sentence each.
-    pub fn notes(&self) -> &[String] {
-        &self.notes
+    /// Waits for the start-up check of the resolvers; then, what it found
+    /// worth telling the operator (a server left out of the run), one
+    /// sentence each. An error means no answer of this run can be trusted:
+    /// the run must stop and blame its own environment, not a domain.
+    pub async fn ready(&self) -> Result<Arc<[String]>, DnsSetupError> {
+        self.ready.clone().await.map_err(DnsSetupError::Checked)
     }
 
     pub fn mode(&self) -> DnssecMode {
@@ -159,9 +220,21 @@ impl Dns {
     /// Looks up `name`/`rtype`, never failing: a failure is an `Answer`
     /// with status `Failed` saying why.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
-        match &self.validator {
-            Some(v) => self.lookup_validating(v, name, rtype, 0).await,
-            None => self.lookup_wire(name, rtype).await,
+        let lookup = async {
+            match &self.validator {
+                Some(v) => self.lookup_validating(v, name, rtype, 0).await,
+                None => self.lookup_wire(name, rtype).await,
+            }
+        };
+        // Sent together with the start-up check; not handed out before it
+        // has passed, so a broken resolver is never blamed on a domain.
+        let (answer, ready) = tokio::join!(lookup, self.ready.clone());
+        match ready {
+            Ok(_) => answer,
+            Err(e) => Answer::overloaded(
+                name,
+                format!("not usable: the scanner's resolver failed its start-up check: {e}"),
+            ),
         }
     }
 

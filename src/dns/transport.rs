@@ -23,7 +23,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -75,6 +75,8 @@ struct Server {
     places: Semaphore,
     /// Queries waiting for a place right now.
     waiting: AtomicUsize,
+    /// Left out of the run by the start-up check (silent).
+    left_out: AtomicBool,
 }
 
 /// The resolvers of a run, shared by every query.
@@ -105,6 +107,7 @@ impl Transport {
                     addr: *addr,
                     places: Semaphore::new(cap),
                     waiting: AtomicUsize::new(0),
+                    left_out: AtomicBool::new(false),
                 })
                 .collect(),
             step,
@@ -113,8 +116,15 @@ impl Transport {
         }
     }
 
-    pub fn servers(&self) -> impl Iterator<Item = SocketAddr> + '_ {
-        self.servers.iter().map(|s| s.addr)
+    /// Leaves every resolver not in `usable` out of later queries (the
+    /// start-up check found it silent). Leaving all out changes nothing.
+    pub fn keep_only(&self, usable: &[SocketAddr]) {
+        if !self.servers.iter().any(|s| usable.contains(&s.addr)) {
+            return;
+        }
+        for s in self.servers.iter() {
+            s.left_out.store(!usable.contains(&s.addr), Ordering::Relaxed);
+        }
     }
 
     /// Asks `name`/`rtype` with the retransmission schedule, starting with
@@ -128,14 +138,19 @@ impl Transport {
         if self.servers.is_empty() {
             return Err(Failure::Unanswered("no resolver configured".into()));
         }
-        let n = self.servers.len();
+        let all = self.servers.len();
+        let usable: Vec<usize> = (0..all)
+            .filter(|&i| !self.servers[i].left_out.load(Ordering::Relaxed))
+            .collect();
+        let n = usable.len().max(1);
+        let at = |i: usize| usable.get(i % n).copied().unwrap_or(0);
         let first = self.next.fetch_add(1, Ordering::Relaxed) % n;
         // Prefer a resolver with a free place; wait on the first otherwise.
         let start = (0..n)
-            .map(|i| (first + i) % n)
-            .find(|&i| self.servers[i].places.available_permits() > 0)
+            .map(|i| first + i)
+            .find(|&i| self.servers[at(i)].places.available_permits() > 0)
             .unwrap_or(first);
-        let server = &self.servers[start];
+        let server = &self.servers[at(start)];
         server.waiting.fetch_add(1, Ordering::Relaxed);
         let wait = self.step.saturating_mul(QUEUE_WAIT_STEPS);
         let place = tokio::time::timeout(wait, server.places.acquire()).await;
@@ -151,7 +166,7 @@ impl Transport {
                 )));
             }
         };
-        let order: Vec<SocketAddr> = (0..n).map(|i| self.servers[(start + i) % n].addr).collect();
+        let order: Vec<SocketAddr> = (0..n).map(|i| self.servers[at(start + i)].addr).collect();
         let result = schedule(&order, name, rtype, flags, self.step).await;
         result.map_err(|why| {
             if self.servers.iter().any(|s| s.waiting.load(Ordering::Relaxed) > 0) {
