@@ -2,10 +2,14 @@
 //!
 //! A resolver that cannot serve the chosen `--dnssec` mode makes every
 //! domain look broken in the same way, and the report would tell each
-//! domain's owner to fix what is wrong on the scanning host. So before any
-//! domain is scanned, one query goes to every configured server, all sent
-//! together (one round trip, two tries when a server is silent), and the
-//! answers are judged:
+//! domain's owner to fix what is wrong on the scanning host. So one query
+//! goes to every configured server, all sent together (one round trip, two
+//! tries when a server is silent), and the answers are judged. The check
+//! goes out beside the first domain's queries (issue 14: it costs no round
+//! trip of its own) unless those need what it finds (a DS trust anchor's
+//! keys, or which of several resolvers to leave out when validating
+//! locally); no answer is handed out, and no report written, before it has
+//! passed (`Dns::ready`):
 //!
 //! - every mode: the server must answer, with a parseable message and
 //!   NOERROR (silence, garbage, REFUSED or SERVFAIL for the root would fail
