@@ -3,10 +3,14 @@
 //!
 //!     mxtls-lab --dir /tmp/lab          # writes root.key, root.ds, lab.env
 //!     mxtls-lab --list                  # prints the catalogue and exits
+//!     mxtls-lab --dir /tmp/lab --bulk 10000
+//!                                       # also N bulk domains (lab::bulk),
+//!                                       # listed one a line in bulk.txt
 //!
 //! `lab.env` holds shell assignments (MXTLS_LAB_DNS, MXTLS_LAB_RESOLVER,
 //! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS, MXTLS_LAB_CA, MXTLS_LAB_HTTPS_PORT,
-//! MXTLS_LAB_SMTP_PORT) for scripts; it is written last, so its
+//! MXTLS_LAB_SMTP_PORT, and MXTLS_LAB_BULK naming bulk.txt with
+//! `--bulk`) for scripts; it is written last, so its
 //! presence means the lab is serving.
 
 use std::path::PathBuf;
@@ -16,7 +20,7 @@ use mxtls::lab::catalogue::Catalogue;
 use mxtls::lab::prepare::{self, Prepared};
 use mxtls::lab::servers::Lab;
 
-const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--list]";
+const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--bulk N] [--list]";
 
 /// What the command line asks for.
 enum Request {
@@ -28,6 +32,7 @@ struct Args {
     dir: Option<PathBuf>,
     catalogue: PathBuf,
     list: bool,
+    bulk: usize,
 }
 
 fn parse_args() -> Result<Request, String> {
@@ -38,6 +43,7 @@ fn parse_args() -> Result<Request, String> {
             "/testdata/lab/catalogue.toml"
         )),
         list: false,
+        bulk: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -45,6 +51,19 @@ fn parse_args() -> Result<Request, String> {
             "--dir" => args.dir = Some(it.next().ok_or("--dir needs a directory")?.into()),
             "--catalogue" => args.catalogue = it.next().ok_or("--catalogue needs a file")?.into(),
             "--list" => args.list = true,
+            "--bulk" => {
+                let n = it.next().ok_or("--bulk needs a number of domains")?;
+                args.bulk = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= mxtls::lab::bulk::MAX_DOMAINS)
+                    .ok_or_else(|| {
+                        format!(
+                            "--bulk {n:?}: give a number of domains from 0 to {}",
+                            mxtls::lab::bulk::MAX_DOMAINS
+                        )
+                    })?;
+            }
             "-h" | "--help" => return Ok(Request::Help),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -84,7 +103,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(prepared, args.dir)) {
+    match runtime.block_on(serve(prepared, args.dir, args.bulk)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mxtls-lab: {e}");
@@ -93,8 +112,13 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
-    let lab = Lab::start(prepared).await?;
+async fn serve(
+    prepared: Prepared,
+    dir: Option<PathBuf>,
+    bulk: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let started = std::time::Instant::now();
+    let lab = Lab::start_with_bulk(prepared, bulk).await?;
     let catalogue: &Catalogue = &lab.catalogue;
     let dns = &lab.dns;
     let dir = match dir {
@@ -108,8 +132,19 @@ async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn s
     std::fs::write(&ds, dns.trust_anchor_ds())?;
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, lab.ca.root_pem())?;
+    let mut bulk_env = String::new();
+    if let Some(set) = &lab.bulk {
+        let list = dir.join("bulk.txt");
+        let mut text = String::with_capacity(set.count() * 20);
+        for domain in set.domains() {
+            text.push_str(&domain);
+            text.push('\n');
+        }
+        std::fs::write(&list, text)?;
+        bulk_env = format!("MXTLS_LAB_BULK={}\n", list.display());
+    }
     let env = format!(
-        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_FORWARDER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n",
+        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_FORWARDER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n{}",
         dns.authoritative(),
         dns.validating_resolver(),
         dns.forwarding_resolver(),
@@ -117,14 +152,17 @@ async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn s
         ds.display(),
         ca.display(),
         lab.https_addr().port(),
-        lab.smtp_port().unwrap_or(25)
+        lab.smtp_port().unwrap_or(25),
+        bulk_env
     );
     let tmp = dir.join("lab.env.tmp");
     std::fs::write(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("lab.env"))?;
     eprintln!(
-        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}",
+        "mxtls-lab: serving {} scenarios and {} bulk domains (started in {} ms); authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}",
         catalogue.scenarios().len(),
+        lab.bulk.as_ref().map_or(0, |b| b.count()),
+        started.elapsed().as_millis(),
         dns.authoritative(),
         dns.validating_resolver(),
         dns.forwarding_resolver(),

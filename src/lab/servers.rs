@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use super::LabError;
+use super::bulk::BulkSet;
 use super::ca::LabCa;
 use super::catalogue::{Catalogue, CertKind, DEFAULT_SLOW_MS, Serve};
 use super::dns::LabDns;
@@ -22,11 +23,19 @@ pub struct Lab {
     /// The SMTP servers, when the catalogue has `[[smtp]]` entries.
     pub smtp: Option<LabSmtp>,
     pub ca: LabCa,
+    /// The bulk set, when started with one.
+    pub bulk: Option<BulkSet>,
 }
 
 impl Lab {
     /// Starts every server the catalogue needs, on loopback only.
     pub async fn start(prepared: Prepared) -> Result<Lab, LabError> {
+        Self::start_with_bulk(prepared, 0).await
+    }
+
+    /// Like [`Lab::start`], plus `bulk` domains of the bulk set (see
+    /// `lab::bulk`); 0 means none.
+    pub async fn start_with_bulk(prepared: Prepared, bulk: usize) -> Result<Lab, LabError> {
         let Prepared {
             catalogue,
             ca,
@@ -49,6 +58,13 @@ impl Lab {
                 behaviour,
             });
         }
+        let (bulk_set, bulk_sites) = if bulk > 0 {
+            let (set, bulk_servers, sites) = super::bulk::prepare(&ca, catalogue.tld(), bulk)?;
+            servers.extend(bulk_servers);
+            (Some(set), sites)
+        } else {
+            (None, Vec::new())
+        };
         let smtp = if servers.is_empty() {
             None
         } else {
@@ -113,15 +129,17 @@ impl Lab {
                 behaviour,
             });
         }
+        sites.extend(bulk_sites);
         let https = LabHttps::start(HTTPS_IP, 0, sites)
             .await
             .map_err(|e| LabError::Server {
                 what: "HTTPS server".into(),
                 detail: e.to_string(),
             })?;
-        let dns = LabDns::start(&catalogue).await?;
+        let dns = LabDns::start_with_bulk(&catalogue, bulk_set.as_ref()).await?;
         Ok(Lab {
             catalogue,
+            bulk: bulk_set,
             dns,
             https,
             smtp,

@@ -16,6 +16,7 @@
 //! Dropping [`LabDns`] stops the servers.
 
 mod auth;
+mod bulk;
 mod denial;
 mod keys;
 mod lossy;
@@ -36,7 +37,7 @@ use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 
 use self::{auth::AuthRouter, lossy::Lossy, query_log::QueryLog, validating::ValidatingResolver};
-use super::{LabError, catalogue::Catalogue};
+use super::{LabError, bulk::BulkSet, catalogue::Catalogue};
 
 /// How many ephemeral ports are tried before giving up on a UDP+TCP pair.
 const BIND_ATTEMPTS: usize = 32;
@@ -62,7 +63,15 @@ impl LabDns {
     /// Builds, signs and serves every zone of the catalogue; binds UDP and
     /// TCP on the same port of 127.0.0.1 (ephemeral) for each server.
     pub async fn start(catalogue: &Catalogue) -> Result<LabDns, LabError> {
-        let zones = zone::build(catalogue)?;
+        Self::start_with_bulk(catalogue, None).await
+    }
+
+    /// Like [`LabDns::start`], with the bulk set's zones as well.
+    pub async fn start_with_bulk(
+        catalogue: &Catalogue,
+        bulk: Option<&BulkSet>,
+    ) -> Result<LabDns, LabError> {
+        let zones = zone::build(catalogue, bulk)?;
         let signing_error = |detail| LabError::Signing {
             zone: ".".to_string(),
             detail,
