@@ -14,17 +14,13 @@ use hickory_proto::dnssec::{Proof, TrustAnchors};
 use hickory_proto::op::{DnsRequestOptions, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::caching_client::CachingClient;
-use hickory_resolver::config::{NameServerConfig, ResolverOpts, ServerOrderingStrategy};
 use hickory_resolver::net::dnssec::DnssecDnsHandle;
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::net::xfer::RetryDnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 
 use super::anchor::{self, AnchorError};
 use super::chain::Chain;
 use super::startup::{self, AnchorSource, StartupError};
-use super::transport::{Failure, Transport};
+use super::transport::{Failure, Handle, Transport};
 use super::wire::QueryFlags;
 use super::{Answer, Dnssec, DnssecMode, Status};
 
@@ -62,7 +58,7 @@ pub enum DnsSetupError {
 /// the notes for the operator, or why nothing can be scanned.
 type Ready = Shared<Pin<Box<dyn Future<Output = Result<Arc<[String]>, Arc<DnsSetupError>>> + Send>>>;
 
-type Upstream = Chain<RetryDnsHandle<NameServerPool<TokioRuntimeProvider>>>;
+type Upstream = Chain<Handle>;
 
 /// The local validator (validate mode): hickory's response cache and CNAME
 /// chasing over its DNSSEC validator over our chain cache (see `chain`).
@@ -144,19 +140,14 @@ impl Dns {
             _ => Some(None),
         };
         // The check goes out with the first queries (issue 14) when nothing
-        // the queries need comes from it. With several resolvers, local
-        // validation waits for it: hickory's pool cannot leave a silent
-        // resolver out afterwards, and would wait out a step on it.
-        let overlap = match &known {
-            Some(Some(_)) => servers.len() == 1,
-            Some(None) => true,
-            None => false,
-        };
+        // the queries need comes from it.
+        let overlap = known.is_some();
         if !overlap {
             let checked = startup::check(mode, &servers, system, &anchor, step).await?;
+            let transport = Transport::new(&checked.servers, step);
             let validator = match checked.anchors {
                 Some(anchors) if mode == DnssecMode::Validate => {
-                    let v = build_validator(&checked.servers, anchors, step)?;
+                    let v = build_validator(&transport, anchors);
                     if let Some(root_keys) = checked.root_keys.clone() {
                         v.upstream.seed(root_keys);
                     }
@@ -168,17 +159,16 @@ impl Dns {
             let ready: Ready = future::ready(Ok(notes)).boxed().shared();
             return Ok(Dns {
                 mode,
-                transport: Transport::new(&checked.servers, step),
+                transport,
                 step,
                 validator,
                 ready,
             });
         }
-        let validator = match known.flatten() {
-            Some(anchors) => Some(build_validator(&servers, anchors, step)?),
-            None => None,
-        };
         let transport = Transport::new(&servers, step);
+        let validator = known
+            .flatten()
+            .map(|anchors| build_validator(&transport, anchors));
         let check = tokio::spawn({
             let servers = servers.clone();
             async move { startup::check(mode, &servers, system, &anchor, step).await }
@@ -250,7 +240,7 @@ impl Dns {
         let bound = self.step * 2;
         let result = match tokio::time::timeout(bound, v.lookup(name, rtype)).await {
             Ok(r) => r,
-            Err(_) if v.upstream.waiting() > 0 => {
+            Err(_) if v.upstream.waiting() > 0 || self.transport.busy() => {
                 return Answer::overloaded(
                     name,
                     format!(
@@ -526,39 +516,13 @@ fn follow_aliases(
     (canonical, aliases, dnssec)
 }
 
-fn build_validator(
-    servers: &[SocketAddr],
-    anchors: TrustAnchors,
-    step: Duration,
-) -> Result<Validator, DnsSetupError> {
-    let mut opts = ResolverOpts::default();
-    // hickory's UDP client retransmits on its own after 1.2 times the
-    // server's smoothed round-trip time (at least 333 ms), up to 3 sends
-    // within `timeout`; `attempts` then repeats the whole exchange once.
-    opts.timeout = step;
-    opts.attempts = 2;
-    opts.try_tcp_on_error = true;
-    opts.edns_payload_len = 1232;
-    // One resolver at a time, taken in turn: spreads the load over several
-    // --resolver instead of sending every query to two of them.
-    opts.num_concurrent_reqs = 1;
-    opts.server_ordering_strategy = ServerOrderingStrategy::RoundRobin;
-    // The cap on queries in flight is `Chain`'s; this one must not bite
-    // first (a busy connection would be retried without end).
-    opts.max_active_requests = 4 * super::transport::MAX_IN_FLIGHT * servers.len().max(1);
-    let tls = TlsConfig::new().map_err(|e| DnsSetupError::Build(e.to_string()))?;
-    let context = Arc::new(PoolContext::new(opts.clone(), tls));
-    let configs = servers.iter().map(|s| {
-        let mut ns = NameServerConfig::udp_and_tcp(s.ip());
-        for c in ns.connections.iter_mut() {
-            c.port = s.port();
-        }
-        ns
-    });
-    let pool = NameServerPool::from_config(configs, context, TokioRuntimeProvider::default());
+fn build_validator(transport: &Transport, anchors: TrustAnchors) -> Validator {
+    // Under hickory's validator, the same transport as the raw queries:
+    // retransmission with backoff, failover, the in-flight cap per
+    // resolver (see `transport`); `Chain` keeps the chain's keys.
     let upstream = Chain::new(
-        RetryDnsHandle::new(pool, opts.attempts),
-        super::transport::MAX_IN_FLIGHT * servers.len().max(1),
+        Handle(transport.clone()),
+        super::transport::MAX_IN_FLIGHT * transport.len().max(1),
     );
     let validating = DnssecDnsHandle::with_trust_anchor(upstream.clone(), Arc::new(anchors))
         // Bounded like every cache of a run; a proof is kept for its
@@ -571,9 +535,9 @@ fn build_validator(
     options.edns_set_dnssec_ok = true;
     options.edns_payload_len = 1232;
     options.recursion_desired = true;
-    Ok(Validator {
+    Validator {
         client: CachingClient::new(32_768, validating, false),
         upstream,
         options,
-    })
+    }
 }

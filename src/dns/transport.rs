@@ -26,9 +26,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use std::pin::Pin;
+
 use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
-use hickory_proto::op::{Message, ResponseCode};
+use futures_util::stream::{self, FuturesUnordered, Stream};
+use hickory_proto::op::{DnsRequest, DnsResponse, Message, ResponseCode};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::xfer::DnsHandle;
+use hickory_resolver::net::{DnsError, NetError};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -116,6 +121,23 @@ impl Transport {
         }
     }
 
+    /// How many resolvers there are (left out or not).
+    pub fn len(&self) -> usize {
+        self.servers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.servers.is_empty()
+    }
+
+    /// Whether a query is waiting for a place right now: a timeout now is
+    /// likely the scanner's own load.
+    pub fn busy(&self) -> bool {
+        self.servers
+            .iter()
+            .any(|s| s.waiting.load(Ordering::Relaxed) > 0)
+    }
+
     /// Leaves every resolver not in `usable` out of later queries (the
     /// start-up check found it silent). Leaving all out changes nothing.
     pub fn keep_only(&self, usable: &[SocketAddr]) {
@@ -169,7 +191,7 @@ impl Transport {
         let order: Vec<SocketAddr> = (0..n).map(|i| self.servers[at(start + i)].addr).collect();
         let result = schedule(&order, name, rtype, flags, self.step).await;
         result.map_err(|why| {
-            if self.servers.iter().any(|s| s.waiting.load(Ordering::Relaxed) > 0) {
+            if self.busy() {
                 Failure::Overloaded(format!(
                     "{why}, while the scanner had more queries waiting than it sends a resolver at once ({}); the scanner's own load is the likely cause: scan again with a lower --concurrency",
                     self.cap
@@ -256,6 +278,40 @@ pub async fn schedule(
         why.push_str(&errors.join("; "));
     }
     Err(why)
+}
+
+/// The transport as a hickory `DnsHandle`, under the local validator: its
+/// queries get the same schedule, failover and cap as the raw ones, and
+/// answers come back as hickory's name server pool hands them out
+/// (negative answers and error codes as `DnsError`s).
+#[derive(Clone)]
+pub struct Handle(pub Transport);
+
+impl DnsHandle for Handle {
+    type Response = Pin<Box<dyn Stream<Item = Result<DnsResponse, NetError>> + Send>>;
+    type Runtime = TokioRuntimeProvider;
+
+    fn send(&self, request: DnsRequest) -> Self::Response {
+        let transport = self.0.clone();
+        Box::pin(stream::once(async move {
+            let query = request
+                .queries
+                .first()
+                .cloned()
+                .ok_or_else(|| NetError::from("a request without a query"))?;
+            let flags = QueryFlags {
+                dnssec_ok: request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok),
+                checking_disabled: request.metadata.checking_disabled,
+            };
+            let message = transport
+                .query(query.name(), query.query_type(), flags)
+                .await
+                .map_err(|f| NetError::from(f.text().to_string()))?;
+            let response = DnsResponse::from_message(message)
+                .map_err(|e| NetError::from(e.to_string()))?;
+            DnsError::from_response(response).map_err(NetError::from)
+        }))
+    }
 }
 
 fn is_servfail(m: &Message) -> bool {
