@@ -74,7 +74,13 @@ async fn a_lost_datagram_is_retransmitted_and_the_answer_still_arrives() {
     assert!(lab.queries(&mx, RecordType::MX) >= 2);
     // Trusting the AD bit: the raw client retransmits to the validating
     // resolver, which lost the first query.
-    let resolver = dns(&lab, DnssecMode::Resolver, lab.validating_resolver(), dir.path()).await;
+    let resolver = dns(
+        &lab,
+        DnssecMode::Resolver,
+        lab.validating_resolver(),
+        dir.path(),
+    )
+    .await;
     let answer = resolver.lookup(&mx, RecordType::MX).await;
     assert_eq!(answer.status, Status::Found, "{:?}", answer.error);
     assert_eq!(answer.dnssec, Dnssec::Secure);

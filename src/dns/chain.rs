@@ -182,9 +182,15 @@ impl<H: DnsHandle> Chain<H> {
             })
             .await;
         let result = result.clone();
-        if slot.get().is_some_and(|(until, _)| *until <= Instant::now()) {
+        if slot
+            .get()
+            .is_some_and(|(until, _)| *until <= Instant::now())
+        {
             if let Ok(mut slots) = self.shared.slots.lock() {
-                if slots.get(&key(&query)).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                if slots
+                    .get(&key(&query))
+                    .is_some_and(|s| Arc::ptr_eq(s, &slot))
+                {
                     slots.remove(&key(&query));
                 }
             }

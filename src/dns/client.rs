@@ -56,7 +56,8 @@ pub enum DnsSetupError {
 
 /// The start-up check's outcome, awaited by every lookup and by the run:
 /// the notes for the operator, or why nothing can be scanned.
-type Ready = Shared<Pin<Box<dyn Future<Output = Result<Arc<[String]>, Arc<DnsSetupError>>> + Send>>>;
+type Ready =
+    Shared<Pin<Box<dyn Future<Output = Result<Arc<[String]>, Arc<DnsSetupError>>> + Send>>>;
 
 type Upstream = Chain<Handle>;
 

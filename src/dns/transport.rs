@@ -31,10 +31,10 @@ use std::pin::Pin;
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered, Stream};
 use hickory_proto::op::{DnsRequest, DnsResponse, Message, ResponseCode};
+use hickory_proto::rr::{Name, RecordType};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
-use hickory_proto::rr::{Name, RecordType};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -145,7 +145,8 @@ impl Transport {
             return;
         }
         for s in self.servers.iter() {
-            s.left_out.store(!usable.contains(&s.addr), Ordering::Relaxed);
+            s.left_out
+                .store(!usable.contains(&s.addr), Ordering::Relaxed);
         }
     }
 
@@ -307,8 +308,8 @@ impl DnsHandle for Handle {
                 .query(query.name(), query.query_type(), flags)
                 .await
                 .map_err(|f| NetError::from(f.text().to_string()))?;
-            let response = DnsResponse::from_message(message)
-                .map_err(|e| NetError::from(e.to_string()))?;
+            let response =
+                DnsResponse::from_message(message).map_err(|e| NetError::from(e.to_string()))?;
             DnsError::from_response(response).map_err(NetError::from)
         }))
     }
