@@ -46,7 +46,8 @@ use tokio::time::Instant;
 use super::DnssecMode;
 use super::anchor::{self, AnchorFile, AnchorKey};
 use super::root_keys::{self, RootKeysProblem};
-use super::wire::{self, QueryFlags, WireError};
+use super::transport;
+use super::wire::{QueryFlags, WireError};
 
 /// Tries per server: a lost datagram must not stop the run.
 const ATTEMPTS: u32 = 2;
@@ -254,7 +255,7 @@ async fn ask(
     step: Duration,
 ) -> Result<Message, String> {
     for _ in 0..ATTEMPTS {
-        match wire::exchange(server, &Name::root(), rtype, flags, step).await {
+        match transport::exchange(server, &Name::root(), rtype, flags, step).await {
             Ok(m) => return Ok(m),
             Err(WireError::Unanswered { .. }) => continue,
             Err(e) => return Err(e.to_string()),

@@ -38,7 +38,7 @@ use hickory_resolver::net::{DnsError, NetError};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
-use super::wire::{self, QueryFlags};
+use super::wire::{self, QueryFlags, WireError};
 
 /// Silence after the first transmission before the second (glibc's
 /// `RES_TIMEOUT` is 5 s for far resolvers; a local resolver that has not
@@ -202,6 +202,20 @@ impl Transport {
             }
         })
     }
+}
+
+/// Sends `name`/`rtype` to `server` alone with the retransmission
+/// schedule (the start-up check asks each resolver on its own).
+pub async fn exchange(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    flags: QueryFlags,
+    step: Duration,
+) -> Result<Message, WireError> {
+    schedule(&[server], name, rtype, flags, step)
+        .await
+        .map_err(|detail| WireError::Unanswered { server, detail })
 }
 
 /// The retransmission schedule over `servers` (in this order, round and

@@ -8,7 +8,6 @@
 //! the time and retransmits.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
@@ -41,20 +40,6 @@ pub enum WireError {
     },
     #[error("unparseable answer from {server}: {detail}")]
     Malformed { server: SocketAddr, detail: String },
-}
-
-/// Sends `name`/`rtype` to `server` alone, retransmitting as
-/// [`super::transport`] does, and returns the answer message.
-pub async fn exchange(
-    server: SocketAddr,
-    name: &Name,
-    rtype: RecordType,
-    flags: QueryFlags,
-    step: Duration,
-) -> Result<Message, WireError> {
-    super::transport::schedule(&[server], name, rtype, flags, step)
-        .await
-        .map_err(|detail| WireError::Unanswered { server, detail })
 }
 
 /// The query message in wire format, with a fresh random ID.
