@@ -175,6 +175,21 @@ catalogue! {
     StsPolicyMxPatternUnused = "sts-policy-mx-pattern-unused", Warning, "RFC 8461 §4.1", "An mx: pattern covers no MX host", "Remove patterns that match no MX host.";
     StsPlannedWithoutRecord = "sts-planned-without-record", Warning, "RFC 8461 §3.1", "A planned policy has no record to announce it", "Publish the _mta-sts TXT record with the policy.";
     StsRequired = "sts-required", Error, "mxtls (--require-sts)", "MTA-STS is required but no policy applies", "Publish an MTA-STS record and policy.";
+    // Over time: look ahead, rollover readiness, changes since the last stored scan.
+    StsCertificateExpiresSoon = "sts-certificate-expires-soon", Warning, "RFC 8461 §3.3", "The policy host's certificate expires soon", "Renew the certificate of mta-sts.<domain> and check that automatic renewal works.";
+    DnssecSignatureExpiresSoon = "dnssec-signature-expires-soon", Warning, "RFC 4034 §3.1.5", "A DNSSEC signature expires soon", "Check that the zone is re-signed automatically before its signatures run out.";
+    DnssecSignatureExpired = "dnssec-signature-expired", Error, "RFC 4035 §5.3.1", "A DNSSEC signature has expired by the day judged", "Re-sign the zone before that day; validating senders treat expired signatures as bogus.";
+    DaneRolloverNotReady = "dane-rollover-not-ready", Info, "RFC 7671 §8.1", "The TLSA set allows no key or CA change without an outage", "Publish a second record now: a `3 1 1` for the next key, or a `2 1 1` for the issuing CA beside the `3 1 1`.";
+    StsChangeWindow = "sts-change-window", Info, "RFC 8461 §3.2", "How long a change to the MTA-STS policy takes to reach senders", "List a new MX host in the policy (with a new id) at least max_age before mail moves to it.";
+    StsPolicyChangedSameId = "sts-policy-changed-same-id", Error, "RFC 8461 §3.1", "The policy changed but the record's id did not", "Change the id of the _mta-sts record whenever the policy changes: senders refetch only on a new id.";
+    DaneKeyChangeBreaksTlsa = "dane-key-change-breaks-tlsa", Error, "RFC 7671 §8.1", "The MX key changed and no TLSA record matches it", "Publish the new key's TLSA record (or restore the old key) at once; DANE senders refuse the server.";
+    DaneKeyChangeNewRecordOnly = "dane-key-change-new-record-only", Warning, "RFC 7671 §8.1", "The MX key changed and only a just-added TLSA record matches it", "Publish the next key's record at least two TTLs before the switch; senders that cached the old TLSA set refuse the server until then.";
+    SessionNewFailure = "session-new-failure", Warning, "mxtls", "A session fails that passed at the last stored scan", "See the session's own finding; compare with `mxtls diff`.";
+    SessionFixed = "session-fixed", Info, "mxtls", "A session passes that failed at the last stored scan", "Nothing to do.";
+    MxSetChanged = "mx-set-changed", Info, "RFC 8461 §4.1; RFC 7672 §2.2", "The MX hosts changed since the last stored scan", "Check that the MTA-STS policy covers the new hosts and that they have TLSA records.";
+    TlsrptRuaChanged = "tlsrpt-rua-changed", Info, "RFC 8460 §3", "The TLSRPT report addresses changed since the last stored scan", "Check that the new address receives the reports.";
+    StsModeChanged = "sts-mode-changed", Info, "RFC 8461 §5", "The MTA-STS mode changed since the last stored scan", "Change the record's id with the policy so that senders refetch it.";
+    StsMaxAgeChanged = "sts-max-age-changed", Info, "RFC 8461 §3.2", "The MTA-STS max_age changed since the last stored scan", "Change the record's id with the policy so that senders refetch it.";
 }
 
 impl Code {

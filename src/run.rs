@@ -10,6 +10,8 @@ use crate::cli::{CheckArgs, FailOn};
 use crate::dns::{self, Dns, DnsConfig};
 use crate::evidence::MxStatus;
 use crate::finding::Severity;
+use crate::history::History;
+use crate::lookahead::Clock;
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
@@ -112,6 +114,32 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
         servers,
         trust_anchor: args.trust_anchor.clone(),
         step_timeout: Duration::from_secs_f64(args.timeout),
+    })
+}
+
+/// `--at` and `--warn-days` as the scanner's clock.
+fn clock(args: &CheckArgs) -> Result<Clock, UsageError> {
+    let at = match &args.at {
+        Some(text) => {
+            let (day, t) = Clock::parse_at(text).map_err(UsageError)?;
+            if t < 0 {
+                return Err(UsageError(format!(
+                    "--at {day} is before 1970; give a day from 1970 on"
+                )));
+            }
+            Some((day, t))
+        }
+        None => None,
+    };
+    if args.warn_days > 3650 {
+        return Err(UsageError(format!(
+            "--warn-days {} is more than 10 years; give a number of days up to 3650 (e.g. --warn-days 30)",
+            args.warn_days
+        )));
+    }
+    Ok(Clock {
+        at,
+        warn_days: args.warn_days,
     })
 }
 
@@ -222,6 +250,18 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
     };
     let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
+    let clock = clock(&args)?;
+    let judge_at = clock.at.as_ref().map(|(_, t)| {
+        rustls::pki_types::UnixTime::since_unix_epoch(Duration::from_secs(
+            u64::try_from(*t).unwrap_or(0),
+        ))
+    });
+    // The history is opened before any query: a database that cannot be
+    // written stops the run before it scans (exit 2).
+    let mut history = match &args.db {
+        Some(path) => Some(History::open(path).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
     // The resolver check queries the network: usage errors come first.
     let dns = Dns::new(&config).await?;
     for note in dns.notes() {
@@ -232,6 +272,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             port: args.https_port,
             timeout: Duration::from_secs_f64(args.policy_timeout),
             roots: roots.store(),
+            at: judge_at,
         },
         allow_private: args.allow_private,
         slow_after: sender_timeouts::SLOW_AFTER,
@@ -245,6 +286,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         roots: roots.clone(),
         allow_private: args.allow_private,
         require_dane: args.require_dane,
+        judge_at,
         cache: SessionCache::default(),
         permits: Arc::new(Semaphore::new(
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
@@ -256,7 +298,8 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         .with_requirements(Requirements {
             dane: args.require_dane,
             sts: args.require_sts,
-        });
+        })
+        .with_clock(clock);
     let total = domains.len();
     let progress = total > 1 && std::io::stderr().is_terminal();
     let report_to_stdout = report_target
@@ -274,8 +317,17 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
     let mut results = scanner.scan_many(domains, args.concurrency);
-    while let Some((i, report)) = results.next().await {
+    let mut history_errors = 0usize;
+    while let Some((i, mut report)) = results.next().await {
         done += 1;
+        // What changed since the last stored scan, then this scan stored
+        // (one transaction): before the worst severity is taken.
+        if let Some(db) = history.as_mut() {
+            if let Err(e) = crate::history::record(db, &mut report) {
+                eprintln!("mxtls: {e}");
+                history_errors += 1;
+            }
+        }
         worst = worst.max(report.worst());
         tally.add_domain(
             report
@@ -319,7 +371,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     for note in tally.untested_notes() {
         eprintln!("mxtls: note: {note}");
     }
-    if report_errors > 0 {
+    if report_errors > 0 || history_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
     if rejected > 0 {

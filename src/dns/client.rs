@@ -15,6 +15,7 @@ use hickory_resolver::net::{DnsError, NetError};
 
 use super::anchor::{self, AnchorError};
 use super::startup::{self, AnchorSource, StartupError};
+use super::rrsig::{self, SignatureLog};
 use super::wire::{self, QueryFlags};
 use super::{Answer, Dnssec, DnssecMode, Status};
 
@@ -56,6 +57,8 @@ pub struct Dns {
     validator: Option<Arc<TokioResolver>>,
     /// What the start-up check found worth telling the operator.
     notes: Arc<[String]>,
+    /// The signed lookups of one domain's scan (`with_signature_log`).
+    signature_log: Option<Arc<SignatureLog>>,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -110,6 +113,7 @@ impl Dns {
             step,
             validator,
             notes: checked.notes.into(),
+            signature_log: None,
         })
     }
 
@@ -126,10 +130,23 @@ impl Dns {
     /// Looks up `name`/`rtype`, never failing: a failure is an `Answer`
     /// with status `Failed` saying why.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
-        match &self.validator {
+        let answer = match &self.validator {
             Some(v) => self.lookup_validating(v, name, rtype, 0).await,
             None => self.lookup_wire(name, rtype).await,
+        };
+        if let Some(log) = &self.signature_log {
+            log.record(name, rtype, answer.signatures.as_ref());
         }
+        answer
+    }
+
+    /// This resolver, logging the signature expirations of every lookup
+    /// into a log of its own (one per domain scanned).
+    pub fn with_signature_log(&self) -> (Dns, Arc<SignatureLog>) {
+        let log = Arc::new(SignatureLog::default());
+        let mut dns = self.clone();
+        dns.signature_log = Some(Arc::clone(&log));
+        (dns, log)
     }
 
     async fn lookup_validating(
@@ -365,6 +382,11 @@ fn from_records(
     } else {
         Status::Found
     };
+    let signatures = rrsig::earliest(
+        answers,
+        rtype,
+        crate::datetime::unix_seconds(std::time::SystemTime::now()),
+    );
     Answer {
         status,
         dnssec,
@@ -372,6 +394,7 @@ fn from_records(
         canonical,
         aliases,
         error: None,
+        signatures,
     }
 }
 
@@ -394,6 +417,7 @@ fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> 
         canonical,
         aliases,
         error: None,
+        signatures: None,
     }
 }
 

@@ -18,6 +18,7 @@
 pub mod anchor;
 mod client;
 pub mod root_keys;
+pub mod rrsig;
 pub mod startup;
 pub mod wire;
 
@@ -112,6 +113,9 @@ pub struct Answer {
     pub aliases: Vec<Name>,
     /// For `Failed`: what went wrong, for the user.
     pub error: Option<String>,
+    /// When the signatures of the records found run out (DO=1 answers
+    /// carrying RRSIGs); `None` when none came with them.
+    pub signatures: Option<rrsig::SignatureExpiry>,
 }
 
 impl Answer {
@@ -123,6 +127,7 @@ impl Answer {
             canonical: name.clone(),
             aliases: Vec::new(),
             error: Some(error),
+            signatures: None,
         }
     }
 

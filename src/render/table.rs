@@ -920,6 +920,7 @@ mod tests {
                     result_type: None,
                     fetch: None,
                     certificate: None,
+                    chain: Vec::new(),
                     coverage: Vec::new(),
                     planned: false,
                 },
@@ -939,6 +940,8 @@ mod tests {
                 ),
                 Vec::new(),
             ),
+            lookahead: None,
+            compared_with: None,
             duration_ms: 0,
         }
     }
@@ -1178,7 +1181,7 @@ mod tests {
         );
 
         let sessions = vec![tested, untested];
-        let codes: Vec<(Code, String)> = crate::classify::session_findings(&sessions, None, 0)
+        let codes: Vec<(Code, String)> = crate::classify::session_findings(&sessions, None)
             .into_iter()
             .map(|f| (f.code, f.subject))
             .collect();
