@@ -257,33 +257,10 @@ pub fn judge(input: &Input<'_>, clock: &Clock, now: i64) -> (Lookahead, Vec<Find
                     advice,
                 ));
             }
-            ExpiryKind::Signature if e.days_left < 0 || e.expires_unix <= judged => {
-                findings.push(Finding::new(
-                    Severity::Error,
-                    Code::DnssecSignatureExpired,
-                    &e.item,
-                    format!(
-                        "the RRSIG of {} ({}) expires on {}, before the day judged{as_of}: validating senders will treat the records as bogus",
-                        e.item, e.what, e.expires
-                    ),
-                    "Re-sign the zone before that day and check that automatic re-signing runs (BIND: dnssec-policy; Knot: automatic signing).",
-                ));
-            }
-            ExpiryKind::Signature if e.days_left < warn => {
-                findings.push(Finding::new(
-                    Severity::Warning,
-                    Code::DnssecSignatureExpiresSoon,
-                    &e.item,
-                    format!(
-                        "the RRSIG of {} ({}) expires {when}, on {}{as_of}",
-                        e.item, e.what, e.expires
-                    ),
-                    "Check that the zone is re-signed automatically: once the signature expires, validating senders treat the records as bogus and DANE stops.",
-                ));
-            }
             _ => {}
         }
     }
+    findings.extend(signature_findings(&all, judged, warn, &as_of));
     let section = Lookahead {
         judged_at: crate::datetime::format_unix_rfc3339(judged),
         at: clock.at.as_ref().map(|(d, _)| d.clone()),
@@ -291,6 +268,60 @@ pub fn judge(input: &Input<'_>, clock: &Clock, now: i64) -> (Lookahead, Vec<Find
         expiries: all,
     };
     (section, findings)
+}
+
+/// One finding per signing zone and expiry instant: a zone signed in one
+/// run has every RRSIG end together, and one re-signing fixes them all.
+fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Vec<Finding> {
+    let mut groups: BTreeMap<(i64, String), Vec<&Expiry>> = BTreeMap::new();
+    for e in all
+        .iter()
+        .filter(|e| e.kind == ExpiryKind::Signature && e.days_left < warn)
+    {
+        groups
+            .entry((e.expires_unix, e.what.clone()))
+            .or_default()
+            .push(e);
+    }
+    groups
+        .into_iter()
+        .map(|((t, what), items)| {
+            let names = items
+                .iter()
+                .map(|e| e.item.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let (one, plural) = (items.len() == 1, items.len() > 1);
+            let subject = what.strip_prefix("signed by ").unwrap_or(&what).to_string();
+            let expires = &items[0].expires;
+            let rrsig = if plural { "RRSIGs" } else { "RRSIG" };
+            if t <= judged {
+                Finding::new(
+                    Severity::Error,
+                    Code::DnssecSignatureExpired,
+                    subject,
+                    format!(
+                        "the {rrsig} of {names} ({what}) {} on {expires}, before the day judged{as_of}: validating senders will treat {} as bogus",
+                        if one { "expires" } else { "expire" },
+                        if one { "that RRset" } else { "those RRsets" }
+                    ),
+                    "Re-sign the zone before that day and check that automatic re-signing runs (BIND: dnssec-policy; Knot: automatic signing).",
+                )
+            } else {
+                Finding::new(
+                    Severity::Warning,
+                    Code::DnssecSignatureExpiresSoon,
+                    subject,
+                    format!(
+                        "the {rrsig} of {names} ({what}) {} {}, on {expires}{as_of}",
+                        if one { "expires" } else { "expire" },
+                        in_days(items[0].days_left)
+                    ),
+                    "Check that the zone is re-signed automatically: once the signatures expire, validating senders treat the records as bogus and DANE stops.",
+                )
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

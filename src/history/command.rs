@@ -192,7 +192,7 @@ fn write_diff_table(
         table.add_row([
             c.severity.as_str().to_string(),
             c.code.entry().code.to_string(),
-            for_terminal(&c.subject, 60),
+            for_terminal(&c.subject, 72),
             for_terminal(&c.before, 40),
             for_terminal(&c.after, 40),
         ]);

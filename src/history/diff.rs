@@ -219,9 +219,11 @@ pub fn diff(before: &Value, after: &Value, since: &str) -> Vec<Change> {
         ("mode", Code::StsModeChanged, "mode"),
         ("max_age", Code::StsMaxAgeChanged, "max_age"),
     ] {
+        // Only between two policies read: a fetch that failed on one side
+        // is a failure of its own, not a change of the policy.
         let b = at(before, &["mta_sts", "policy", key]);
         let a = at(after, &["mta_sts", "policy", key]);
-        if b != a {
+        if b.is_some() && a.is_some() && b != a {
             let (b, a) = (text(b), text(a));
             out.push(change(
                 code,
@@ -448,6 +450,8 @@ mod tests {
         after["tlsrpt"]["rua"] = json!(["mailto:new@example.com"]);
         after["mx"] = json!([{"host": "mx2.example.com"}]);
         after["mta_sts"]["policy"]["max_age"] = json!(86400);
+        after["mta_sts"]["policy"]["fetch"]["body"] = json!("q");
+        after["mta_sts"]["record"]["id"] = json!("2");
         before["mta_sts"]["policy"]["mode"] = json!("testing");
         assert_eq!(
             codes(&diff(&before, &after, "t")),

@@ -244,6 +244,7 @@ pub struct Scenario {
     expire: Vec<RrsetSelector>,
     servfail: Vec<RrsetSelector>,
     policy: Option<PolicySpec>,
+    signature_days: Option<u32>,
     expect: BTreeMap<String, String>,
 }
 
@@ -258,6 +259,8 @@ pub enum CertKind {
     Untrusted,
     /// Validity ended days ago.
     Expired,
+    /// Valid, for five more days only (through the intermediate).
+    ExpiresSoon,
     /// Valid, but for another name.
     WrongName,
 }
@@ -298,6 +301,10 @@ pub struct PolicySpec {
     /// Serve the body with CRLF line ends (as many web servers' files have).
     #[serde(default)]
     pub crlf: bool,
+    /// The body served once the lab is told the policy changed
+    /// (`Lab::change_policy`): an edit between two scans.
+    #[serde(default)]
+    pub changed_body: Option<String>,
     pub location: Option<String>,
     /// How long `serve = "slow"` waits before it answers, in milliseconds
     /// ([`DEFAULT_SLOW_MS`] when absent).
@@ -375,6 +382,13 @@ impl Scenario {
         &self.expire
     }
 
+    /// Days the zone's signatures are valid from now, when the scenario
+    /// sets it (`signature_days`, 1 to 365).
+    #[must_use]
+    pub fn signature_days(&self) -> Option<u32> {
+        self.signature_days
+    }
+
     /// (owner, type) pairs the authoritative server answers with SERVFAIL.
     #[must_use]
     pub fn servfail(&self) -> &[RrsetSelector] {
@@ -423,6 +437,10 @@ struct RawScenario {
     servfail: Vec<Spanned<String>>,
     #[serde(default)]
     policy: Option<PolicySpec>,
+    /// Days the zone's signatures are valid from now (30 by default): a
+    /// zone whose re-signing stopped.
+    #[serde(default)]
+    signature_days: Option<u32>,
     #[serde(default)]
     expect: BTreeMap<String, String>,
 }
@@ -609,6 +627,7 @@ fn build_scenario(
         expire,
         servfail,
         policy: raw.policy,
+        signature_days: raw.signature_days.map(|d| d.clamp(1, 365)),
         expect: raw.expect,
     })
 }

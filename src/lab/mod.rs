@@ -15,6 +15,7 @@ pub mod https;
 pub mod prepare;
 pub mod servers;
 pub mod smtp;
+pub mod switch;
 
 use std::{io, path::PathBuf};
 

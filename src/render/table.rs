@@ -73,9 +73,14 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0);
+    // `--at`: certificate dates shown as of the day judged.
+    let now = crate::render::over_time::judged_unix(r).unwrap_or(now);
     let mut out = String::new();
     out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
     out.push_str(&wrap(&r.headline, usize::from(WIDTH)));
+    for note in crate::render::over_time::notes(r) {
+        out.push_str(&wrap(&note, usize::from(WIDTH)));
+    }
     if let Some(note) = planned_note(r) {
         out.push_str(&wrap(&note, usize::from(WIDTH)));
     }

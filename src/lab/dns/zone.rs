@@ -70,6 +70,8 @@ struct ZonePlan {
     key: Option<ZoneKey>,
     corrupt: Vec<RrsetSelector>,
     expire: Vec<RrsetSelector>,
+    /// How long the zone's signatures are valid.
+    validity: Duration,
 }
 
 /// Builds, signs and breaks every zone of the catalogue.
@@ -130,6 +132,11 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
             key,
             corrupt: scenario.corrupt().to_vec(),
             expire: scenario.expire().to_vec(),
+            validity: scenario
+                .signature_days()
+                .map_or(SIGNATURE_VALIDITY, |d| {
+                    Duration::from_secs(u64::from(d) * 24 * 3600)
+                }),
         });
     }
 
@@ -146,6 +153,7 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
         key: Some(tld_key),
         corrupt: Vec::new(),
         expire: Vec::new(),
+        validity: SIGNATURE_VALIDITY,
     });
 
     let mut catalogs = Vec::with_capacity(plans.len() + 1);
@@ -178,6 +186,7 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         key,
         corrupt,
         expire,
+        validity,
     } = plan;
     let Some(key) = key else {
         let handler = InMemoryZoneHandler::new(
@@ -198,9 +207,7 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         zone: origin.to_string(),
         detail,
     };
-    let signer = key
-        .signer(&origin, SIGNATURE_VALIDITY)
-        .map_err(signing_error)?;
+    let signer = key.signer(&origin, validity).map_err(signing_error)?;
     let mut handler = signed_handler(&origin, records, signer)?;
 
     let zone_records = handler.records_get_mut();
