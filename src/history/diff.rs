@@ -455,12 +455,14 @@ mod tests {
         before["mta_sts"]["policy"]["mode"] = json!("testing");
         assert_eq!(
             codes(&diff(&before, &after, "t")),
+            // Information, by subject: the record, the domain, the policy
+            // URL, the session.
             [
+                "tlsrpt-rua-changed",
                 "mx-set-changed",
-                "session-fixed",
                 "sts-mode-changed",
                 "sts-max-age-changed",
-                "tlsrpt-rua-changed"
+                "session-fixed"
             ]
         );
     }
