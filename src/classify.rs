@@ -117,10 +117,7 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
 
 /// Findings about the STARTTLS sessions: one per failed or doubtful
 /// session, saying which policy failed and what a sender does about it.
-pub fn session_findings(
-    sessions: &[SessionOut],
-    sts_mode: Option<Mode>,
-) -> Vec<Finding> {
+pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in sessions {
         let subject = format!("{} {}", s.mx, s.ip);

@@ -59,7 +59,9 @@ impl Clock {
         crate::datetime::parse_rfc3339_utc(&stamp)
             .map(|t| (text.to_string(), t))
             .ok_or_else(|| {
-                format!("--at {text:?} is not a date: give a day as YYYY-MM-DD (e.g. --at 2026-12-24)")
+                format!(
+                    "--at {text:?} is not a date: give a day as YYYY-MM-DD (e.g. --at 2026-12-24)"
+                )
             })
     }
 }

@@ -26,12 +26,7 @@ const DANE_EE: u8 = 3;
 pub fn dane_findings(mx: &[MxHost], sessions: &[SessionOut]) -> Vec<Finding> {
     let mut out = Vec::new();
     for host in mx.iter().filter(|h| h.tlsa.applies) {
-        let usable: Vec<_> = host
-            .tlsa
-            .parsed
-            .iter()
-            .filter(|r| r.is_usable())
-            .collect();
+        let usable: Vec<_> = host.tlsa.parsed.iter().filter(|r| r.is_usable()).collect();
         let mut ee: Vec<&[u8]> = usable
             .iter()
             .filter(|r| r.usage() == DANE_EE)
@@ -74,9 +69,9 @@ pub fn dane_findings(mx: &[MxHost], sessions: &[SessionOut]) -> Vec<Finding> {
                 },
             )
         } else {
-            let leaf = chain.first().map(|leaf| {
-                format!("`{owner}. IN TLSA 3 1 1 {}`", leaf.spki_sha256)
-            });
+            let leaf = chain
+                .first()
+                .map(|leaf| format!("`{owner}. IN TLSA 3 1 1 {}`", leaf.spki_sha256));
             (
                 format!(
                     "the TLSA set of {} names only CA keys (DANE-TA): a change of CA has no matching record until the new CA's record is published and the old set has left every cache",

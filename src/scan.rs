@@ -12,9 +12,9 @@ use crate::dns::{Dns, Dnssec};
 use crate::document::{DomainReport, SCHEMA};
 use crate::evidence::{Discovery, MxLookup, MxStatus, TlsRpt};
 use crate::finding::{Code, Finding, Severity};
+use crate::lookahead::{self, Clock};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
-use crate::lookahead::{self, Clock};
 use crate::outlook;
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
@@ -289,7 +289,7 @@ impl Scanner {
                 sessions: &sessions,
                 mx: &mx,
                 policy_host: (!sts.out.policy.chain.is_empty())
-                    .then(|| (sts.out.policy.url.as_str(), sts.out.policy.chain.as_slice())),
+                    .then_some((sts.out.policy.url.as_str(), sts.out.policy.chain.as_slice())),
                 signatures: &signature_log.entries(),
             },
             &self.clock,

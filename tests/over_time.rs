@@ -22,9 +22,8 @@ fn check(domain: &str, extra: &[&str]) -> (i32, Value, String) {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = common::mxtls(&argv);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("mxtls {argv:?} printed no JSON ({e}); stderr: {stderr}")
-    });
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("mxtls {argv:?} printed no JSON ({e}); stderr: {stderr}"));
     common::assert_valid(&json);
     (out.status.code().unwrap_or(-1), json, stderr)
 }
@@ -63,15 +62,24 @@ fn an_mx_certificate_inside_the_window_is_a_warning_naming_it_and_when() {
     let e = expiry(&json, "mx1.smtp-expires-soon.test 127.0.0.32");
     assert_eq!(e["kind"], "certificate");
     let days = e["days_left"].as_i64().expect("days_left");
-    assert!((3..=5).contains(&days), "the lab's leaf ends in 5 days: {e}");
+    assert!(
+        (3..=5).contains(&days),
+        "the lab's leaf ends in 5 days: {e}"
+    );
     let f = finding(&json, "mx-certificate-expires-soon");
     assert_eq!(f["severity"], "warning");
     assert_eq!(f["subject"], "mx1.smtp-expires-soon.test 127.0.0.32");
     assert!(
-        f["message"].as_str().unwrap_or_default().contains(e["expires"].as_str().unwrap_or("?")),
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(e["expires"].as_str().unwrap_or("?")),
         "the message says when: {f}"
     );
-    assert_eq!(exit, 0, "a warning does not fail the default --fail-on error");
+    assert_eq!(
+        exit, 0,
+        "a warning does not fail the default --fail-on error"
+    );
     assert_eq!(json["lookahead"]["warn_days"], 14);
 
     // A shorter window leaves it out; the expiry is still in the JSON.
@@ -109,7 +117,9 @@ fn an_rrsig_inside_the_window_is_a_warning_for_every_signed_rrset() {
         let e = expiry(&json, item);
         assert_eq!(e["kind"], "signature", "{item}");
         assert!(
-            e["days_left"].as_i64().is_some_and(|d| (3..=5).contains(&d)),
+            e["days_left"]
+                .as_i64()
+                .is_some_and(|d| (3..=5).contains(&d)),
             "{item}: the zone is signed for 5 days: {e}"
         );
     }
@@ -147,7 +157,10 @@ fn at_pushes_a_certificate_past_its_end_and_says_so() {
         json["sessions"][0]["result"], "certificate-expired",
         "the MX leaf ends in 5 days: judged 10 days ahead it has expired"
     );
-    assert_eq!(finding(&json, "mx-certificate-expired")["severity"], "error");
+    assert_eq!(
+        finding(&json, "mx-certificate-expired")["severity"],
+        "error"
+    );
     assert_eq!(exit, 1);
 
     // The policy host's certificate too, through the real HTTPS fetch.
@@ -157,11 +170,18 @@ fn at_pushes_a_certificate_past_its_end_and_says_so() {
 
     // Signatures: judged past their end, an error before the day comes.
     let (_, json, _) = check("history-rrsig-soon.test", &["--at", &day]);
-    assert_eq!(finding(&json, "dnssec-signature-expired")["severity"], "error");
+    assert_eq!(
+        finding(&json, "dnssec-signature-expired")["severity"],
+        "error"
+    );
 
     // The summary says the date too.
     let mut args = common::lab_args(Via::Validate);
-    args.extend(["--at".to_string(), day.clone(), "smtp-expires-soon.test".to_string()]);
+    args.extend([
+        "--at".to_string(),
+        day.clone(),
+        "smtp-expires-soon.test".to_string(),
+    ]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = common::mxtls(&argv);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -184,7 +204,10 @@ fn a_policy_edited_without_a_new_id_is_an_error_at_the_next_stored_scan() {
 
     let (exit, first, _) = check(domain, &["--db", db_arg]);
     assert_eq!(exit, 0, "{:?}", common::codes(&first));
-    assert!(first.get("compared_with").is_none(), "nothing stored before");
+    assert!(
+        first.get("compared_with").is_none(),
+        "nothing stored before"
+    );
     assert_eq!(first["mta_sts"]["policy"]["mode"], "enforce");
 
     assert!(
@@ -207,7 +230,11 @@ fn a_policy_edited_without_a_new_id_is_an_error_at_the_next_stored_scan() {
     for code in ["sts-mode-changed", "sts-max-age-changed"] {
         assert_eq!(finding(&second, code)["severity"], "info", "{code}");
     }
-    assert!(second["compared_with"]["changes"].as_u64().is_some_and(|n| n >= 3));
+    assert!(
+        second["compared_with"]["changes"]
+            .as_u64()
+            .is_some_and(|n| n >= 3)
+    );
     assert_eq!(exit, 1, "the error fails the run");
 
     // `mxtls diff`: the two stored scans, a table and JSON.
@@ -215,7 +242,10 @@ fn a_policy_edited_without_a_new_id_is_an_error_at_the_next_stored_scan() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("sts-policy-changed-same-id"), "{text}");
-    assert!(text.contains("enforce") && text.contains("testing"), "{text}");
+    assert!(
+        text.contains("enforce") && text.contains("testing"),
+        "{text}"
+    );
     let out = mxtls(&["diff", domain, "--db", db_arg, "--json"]);
     let json: Value = serde_json::from_slice(&out.stdout).expect("diff JSON");
     assert_eq!(json["schema"], "mxtls-diff/1");
@@ -234,10 +264,17 @@ fn a_policy_edited_without_a_new_id_is_an_error_at_the_next_stored_scan() {
     assert_eq!(out.status.code(), Some(0));
     let rows: Vec<&str> = text
         .lines()
-        .filter(|l| l.split_whitespace().nth(1).is_some_and(|t| t.ends_with('Z')))
+        .filter(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|t| t.ends_with('Z'))
+        })
         .collect();
     assert_eq!(rows.len(), 2, "{text}");
-    assert!(rows[0].contains("errors") && rows[1].contains("passed"), "{text}");
+    assert!(
+        rows[0].contains("errors") && rows[1].contains("passed"),
+        "{text}"
+    );
     let out = mxtls(&["history", domain, "--db", db_arg, "--json"]);
     let json: Value = serde_json::from_slice(&out.stdout).expect("history JSON");
     assert_eq!(json[0]["outcome"], "errors");
@@ -257,7 +294,10 @@ fn a_key_change_that_breaks_the_tlsa_set_is_found_between_two_stored_scans() {
     assert_eq!(exit, 0);
 
     let ip = "127.0.0.60".parse().expect("ip");
-    assert!(common::lab().servers.change_key(ip), "the server has a next key");
+    assert!(
+        common::lab().servers.change_key(ip),
+        "the server has a next key"
+    );
     let (exit, second, _) = check(domain, &["--db", db_arg]);
     assert_ne!(
         second["sessions"][0]["certificate"]["spki_sha256"],
@@ -272,10 +312,16 @@ fn a_key_change_that_breaks_the_tlsa_set_is_found_between_two_stored_scans() {
         .as_str()
         .expect("spki");
     assert!(
-        f["advice"].as_str().unwrap_or_default().contains(&format!("3 1 1 {spki}")),
+        f["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("3 1 1 {spki}")),
         "the advice gives the record to publish: {f}"
     );
-    assert_eq!(finding(&second, "session-new-failure")["severity"], "warning");
+    assert_eq!(
+        finding(&second, "session-new-failure")["severity"],
+        "warning"
+    );
     assert_eq!(exit, 1);
 }
 
@@ -301,14 +347,25 @@ fn concurrent_runs_share_one_history_file() {
 fn refused(db: &Path, want: &str) {
     let db_arg = db.to_str().expect("utf-8 path");
     let mut args = common::lab_args(Via::Validate);
-    args.extend(["--db".to_string(), db_arg.to_string(), "secure.test".to_string()]);
+    args.extend([
+        "--db".to_string(),
+        db_arg.to_string(),
+        "secure.test".to_string(),
+    ]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = common::mxtls(&argv);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{db:?}: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing scanned: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing scanned: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(stderr.contains(want), "{db:?}: want {want:?} in {stderr}");
-    assert!(stderr.contains(db_arg), "the message names the file: {stderr}");
+    assert!(
+        stderr.contains(db_arg),
+        "the message names the file: {stderr}"
+    );
     for sub in ["history", "diff"] {
         let out = mxtls(&[sub, "secure.test", "--db", db_arg]);
         assert_eq!(out.status.code(), Some(2), "{sub} on {db:?}");
@@ -319,11 +376,17 @@ fn refused(db: &Path, want: &str) {
 fn a_corrupt_database_stops_the_run_before_scanning() {
     let dir = tempfile::tempdir().expect("temp dir");
     let garbage = dir.path().join("garbage.db");
-    std::fs::write(&garbage, "this is a shopping list, not a database\n".repeat(200))
-        .expect("write");
+    std::fs::write(
+        &garbage,
+        "this is a shopping list, not a database\n".repeat(200),
+    )
+    .expect("write");
     refused(&garbage, "corrupt");
     let before = std::fs::read(&garbage).expect("read");
-    assert!(before.starts_with(b"this is a shopping list"), "the file is left as it was");
+    assert!(
+        before.starts_with(b"this is a shopping list"),
+        "the file is left as it was"
+    );
 }
 
 #[test]
@@ -352,7 +415,11 @@ fn a_locked_database_stops_the_run_before_scanning() {
     let conn = rusqlite::Connection::open(&db).expect("open");
     conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let mut args = common::lab_args(Via::Validate);
-    args.extend(["--db".to_string(), db.display().to_string(), "secure.test".to_string()]);
+    args.extend([
+        "--db".to_string(),
+        db.display().to_string(),
+        "secure.test".to_string(),
+    ]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = common::mxtls(&argv);
     let stderr = String::from_utf8_lossy(&out.stderr);

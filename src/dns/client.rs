@@ -14,8 +14,8 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 
 use super::anchor::{self, AnchorError};
-use super::startup::{self, AnchorSource, StartupError};
 use super::rrsig::{self, SignatureLog};
+use super::startup::{self, AnchorSource, StartupError};
 use super::wire::{self, QueryFlags};
 use super::{Answer, Dnssec, DnssecMode, Status};
 

@@ -58,11 +58,7 @@ pub fn history(args: &HistoryArgs) -> u8 {
     exit::PASSED
 }
 
-fn write_history_table(
-    out: &mut impl Write,
-    shown: &str,
-    rows: &[ScanRow],
-) -> std::io::Result<()> {
+fn write_history_table(out: &mut impl Write, shown: &str, rows: &[ScanRow]) -> std::io::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }

@@ -11,7 +11,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{
+    Connection, ErrorCode, MAIN_DB, OpenFlags, OptionalExtension, TransactionBehavior, params,
+};
 
 use crate::document::DomainReport;
 use crate::finding::Severity;
@@ -50,7 +52,11 @@ pub enum HistoryError {
     #[error(
         "--db {path}: the history file has schema version {found}, newer than the {known} this mxtls knows; use a newer mxtls, or another --db file"
     )]
-    NewerSchema { path: String, found: i64, known: u32 },
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: u32,
+    },
     #[error("--db {path}: no history file there; create it with `mxtls check --db {path} DOMAIN`")]
     Missing { path: String },
     #[error("--db {path}: {detail}")]
@@ -119,12 +125,7 @@ impl History {
         let path = self.path.clone();
         let err = |e| classify(&path, e);
         self.conn.busy_timeout(BUSY_TIMEOUT).map_err(err)?;
-        if write
-            && self
-                .conn
-                .is_readonly(MAIN_DB)
-                .map_err(err)?
-        {
+        if write && self.conn.is_readonly(MAIN_DB).map_err(err)? {
             return Err(HistoryError::ReadOnly { path });
         }
         // Reading the header: a file that is not SQLite fails here.
@@ -231,8 +232,7 @@ impl History {
         let rows = stmt
             .query_map(params![domain, limit_param(limit)], row)
             .map_err(|e| self.err(e))?;
-        rows.collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
     }
 
     /// Stores one scan and its findings in one transaction: an interrupted
@@ -341,9 +341,11 @@ fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
         // Another program's database: not ours to add tables to.
         return Ok(if tables > 0 { -1 } else { 0 });
     }
-    conn.query_row("SELECT coalesce(max(version), 0) FROM mxtls_schema", [], |r| {
-        r.get(0)
-    })
+    conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM mxtls_schema",
+        [],
+        |r| r.get(0),
+    )
 }
 
 fn now_rfc3339() -> String {
@@ -404,7 +406,9 @@ mod tests {
         )
         .expect("insert");
         drop(conn);
-        let e = History::open(&newer).err().expect("a newer schema is refused");
+        let e = History::open(&newer)
+            .err()
+            .expect("a newer schema is refused");
         assert!(
             e.to_string().contains("schema version 99"),
             "the message names the version: {e}"

@@ -132,11 +132,9 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
             key,
             corrupt: scenario.corrupt().to_vec(),
             expire: scenario.expire().to_vec(),
-            validity: scenario
-                .signature_days()
-                .map_or(SIGNATURE_VALIDITY, |d| {
-                    Duration::from_secs(u64::from(d) * 24 * 3600)
-                }),
+            validity: scenario.signature_days().map_or(SIGNATURE_VALIDITY, |d| {
+                Duration::from_secs(u64::from(d) * 24 * 3600)
+            }),
         });
     }
 
