@@ -344,7 +344,9 @@ fn concurrent_runs_share_one_history_file() {
     assert_eq!(json.as_array().map(Vec::len), Some(3), "every run stored");
 }
 
-fn refused(db: &Path, want: &str) {
+/// `check --db` refuses the file; so do `history` and `diff` when
+/// `reads_too` (a read-only file can still be read).
+fn refused(db: &Path, want: &str, reads_too: bool) {
     let db_arg = db.to_str().expect("utf-8 path");
     let mut args = common::lab_args(Via::Validate);
     args.extend([
@@ -368,7 +370,11 @@ fn refused(db: &Path, want: &str) {
     );
     for sub in ["history", "diff"] {
         let out = mxtls(&[sub, "secure.test", "--db", db_arg]);
-        assert_eq!(out.status.code(), Some(2), "{sub} on {db:?}");
+        if reads_too {
+            assert_eq!(out.status.code(), Some(2), "{sub} on {db:?}");
+        } else if sub == "history" {
+            assert_eq!(out.status.code(), Some(0), "{sub} reads {db:?}");
+        }
     }
 }
 
@@ -381,7 +387,7 @@ fn a_corrupt_database_stops_the_run_before_scanning() {
         "this is a shopping list, not a database\n".repeat(200),
     )
     .expect("write");
-    refused(&garbage, "corrupt");
+    refused(&garbage, "corrupt", true);
     let before = std::fs::read(&garbage).expect("read");
     assert!(
         before.starts_with(b"this is a shopping list"),
@@ -402,7 +408,7 @@ fn a_database_of_a_newer_schema_stops_the_run_before_scanning() {
     )
     .expect("bump the version");
     drop(conn);
-    refused(&db, "newer");
+    refused(&db, "newer", true);
 }
 
 #[test]
@@ -427,4 +433,36 @@ fn a_locked_database_stops_the_run_before_scanning() {
     assert!(stderr.contains("locked"), "{stderr}");
     assert!(out.stdout.is_empty());
     conn.execute_batch("ROLLBACK").expect("unlock");
+}
+
+#[test]
+fn a_read_only_database_stops_the_run_before_scanning() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("read-only.db");
+    let (exit, _, _) = check("secure.test", &["--db", db.to_str().expect("utf-8")]);
+    assert_eq!(exit, 0);
+    let mut perms = std::fs::metadata(&db).expect("metadata").permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&db, perms).expect("chmod");
+    // Root writes through file modes: make the file immutable instead.
+    let writable = std::fs::OpenOptions::new().append(true).open(&db).is_ok();
+    let immutable = writable
+        && Command::new("chattr")
+            .arg("+i")
+            .arg(&db)
+            .status()
+            .is_ok_and(|s| s.success());
+    if writable && !immutable {
+        eprintln!(
+            "skipped: running as root where chattr +i does not work, nothing makes {db:?} read-only"
+        );
+        return;
+    }
+    let outcome = std::panic::catch_unwind(|| refused(&db, "read-only", false));
+    if immutable {
+        let _ = Command::new("chattr").arg("-i").arg(&db).status();
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
