@@ -257,7 +257,24 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         ))
     });
     // The history is opened before any query: a database that cannot be
-    // written stops the run before it scans (exit 2).
+    // written stops the run before it scans (exit 2). It holds the
+    // published state judged today, so that each scan compares with the
+    // last: planned data and other days stay out of it.
+    if args.db.is_some() && (args.at.is_some() || preflight.planned().any()) {
+        return Err(Box::new(UsageError(format!(
+            "--db stores what is published, judged today; {} judges {}: run it without --db",
+            if args.at.is_some() {
+                "--at"
+            } else {
+                "pre-flight (--sts-policy, --tlsa, --mx)"
+            },
+            if args.at.is_some() {
+                "another day"
+            } else {
+                "planned data"
+            }
+        ))));
+    }
     let mut history = match &args.db {
         Some(path) => Some(History::open(path).map_err(|e| UsageError(e.to_string()))?),
         None => None,

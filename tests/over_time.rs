@@ -193,6 +193,20 @@ fn at_pushes_a_certificate_past_its_end_and_says_so() {
     let out = common::mxtls(&["--at", "24.12.2026", "secure.test"]);
     assert_eq!(out.status.code(), Some(2), "a bad --at is a usage error");
     assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
+
+    // The history holds today's judgement only.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("h.db");
+    let out = common::mxtls(&[
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--at",
+        &day,
+        "secure.test",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without --db"));
+    assert!(!db.exists(), "nothing was written");
 }
 
 #[test]

@@ -64,22 +64,19 @@ fn write_history_table(out: &mut impl Write, shown: &str, rows: &[ScanRow]) -> s
     }
     writeln!(
         out,
-        "{:<6} {:<20} {:<8} {:>6} {:>8} {:>5}  judged as of",
+        "{:<6} {:<20} {:<8} {:>6} {:>8} {:>5}",
         "scan", "time (UTC)", "outcome", "errors", "warnings", "info"
     )?;
     for r in rows {
         writeln!(
             out,
-            "{:<6} {:<20} {:<8} {:>6} {:>8} {:>5}  {}",
+            "{:<6} {:<20} {:<8} {:>6} {:>8} {:>5}",
             r.id,
             for_terminal(&r.scanned_at, 20),
             for_terminal(&r.outcome, 8),
             r.errors,
             r.warnings,
             r.infos,
-            r.judged_at
-                .as_deref()
-                .map_or_else(|| "-".to_string(), |d| for_terminal(d, 10))
         )?;
     }
     writeln!(

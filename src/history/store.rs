@@ -69,8 +69,6 @@ pub struct ScanRow {
     pub id: i64,
     pub domain: String,
     pub scanned_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub judged_at: Option<String>,
     pub outcome: String,
     pub errors: i64,
     pub warnings: i64,
@@ -193,13 +191,13 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, domain, scanned_at, judged_at, outcome, errors, warnings, infos, document
+                "SELECT id, domain, scanned_at, outcome, errors, warnings, infos, document
                  FROM scan WHERE domain = ?1 ORDER BY scanned_unix DESC, id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![domain, limit_param(limit)], |r| {
-                Ok((row(r)?, r.get::<_, String>(8)?))
+                Ok((row(r)?, r.get::<_, String>(7)?))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
@@ -225,7 +223,7 @@ impl History {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, domain, scanned_at, judged_at, outcome, errors, warnings, infos
+                "SELECT id, domain, scanned_at, outcome, errors, warnings, infos
                  FROM scan WHERE domain = ?1 ORDER BY scanned_unix DESC, id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -264,13 +262,12 @@ impl History {
             .map_err(err)?;
         let id: i64 = tx
             .query_row(
-                "INSERT INTO scan (domain, scanned_at, scanned_unix, judged_at, outcome, errors, warnings, infos, mxtls_version, document)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                "INSERT INTO scan (domain, scanned_at, scanned_unix, outcome, errors, warnings, infos, mxtls_version, document)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
                 params![
                     report.domain,
                     crate::datetime::format_rfc3339(now),
                     crate::datetime::unix_seconds(now),
-                    report.lookahead.as_ref().and_then(|l| l.at.clone()),
                     outcome,
                     errors,
                     warnings,
@@ -315,11 +312,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRow> {
         id: r.get(0)?,
         domain: r.get(1)?,
         scanned_at: r.get(2)?,
-        judged_at: r.get(3)?,
-        outcome: r.get(4)?,
-        errors: r.get(5)?,
-        warnings: r.get(6)?,
-        infos: r.get(7)?,
+        outcome: r.get(3)?,
+        errors: r.get(4)?,
+        warnings: r.get(5)?,
+        infos: r.get(6)?,
     })
 }
 

@@ -14,7 +14,6 @@ CREATE TABLE scan (
     domain        TEXT    NOT NULL,
     scanned_at    TEXT    NOT NULL,
     scanned_unix  BIGINT  NOT NULL,
-    judged_at     TEXT,
     outcome       TEXT    NOT NULL CHECK (outcome IN ('passed', 'warnings', 'errors')),
     errors        INTEGER NOT NULL,
     warnings      INTEGER NOT NULL,
