@@ -340,6 +340,64 @@ fn a_key_change_that_breaks_the_tlsa_set_is_found_between_two_stored_scans() {
 }
 
 #[test]
+fn a_new_key_matched_only_by_a_record_published_since_the_last_scan_is_a_warning() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Two monitors of one domain: one scans before the next key's TLSA
+    // record is published, the other after; both scan after the key change.
+    let early = dir.path().join("early.db");
+    let late = dir.path().join("late.db");
+    let (early, late) = (
+        early.to_str().expect("utf-8"),
+        late.to_str().expect("utf-8"),
+    );
+    let domain = "history-tlsa-rollover.test";
+    let lab = common::lab();
+
+    let (_, before, _) = check(domain, &["--db", early]);
+    assert_eq!(
+        before["mx"][0]["tlsa"]["records"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert!(common::codes(&before).contains(&"dane-rollover-not-ready".to_string()));
+
+    assert!(
+        lab.servers.dns.change_zone(domain),
+        "the scenario has a changed_zone"
+    );
+    let (_, published, _) = check(domain, &["--db", late]);
+    assert_eq!(
+        published["mx"][0]["tlsa"]["records"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "the next key's record is published"
+    );
+    assert!(
+        !common::codes(&published).contains(&"dane-rollover-not-ready".to_string()),
+        "two DANE-EE records allow the key change"
+    );
+
+    assert!(lab.servers.change_key("127.0.0.61".parse().expect("ip")));
+    let (_, after_early, _) = check(domain, &["--db", early]);
+    let (exit, after_late, _) = check(domain, &["--db", late]);
+    for json in [&after_early, &after_late] {
+        assert_eq!(
+            json["sessions"][0]["results"]["tlsa"], "success",
+            "the new record matches"
+        );
+    }
+    let f = finding(&after_early, "dane-key-change-new-record-only");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(f["subject"], "mx1.history-tlsa-rollover.test 127.0.0.61");
+    let codes = common::codes(&after_late);
+    assert!(
+        !codes.iter().any(|c| c.starts_with("dane-key-change")),
+        "a record published a scan before the switch is a clean rollover: {codes:?}"
+    );
+    assert_eq!(exit, 0);
+}
+
+#[test]
 fn concurrent_runs_share_one_history_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("history.db");

@@ -245,6 +245,7 @@ pub struct Scenario {
     servfail: Vec<RrsetSelector>,
     policy: Option<PolicySpec>,
     signature_days: Option<u32>,
+    changed_records: Option<BTreeMap<RrKey, RecordSet>>,
     expect: BTreeMap<String, String>,
 }
 
@@ -382,6 +383,13 @@ impl Scenario {
         &self.expire
     }
 
+    /// The records of the zone's second state (`changed_zone`), served
+    /// once a test flips the zone's switch.
+    #[must_use]
+    pub fn changed_records(&self) -> Option<&BTreeMap<RrKey, RecordSet>> {
+        self.changed_records.as_ref()
+    }
+
     /// Days the zone's signatures are valid from now, when the scenario
     /// sets it (`signature_days`, 1 to 365).
     #[must_use]
@@ -441,6 +449,10 @@ struct RawScenario {
     /// zone whose re-signing stopped.
     #[serde(default)]
     signature_days: Option<u32>,
+    /// The zone served once a test calls `Lab::change_zone` (a TLSA
+    /// record added for a rollover, say), in the syntax of `zone`.
+    #[serde(default)]
+    changed_zone: Option<String>,
     #[serde(default)]
     expect: BTreeMap<String, String>,
 }
@@ -584,6 +596,12 @@ fn build_scenario(
         (line, e)
     })?;
 
+    let changed_records = match &raw.changed_zone {
+        Some(changed) if raw.dnssec != DnssecMode::Absent => {
+            Some(parse_zone(changed, &origin).map_err(|e| (zone_first_line, e))?)
+        }
+        _ => None,
+    };
     let corrupt = selectors(text, "corrupt", &raw.corrupt, &origin)?;
     let expire = selectors(text, "expire", &raw.expire, &origin)?;
     let servfail = selectors(text, "servfail", &raw.servfail, &origin)?;
@@ -628,6 +646,7 @@ fn build_scenario(
         servfail,
         policy: raw.policy,
         signature_days: raw.signature_days.map(|d| d.clamp(1, 365)),
+        changed_records,
         expect: raw.expect,
     })
 }

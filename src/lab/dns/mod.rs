@@ -50,6 +50,18 @@ pub struct LabDns {
     auth_server: Server<AuthRouter>,
     resolver_server: Server<ValidatingResolver>,
     forwarder_server: Server<ValidatingResolver>,
+    /// Switches to the second state of zones with a `changed_zone`.
+    zone_switches: std::collections::BTreeMap<String, crate::lab::switch::Switch>,
+}
+
+impl LabDns {
+    /// Serves `domain`'s `changed_zone` from now on; false when it has none.
+    pub fn change_zone(&self, domain: &str) -> bool {
+        self.zone_switches
+            .get(domain)
+            .map(crate::lab::switch::Switch::flip)
+            .is_some()
+    }
 }
 
 impl LabDns {
@@ -65,7 +77,10 @@ impl LabDns {
         let trust_anchor_ds = zones.root_key.anchor_ds_line().map_err(signing_error)?;
 
         let (auth_udp, auth_tcp, authoritative) = bind_pair("authoritative server").await?;
-        let mut auth_server = Server::new(AuthRouter::new(zones.catalogs, zones.servfail));
+        let zone_switches = zones.zone_switches;
+        let mut auth_server = Server::new(
+            AuthRouter::new(zones.catalogs, zones.servfail).with_changed(zones.changed),
+        );
         auth_server.register_socket(auth_udp);
         auth_server.register_listener(auth_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
@@ -92,6 +107,7 @@ impl LabDns {
             auth_server,
             resolver_server,
             forwarder_server,
+            zone_switches,
         })
     }
 

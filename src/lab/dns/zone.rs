@@ -35,6 +35,8 @@ use hickory_server::{
     zone_handler::{AxfrPolicy, Catalog, ZoneType},
 };
 use ring::rand::SystemRandom;
+
+use crate::lab::switch::Switch;
 use time::OffsetDateTime;
 
 use super::denial::Denial;
@@ -61,6 +63,11 @@ pub struct BuiltZones {
     pub servfail: HashSet<(LowerName, RecordType)>,
     /// The root zone's key, the lab's trust anchor.
     pub root_key: ZoneKey,
+    /// The second state of zones with a `changed_zone`, served once their
+    /// switch is flipped.
+    pub changed: Vec<(LowerName, Catalog, Option<Denial>, Switch)>,
+    /// Those switches, by the scenario's domain.
+    pub zone_switches: BTreeMap<String, Switch>,
 }
 
 /// One zone before it becomes a handler.
@@ -72,6 +79,8 @@ struct ZonePlan {
     expire: Vec<RrsetSelector>,
     /// How long the zone's signatures are valid.
     validity: Duration,
+    /// The records of the zone's second state, with the same SOA and NS.
+    changed: Option<BTreeMap<RrKey, RecordSet>>,
 }
 
 /// Builds, signs and breaks every zone of the catalogue.
@@ -126,6 +135,15 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
                 add(&mut records, record.clone());
             }
         }
+        let changed = scenario.changed_records().map(|changed| {
+            let mut all = zone_head(&origin, &ns_host);
+            for rrset in changed.values() {
+                for record in rrset.records_without_rrsigs() {
+                    add(&mut all, record.clone());
+                }
+            }
+            all
+        });
         plans.push(ZonePlan {
             origin,
             records,
@@ -135,6 +153,7 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
             validity: scenario.signature_days().map_or(SIGNATURE_VALIDITY, |d| {
                 Duration::from_secs(u64::from(d) * 24 * 3600)
             }),
+            changed,
         });
     }
 
@@ -152,10 +171,30 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
         corrupt: Vec::new(),
         expire: Vec::new(),
         validity: SIGNATURE_VALIDITY,
+        changed: None,
     });
 
     let mut catalogs = Vec::with_capacity(plans.len() + 1);
-    for plan in plans {
+    let mut changed_catalogs = Vec::new();
+    let mut zone_switches = BTreeMap::new();
+    for mut plan in plans {
+        if let Some(changed) = plan.changed.take() {
+            // The same key signs both states: the DS in the parent holds.
+            let second = ZonePlan {
+                origin: plan.origin.clone(),
+                records: changed,
+                key: plan.key.clone(),
+                corrupt: Vec::new(),
+                expire: Vec::new(),
+                validity: plan.validity,
+                changed: None,
+            };
+            let switch = Switch::default();
+            let domain = plan.origin.to_ascii().trim_end_matches('.').to_string();
+            zone_switches.insert(domain, switch.clone());
+            let (name, catalog, denial) = serve(second)?;
+            changed_catalogs.push((name, catalog, denial, switch));
+        }
         catalogs.push(serve(plan)?);
     }
     let root_signer = root_key
@@ -173,6 +212,8 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
         catalogs,
         servfail,
         root_key,
+        changed: changed_catalogs,
+        zone_switches,
     })
 }
 
@@ -185,6 +226,7 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         corrupt,
         expire,
         validity,
+        changed: _,
     } = plan;
     let Some(key) = key else {
         let handler = InMemoryZoneHandler::new(
