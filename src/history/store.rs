@@ -134,6 +134,12 @@ impl History {
         self.conn
             .pragma_update(None, "foreign_keys", true)
             .map_err(err)?;
+        // In WAL mode NORMAL syncs at checkpoints, not at every commit: a
+        // power cut may lose the last scan but never corrupts the file
+        // (SQLite's documentation of `synchronous`).
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
         // An immediate transaction takes the write lock now: a locked or
         // read-only file is found before any scan, not after.
         let tx = self
