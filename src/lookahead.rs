@@ -336,7 +336,13 @@ mod tests {
             Clock::parse_at("2026-12-24").map(|(_, t)| t),
             Ok(1_798_070_400)
         );
-        for bad in ["2026-13-01", "24.12.2026", "2026-12-24T10:00:00Z", ""] {
+        for bad in [
+            "2026-13-01",
+            "2026-02-30",
+            "24.12.2026",
+            "2026-12-24T10:00:00Z",
+            "",
+        ] {
             let e = Clock::parse_at(bad).expect_err(bad);
             assert!(e.contains("YYYY-MM-DD"), "{bad}: {e}");
         }

@@ -333,9 +333,21 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
-    let mut results = scanner.scan_many(domains, args.concurrency);
+    // The scans run in a task of their own, so that writing output and
+    // storing history here does not hold them up.
+    let (sender, mut results) =
+        tokio::sync::mpsc::channel::<(usize, crate::document::DomainReport)>(args.concurrency);
+    let concurrency = args.concurrency;
+    tokio::spawn(async move {
+        let mut scans = scanner.scan_many(domains, concurrency);
+        while let Some(done) = scans.next().await {
+            if sender.send(done).await.is_err() {
+                break;
+            }
+        }
+    });
     let mut history_errors = 0usize;
-    while let Some((i, mut report)) = results.next().await {
+    while let Some((i, mut report)) = results.recv().await {
         done += 1;
         // What changed since the last stored scan, then this scan stored
         // (one transaction): before the worst severity is taken.
