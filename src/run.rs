@@ -143,6 +143,9 @@ fn clock(args: &CheckArgs) -> Result<Clock, UsageError> {
     })
 }
 
+/// Finished reports that may wait for the output and the history.
+const REPORTS_WAITING: usize = 4;
+
 /// Most STARTTLS sessions in flight at once, whatever --concurrency says:
 /// each holds a socket and a TLS state.
 const MAX_SESSIONS: usize = 1024;
@@ -334,9 +337,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
     // The scans run in a task of their own, so that writing output and
-    // storing history here does not hold them up.
+    // storing history here does not hold them up; a few finished reports
+    // wait at most (memory stays bounded by --concurrency).
     let (sender, mut results) =
-        tokio::sync::mpsc::channel::<(usize, crate::document::DomainReport)>(args.concurrency);
+        tokio::sync::mpsc::channel::<(usize, crate::document::DomainReport)>(REPORTS_WAITING);
     let concurrency = args.concurrency;
     tokio::spawn(async move {
         let mut scans = scanner.scan_many(domains, concurrency);
