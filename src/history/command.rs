@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::diff::{self, Change};
 use super::store::{History, ScanRow};
 use crate::cli::{DiffArgs, HistoryArgs};
-use crate::run::exit;
+use crate::exit;
 use crate::sanitize::for_terminal;
 use crate::scan::Domain;
 
