@@ -952,6 +952,7 @@ mod tests {
             lookahead: None,
             compared_with: None,
             duration_ms: 0,
+            timings: Default::default(),
             scanned_at: "2026-01-02T03:04:05Z".into(),
             mxtls_version: crate::document::MXTLS_VERSION,
         }
