@@ -127,17 +127,9 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
     out
 }
 
-/// A certificate that expires within this many days is worth a warning:
-/// renewal should have happened by now.
-const EXPIRY_WARNING_DAYS: i64 = 14;
-
 /// Findings about the STARTTLS sessions: one per failed or doubtful
 /// session, saying which policy failed and what a sender does about it.
-pub fn session_findings(
-    sessions: &[SessionOut],
-    sts_mode: Option<Mode>,
-    now_unix: i64,
-) -> Vec<Finding> {
+pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in sessions {
         let subject = format!("{} {}", s.mx, s.ip);
@@ -160,28 +152,8 @@ pub fn session_findings(
             ));
             continue;
         }
-        if let Some(cert) = &s.certificate {
-            let days = crate::pki::facts::days_until_expiry(cert, now_unix);
-            if (0..EXPIRY_WARNING_DAYS).contains(&days) {
-                out.push(Finding::new(
-                    Severity::Warning,
-                    Code::MxCertificateExpiresSoon,
-                    &subject,
-                    format!(
-                        "the certificate of {} ({}) expires {}, on {}",
-                        s.mx,
-                        s.ip,
-                        match days {
-                            0 => "today".to_string(),
-                            1 => "in 1 day".to_string(),
-                            n => format!("in {n} days"),
-                        },
-                        cert.not_after_rfc3339
-                    ),
-                    "Renew it now and reload the server; check that automatic renewal (ACME) works. Under DANE-EE, publish the new key's TLSA record before the switch.",
-                ));
-            }
-        }
+        // A certificate close to its end is the look-ahead's finding
+        // (`lookahead`), for the whole chain.
         out.extend(legacy_tls_finding(s, &subject));
         out.extend(crate::key_variants::findings_of(&s.key_chains()));
         let Some(result) = s.result else { continue };

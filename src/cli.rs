@@ -32,6 +32,53 @@ pub enum Command {
         after_help = "Examples:\n  mxtls explain mx-certificate-expired\n  mxtls explain --list\n\nThe same entries, as one page: docs/FINDINGS.md.\nExit status: 0 explained, 2 unknown code."
     )]
     Explain(ExplainArgs),
+    /// Past scans of a domain stored with `check --db`, one line each:
+    /// time, outcome, error and warning counts.
+    #[command(
+        after_help = "Examples:\n  mxtls history example.com --db mxtls.db\n  mxtls history example.com --db mxtls.db --json\n\nExit status: 0 listed, 2 no such file, no stored scan, or a bad file."
+    )]
+    History(HistoryArgs),
+    /// What changed between the two newest stored scans of a domain: MX
+    /// set, TLSRPT rua, MTA-STS policy (and whether its id changed with
+    /// it), server keys against TLSA, sessions newly failing or fixed.
+    #[command(
+        after_help = "Examples:\n  mxtls check --db mxtls.db example.com   (twice, e.g. daily from cron)\n  mxtls diff example.com --db mxtls.db\n  mxtls diff example.com --db mxtls.db --json\n\nExit status: 0 no change of severity error, 1 a change of severity error, 2 fewer than two stored scans or a bad file."
+    )]
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The domain, as given to `mxtls check`.
+    #[arg(value_name = "DOMAIN")]
+    pub domain: String,
+
+    /// The history file written by `mxtls check --db FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+
+    /// JSON (an array of scans, newest first) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Most scans listed.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The domain, as given to `mxtls check`.
+    #[arg(value_name = "DOMAIN")]
+    pub domain: String,
+
+    /// The history file written by `mxtls check --db FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+
+    /// JSON (schema mxtls-diff/1) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -217,6 +264,25 @@ pub struct CheckArgs {
     /// How many domains are scanned at once (with --input or several domains).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+
+    /// Warn about certificates (every MX chain, the MTA-STS policy host's
+    /// chain) and DNSSEC signatures (MX, addresses, TLSA, _mta-sts,
+    /// _smtp._tls, DNSKEY) that expire within N days.
+    /// Example: --warn-days 30
+    #[arg(long, value_name = "N", default_value_t = crate::lookahead::DEFAULT_WARN_DAYS)]
+    pub warn_days: u32,
+
+    /// Judge certificate and signature dates as of this day (00:00 UTC)
+    /// instead of now: "will this still pass after the weekend?".
+    /// Example: --at 2026-12-24
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub at: Option<String>,
+
+    /// Store every scan in this SQLite file and report what changed since
+    /// the domain's last stored scan as findings (see `mxtls history` and
+    /// `mxtls diff`). Created when missing. Example: --db mxtls.db
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 /// The severity that fails the run (`--fail-on`).

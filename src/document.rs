@@ -44,6 +44,14 @@ pub struct DomainReport {
     /// The RFC 8460 report a sender would have sent after trying every
     /// MX address today.
     pub report: crate::tlsrpt::report::Report,
+    /// Certificates and signatures by when they run out (`--warn-days`,
+    /// `--at`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lookahead: Option<crate::lookahead::Lookahead>,
+    /// The stored scan this one was compared with (`--db`): its changes are
+    /// findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compared_with: Option<Compared>,
     /// Wall time of the scan of this domain.
     pub duration_ms: u64,
     /// When each lookup, the policy fetch and each session ran.
@@ -83,6 +91,17 @@ impl DomainStatus {
             DomainStatus::Errors => "errors",
         }
     }
+}
+
+/// The earlier scan a report was compared with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Compared {
+    /// Its id in the history file.
+    pub scan_id: i64,
+    /// When it was stored (RFC 3339).
+    pub scanned_at: String,
+    /// How many changes were found (each one a finding).
+    pub changes: usize,
 }
 
 impl DomainReport {

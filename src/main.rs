@@ -15,8 +15,11 @@ fn main() -> ExitCode {
         }
     };
     // Explaining a code needs no runtime: it reads the catalogue.
-    if let Command::Explain(args) = &cli.command {
-        return ExitCode::from(mxtls::explain::command(args));
+    match &cli.command {
+        Command::Explain(args) => return ExitCode::from(mxtls::explain::command(args)),
+        Command::History(args) => return ExitCode::from(mxtls::history::command::history(args)),
+        Command::Diff(args) => return ExitCode::from(mxtls::history::command::diff(args)),
+        Command::Check(_) => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -31,6 +34,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => runtime.block_on(mxtls::run::check(*args)),
         Command::Explain(args) => mxtls::explain::command(&args),
+        Command::History(args) => mxtls::history::command::history(&args),
+        Command::Diff(args) => mxtls::history::command::diff(&args),
     };
     ExitCode::from(code)
 }

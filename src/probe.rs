@@ -41,6 +41,8 @@ pub struct ProbeSettings {
     pub allow_private: bool,
     /// `--require-dane`: a session to an MX without DANE is `dane-required`.
     pub require_dane: bool,
+    /// `--at`: certificate dates are judged as of this instant, not now.
+    pub judge_at: Option<UnixTime>,
     /// Bounds the sessions in flight across the whole run.
     pub permits: Arc<Semaphore>,
     /// Sessions already made in this run, by address, SNI and key type
@@ -265,7 +267,7 @@ async fn probe_one(
         Duration::from_millis(session.timings.total_ms),
         settings.config.step_timeout,
     );
-    let now = UnixTime::now();
+    let now = settings.judge_at.unwrap_or_else(UnixTime::now);
     let v = verdict::judge(
         &as_probe(&session),
         second.as_ref().map(as_probe).as_ref(),

@@ -10,7 +10,9 @@ use crate::cli::CheckArgs;
 use crate::dns::{self, Dns, DnsConfig};
 use crate::evidence::MxStatus;
 use crate::finding::Severity;
+use crate::history::History;
 use crate::ignore::{self, IgnoreRule};
+use crate::lookahead::Clock;
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
@@ -111,6 +113,35 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
         step_timeout: Duration::from_secs_f64(args.timeout),
     })
 }
+
+/// `--at` and `--warn-days` as the scanner's clock.
+fn clock(args: &CheckArgs) -> Result<Clock, UsageError> {
+    let at = match &args.at {
+        Some(text) => {
+            let (day, t) = Clock::parse_at(text).map_err(UsageError)?;
+            if t < 0 {
+                return Err(UsageError(format!(
+                    "--at {day} is before 1970; give a day from 1970 on"
+                )));
+            }
+            Some((day, t))
+        }
+        None => None,
+    };
+    if args.warn_days > 3650 {
+        return Err(UsageError(format!(
+            "--warn-days {} is more than 10 years; give a number of days up to 3650 (e.g. --warn-days 30)",
+            args.warn_days
+        )));
+    }
+    Ok(Clock {
+        at,
+        warn_days: args.warn_days,
+    })
+}
+
+/// Finished reports that may wait for the output and the history.
+const REPORTS_WAITING: usize = 4;
 
 /// Most STARTTLS sessions in flight at once, whatever --concurrency says:
 /// each holds a socket and a TLS state.
@@ -224,6 +255,35 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
     };
     let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
+    let clock = clock(&args)?;
+    let judge_at = clock.at.as_ref().map(|(_, t)| {
+        rustls::pki_types::UnixTime::since_unix_epoch(Duration::from_secs(
+            u64::try_from(*t).unwrap_or(0),
+        ))
+    });
+    // The history is opened before any query: a database that cannot be
+    // written stops the run before it scans (exit 2). It holds the
+    // published state judged today, so that each scan compares with the
+    // last: planned data and other days stay out of it.
+    if args.db.is_some() && (args.at.is_some() || preflight.planned().any()) {
+        return Err(Box::new(UsageError(format!(
+            "--db stores what is published, judged today; {} judges {}: run it without --db",
+            if args.at.is_some() {
+                "--at"
+            } else {
+                "pre-flight (--sts-policy, --tlsa, --mx)"
+            },
+            if args.at.is_some() {
+                "another day"
+            } else {
+                "planned data"
+            }
+        ))));
+    }
+    let mut history = match &args.db {
+        Some(path) => Some(History::open(path).map_err(|e| UsageError(e.to_string()))?),
+        None => None,
+    };
     // Created before scanning, so that an unwritable path fails at once.
     let html_file = match &args.html {
         Some(path) => Some(
@@ -242,6 +302,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             port: args.https_port,
             timeout: Duration::from_secs_f64(args.policy_timeout),
             roots: roots.store(),
+            at: judge_at,
         },
         allow_private: args.allow_private,
         slow_after: sender_timeouts::SLOW_AFTER,
@@ -255,6 +316,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         roots: roots.clone(),
         allow_private: args.allow_private,
         require_dane: args.require_dane,
+        judge_at,
         cache: SessionCache::default(),
         permits: Arc::new(Semaphore::new(
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
@@ -266,7 +328,8 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         .with_requirements(Requirements {
             dane: args.require_dane,
             sts: args.require_sts,
-        });
+        })
+        .with_clock(clock);
     let total = domains.len();
     let progress = total > 1 && std::io::stderr().is_terminal();
     let report_to_stdout = report_target
@@ -289,14 +352,36 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
-    let mut results = scanner.scan_many(domains, args.concurrency);
-    while let Some((i, mut report)) = results.next().await {
+    // The scans run in a task of their own, so that writing output and
+    // storing history here does not hold them up; a few finished reports
+    // wait at most (memory stays bounded by --concurrency).
+    let (sender, mut results) =
+        tokio::sync::mpsc::channel::<(usize, crate::document::DomainReport)>(REPORTS_WAITING);
+    let concurrency = args.concurrency;
+    tokio::spawn(async move {
+        let mut scans = scanner.scan_many(domains, concurrency);
+        while let Some(done) = scans.next().await {
+            if sender.send(done).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut history_errors = 0usize;
+    while let Some((i, mut report)) = results.recv().await {
         if done == 0 {
             for note in dns_check.ready().await?.iter() {
                 eprintln!("mxtls: note: {note}");
             }
         }
         done += 1;
+        // What changed since the last stored scan, then this scan stored
+        // (one transaction): before the worst severity is taken.
+        if let Some(db) = history.as_mut() {
+            if let Err(e) = crate::history::record(db, &mut report) {
+                eprintln!("mxtls: {e}");
+                history_errors += 1;
+            }
+        }
         ignore::apply(&ignores, &mut report);
         worst = worst.max(report.worst());
         batch.add(&report);
@@ -349,7 +434,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if total > 1 {
         eprintln!("{}", batch.line());
     }
-    if report_errors > 0 {
+    if report_errors > 0 || history_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
     if rejected > 0 {

@@ -12,11 +12,13 @@ use crate::dns::{Dns, Dnssec};
 use crate::document::{DomainReport, SCHEMA};
 use crate::evidence::{Discovery, MxLookup, MxStatus, TlsRpt};
 use crate::finding::{Code, Finding, Severity};
+use crate::lookahead::{self, Clock};
 use crate::mta_sts::assess;
 use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
 use crate::outlook;
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
+use crate::rollover;
 use crate::timeline::{TimedDns, Timeline};
 use crate::tls_report;
 use crate::tlsrpt;
@@ -123,6 +125,8 @@ pub struct Scanner {
     discovery_deadline: Duration,
     /// Bound on one whole domain, whatever its servers do.
     domain_deadline: Duration,
+    /// When dates are judged and how far ahead to warn.
+    clock: Clock,
 }
 
 impl Scanner {
@@ -138,7 +142,14 @@ impl Scanner {
             sts,
             discovery_deadline,
             domain_deadline,
+            clock: Clock::default(),
         }
+    }
+
+    /// Judges dates as of `clock.at` and warns `clock.warn_days` ahead.
+    pub fn with_clock(mut self, clock: Clock) -> Scanner {
+        self.clock = clock;
+        self
     }
 
     /// Judges planned data instead of what is published (pre-flight).
@@ -199,8 +210,10 @@ impl Scanner {
     ) -> DomainReport {
         let started = Instant::now();
         let started_at = SystemTime::now();
+        // The signatures of this domain's answers, for the look-ahead.
+        let (logged_dns, signature_log) = self.dns.with_signature_log();
         let dns = TimedDns {
-            dns: &self.dns,
+            dns: &logged_dns,
             timeline,
         };
         let work = async {
@@ -248,7 +261,15 @@ impl Scanner {
             &self.probe,
         );
         let remaining = self.domain_deadline.saturating_sub(started.elapsed());
-        let sessions = match tokio::time::timeout(remaining, probing).await {
+        // The zones' DNSKEY RRsets, looked up while the sessions run: their
+        // signatures end like any other (RFC 4035 §5.3.1).
+        let signed_so_far = signature_log.entries();
+        let dnskeys = zone_keys(&logged_dns, &signed_so_far);
+        let (probed, _) = tokio::join!(
+            tokio::time::timeout(remaining, probing),
+            tokio::time::timeout(remaining, dnskeys)
+        );
+        let sessions = match probed {
             Ok((sessions, mut not_probed)) => {
                 findings.append(&mut not_probed);
                 sessions
@@ -273,11 +294,7 @@ impl Scanner {
                 timeline.session(&s.mx, s.ip, start, end);
             }
         }
-        findings.extend(classify::session_findings(
-            &sessions,
-            sts_mode,
-            crate::datetime::unix_seconds(SystemTime::now()),
-        ));
+        findings.extend(classify::session_findings(&sessions, sts_mode));
         findings.extend(crate::vantage::findings(
             &domain.ascii,
             sessions
@@ -308,6 +325,25 @@ impl Scanner {
             &mx_lookup,
             &mx,
             sts.policy.is_some(),
+        ));
+        let (lookahead, mut expiring) = lookahead::judge(
+            &lookahead::Input {
+                domain: &domain.ascii,
+                sessions: &sessions,
+                mx: &mx,
+                policy_host: (!sts.out.policy.chain.is_empty())
+                    .then_some((sts.out.policy.url.as_str(), sts.out.policy.chain.as_slice())),
+                signatures: &signature_log.entries(),
+            },
+            &self.clock,
+            crate::datetime::unix_seconds(SystemTime::now()),
+        );
+        findings.append(&mut expiring);
+        findings.extend(rollover::dane_findings(&mx, &sessions));
+        findings.extend(rollover::sts_findings(
+            &domain.ascii,
+            sts_mode,
+            sts.policy.as_ref().map(|p| p.max_age()),
         ));
         sort_findings(&mut findings);
         let report = tls_report::build(
@@ -348,6 +384,8 @@ impl Scanner {
             outlook,
             headline,
             report,
+            lookahead: Some(lookahead),
+            compared_with: None,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             timings: Default::default(),
             scanned_at: crate::datetime::format_rfc3339(started_at),
@@ -390,6 +428,27 @@ impl Scanner {
             .map(move |(i, d)| async move { (i, self.scan(&d).await) })
             .buffer_unordered(concurrency.max(1))
     }
+}
+
+/// Most zones whose DNSKEY RRset one scan looks up (the domain's, the MX
+/// hosts' when they live elsewhere).
+const MAX_ZONES: usize = 4;
+
+/// Looks up the DNSKEY RRset of each zone that signed an answer, so that
+/// its signatures enter the log too.
+async fn zone_keys(dns: &Dns, signed: &[crate::dns::rrsig::SignedLookup]) {
+    let mut zones: Vec<Name> = Vec::new();
+    for l in signed {
+        if !zones.contains(&l.expiry.signer) && zones.len() < MAX_ZONES {
+            zones.push(l.expiry.signer.clone());
+        }
+    }
+    futures_util::future::join_all(
+        zones
+            .iter()
+            .map(|z| dns.lookup(z, hickory_proto::rr::RecordType::DNSKEY)),
+    )
+    .await;
 }
 
 fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {

@@ -36,8 +36,9 @@ fn golden_path(domain: &str) -> PathBuf {
 /// becomes `P`s, and the number of `<n> day(s)` becomes `N`s.
 fn normalise(text: &str, ports: &[u16]) -> String {
     let ports: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let text = mask_digests(text);
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
         let (before, from) = rest.split_at(start);
         out.push_str(before);
@@ -70,6 +71,31 @@ fn normalise(text: &str, ports: &[u16]) -> String {
     out
 }
 
+/// SHA-256 digests in hex (64 hex digits, e.g. a TLSA record to publish)
+/// become `H`s: the lab makes new keys at every start.
+fn mask_digests(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() == 64 && run.chars().all(|c| c.is_ascii_hexdigit()) {
+            out.extend(std::iter::repeat_n('H', 64));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[test]
 fn normalise_masks_ports_and_day_counts_only() {
     for (input, want) in [
@@ -82,6 +108,10 @@ fn normalise_masks_ports_and_day_counts_only() {
         ("TLSv1.3, id=41234", "TLSv1.3, id=PPPPP"),
         ("v41234", "v41234"),
         ("no digits", "no digits"),
+        (
+            "TLSA 2 1 1 9e8a7102dc7ba113aa5f92dace0f22f314018ef638b4cd9cc8a4f6f401fed615`",
+            "TLSA 2 1 1 HHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHHH`",
+        ),
     ] {
         assert_eq!(normalise(input, &[41234]), want, "{input:?}");
     }

@@ -50,6 +50,7 @@ fn config(roots: &LabCa, port: u16) -> FetchConfig {
         port,
         timeout: FETCH_TIMEOUT,
         roots: Arc::new(roots.root_store().expect("lab root store")),
+        at: None,
     }
 }
 

@@ -19,6 +19,7 @@ use hickory_resolver::net::{DnsError, NetError};
 
 use super::anchor::{self, AnchorError};
 use super::chain::Chain;
+use super::rrsig::{self, SignatureLog};
 use super::startup::{self, AnchorSource, StartupError};
 use super::transport::{Failure, Handle, Transport};
 use super::wire::QueryFlags;
@@ -94,6 +95,8 @@ pub struct Dns {
     validator: Option<Validator>,
     /// The start-up check (see `startup`), sent with the first queries.
     ready: Ready,
+    /// The signed lookups of one domain's scan (`with_signature_log`).
+    signature_log: Option<Arc<SignatureLog>>,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -164,6 +167,7 @@ impl Dns {
                 step,
                 validator,
                 ready,
+                signature_log: None,
             });
         }
         let transport = Transport::new(&servers, step);
@@ -193,6 +197,7 @@ impl Dns {
             step,
             validator,
             ready,
+            signature_log: None,
         })
     }
 
@@ -220,13 +225,26 @@ impl Dns {
         // Sent together with the start-up check; not handed out before it
         // has passed, so a broken resolver is never blamed on a domain.
         let (answer, ready) = tokio::join!(lookup, self.ready.clone());
-        match ready {
+        let answer = match ready {
             Ok(_) => answer,
             Err(e) => Answer::overloaded(
                 name,
                 format!("not usable: the scanner's resolver failed its start-up check: {e}"),
             ),
+        };
+        if let Some(log) = &self.signature_log {
+            log.record(name, rtype, answer.signatures.as_ref());
         }
+        answer
+    }
+
+    /// This resolver, logging the signature expirations of every lookup
+    /// into a log of its own (one per domain scanned).
+    pub fn with_signature_log(&self) -> (Dns, Arc<SignatureLog>) {
+        let log = Arc::new(SignatureLog::default());
+        let mut dns = self.clone();
+        dns.signature_log = Some(Arc::clone(&log));
+        (dns, log)
     }
 
     async fn lookup_validating(
@@ -460,6 +478,11 @@ fn from_records(
     } else {
         Status::Found
     };
+    let signatures = rrsig::earliest(
+        answers,
+        rtype,
+        crate::datetime::unix_seconds(std::time::SystemTime::now()),
+    );
     Answer {
         status,
         dnssec,
@@ -468,6 +491,7 @@ fn from_records(
         aliases,
         error: None,
         overloaded: false,
+        signatures,
     }
 }
 
@@ -491,6 +515,7 @@ fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> 
         aliases,
         error: None,
         overloaded: false,
+        signatures: None,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod anchor;
 pub mod chain;
 mod client;
 pub mod root_keys;
+pub mod rrsig;
 pub mod startup;
 pub mod transport;
 pub mod wire;
@@ -117,6 +118,9 @@ pub struct Answer {
     /// For `Failed`: the failure is the scanner's own (its queue to the
     /// resolver was full), so it says nothing about the name.
     pub overloaded: bool,
+    /// When the signatures of the records found run out (DO=1 answers
+    /// carrying RRSIGs); `None` when none came with them.
+    pub signatures: Option<rrsig::SignatureExpiry>,
 }
 
 impl Answer {
@@ -129,6 +133,7 @@ impl Answer {
             aliases: Vec::new(),
             error: Some(error),
             overloaded: false,
+            signatures: None,
         }
     }
 

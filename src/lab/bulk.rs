@@ -164,6 +164,7 @@ pub fn prepare(
             ip: IpAddr::V4(BulkSet::mx_ip(k)),
             cert,
             rsa_cert: None,
+            next_cert: None,
             behaviour: SmtpBehaviour::Good,
         });
     }

@@ -245,6 +245,8 @@ pub struct Scenario {
     servfail: Vec<RrsetSelector>,
     lossy: Vec<RrsetSelector>,
     policy: Option<PolicySpec>,
+    signature_days: Option<u32>,
+    changed_records: Option<BTreeMap<RrKey, RecordSet>>,
     expect: BTreeMap<String, String>,
 }
 
@@ -259,6 +261,8 @@ pub enum CertKind {
     Untrusted,
     /// Validity ended days ago.
     Expired,
+    /// Valid, for five more days only (through the intermediate).
+    ExpiresSoon,
     /// Valid, but for another name.
     WrongName,
 }
@@ -299,6 +303,10 @@ pub struct PolicySpec {
     /// Serve the body with CRLF line ends (as many web servers' files have).
     #[serde(default)]
     pub crlf: bool,
+    /// The body served once the lab is told the policy changed
+    /// (`Lab::change_policy`): an edit between two scans.
+    #[serde(default)]
+    pub changed_body: Option<String>,
     pub location: Option<String>,
     /// How long `serve = "slow"` waits before it answers, in milliseconds
     /// ([`DEFAULT_SLOW_MS`] when absent).
@@ -376,6 +384,20 @@ impl Scenario {
         &self.expire
     }
 
+    /// The records of the zone's second state (`changed_zone`), served
+    /// once a test flips the zone's switch.
+    #[must_use]
+    pub fn changed_records(&self) -> Option<&BTreeMap<RrKey, RecordSet>> {
+        self.changed_records.as_ref()
+    }
+
+    /// Days the zone's signatures are valid from now, when the scenario
+    /// sets it (`signature_days`, 1 to 365).
+    #[must_use]
+    pub fn signature_days(&self) -> Option<u32> {
+        self.signature_days
+    }
+
     /// (owner, type) pairs the authoritative server answers with SERVFAIL.
     #[must_use]
     pub fn servfail(&self) -> &[RrsetSelector] {
@@ -434,6 +456,14 @@ struct RawScenario {
     lossy: Vec<Spanned<String>>,
     #[serde(default)]
     policy: Option<PolicySpec>,
+    /// Days the zone's signatures are valid from now (30 by default): a
+    /// zone whose re-signing stopped.
+    #[serde(default)]
+    signature_days: Option<u32>,
+    /// The zone served once a test calls `Lab::change_zone` (a TLSA
+    /// record added for a rollover, say), in the syntax of `zone`.
+    #[serde(default)]
+    changed_zone: Option<String>,
     #[serde(default)]
     expect: BTreeMap<String, String>,
 }
@@ -577,6 +607,12 @@ fn build_scenario(
         (line, e)
     })?;
 
+    let changed_records = match &raw.changed_zone {
+        Some(changed) if raw.dnssec != DnssecMode::Absent => {
+            Some(parse_zone(changed, &origin).map_err(|e| (zone_first_line, e))?)
+        }
+        _ => None,
+    };
     let corrupt = selectors(text, "corrupt", &raw.corrupt, &origin)?;
     let expire = selectors(text, "expire", &raw.expire, &origin)?;
     let servfail = selectors(text, "servfail", &raw.servfail, &origin)?;
@@ -622,6 +658,8 @@ fn build_scenario(
         servfail,
         lossy,
         policy: raw.policy,
+        signature_days: raw.signature_days.map(|d| d.clamp(1, 365)),
+        changed_records,
         expect: raw.expect,
     })
 }

@@ -134,6 +134,13 @@ pub enum Behaviour {
         /// What to do then.
         then: Box<Behaviour>,
     },
+    /// Behave as `before` until `changed` is flipped, then as `after` (a
+    /// policy edited between two scans).
+    Changing {
+        before: Box<Behaviour>,
+        after: Box<Behaviour>,
+        changed: super::switch::Switch,
+    },
 }
 
 /// One policy host: its name (the SNI it answers), its certificate, its
@@ -310,6 +317,14 @@ async fn serve_connection(
     if method != "GET" {
         return respond(&mut tls, 405, Some("text/plain"), &[("Allow", "GET")], b"").await;
     }
+    if let Behaviour::Changing {
+        before,
+        after,
+        changed,
+    } = behaviour
+    {
+        behaviour = if changed.is_on() { *after } else { *before };
+    }
     while let Behaviour::Slow { delay, then } = behaviour {
         tokio::time::sleep(delay).await;
         behaviour = *then;
@@ -337,8 +352,8 @@ async fn serve_connection(
         }
         Behaviour::Oversized => stream_oversized(&mut tls).await,
         Behaviour::HeadersForever => drip_headers(&mut tls).await,
-        // Unwrapped by the loop above.
-        Behaviour::Slow { .. } => Ok(()),
+        // Unwrapped above.
+        Behaviour::Slow { .. } | Behaviour::Changing { .. } => Ok(()),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod link;
 pub mod prepare;
 pub mod servers;
 pub mod smtp;
+pub mod switch;
 
 use std::{io, path::PathBuf};
 

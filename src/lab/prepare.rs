@@ -65,6 +65,11 @@ pub struct SmtpSpec {
     /// certificate is ECDSA).
     #[serde(default)]
     pub also_rsa: bool,
+    /// Also hold a good certificate with a new key, shown once the lab is
+    /// told the key changed (`Lab::change_key`); `{spki-next:IP}` and
+    /// `{cert-next:IP}` name it.
+    #[serde(default)]
+    pub next_key: bool,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +94,8 @@ pub struct Prepared {
     /// Each SMTP server's spec, the certificate it shows, and its RSA
     /// certificate when it also has one (`also_rsa`).
     pub smtp: Vec<(SmtpSpec, Issued, Option<Issued>)>,
+    /// The next certificate (new key) of each server with `next_key`.
+    pub next: BTreeMap<IpAddr, Issued>,
 }
 
 /// Makes the lab CA and every SMTP certificate, fills in the placeholders
@@ -102,6 +109,7 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
         toml::from_str(text).map_err(|e| server("catalogue [[smtp]]", e.to_string()))?;
     let ca = LabCa::new("mxtls lab CA").map_err(|e| server("lab CA", e.to_string()))?;
     let mut smtp = Vec::new();
+    let mut next = BTreeMap::new();
     let mut digests: BTreeMap<String, String> = BTreeMap::new();
     digests.insert(
         "{intermediate}".into(),
@@ -176,6 +184,22 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
         } else {
             None
         };
+        if spec.next_key {
+            let issued = ca
+                .issue(&IssueSpec {
+                    names: spec.names.clone(),
+                    ..IssueSpec::good(&first).through_intermediate()
+                })
+                .map_err(|e| {
+                    server(
+                        &format!("next certificate for the SMTP server {}", spec.ip),
+                        e.to_string(),
+                    )
+                })?;
+            let leaf = issued.chain.first().map(|c| c.as_ref().to_vec());
+            placeholders.push(("-next".into(), leaf.unwrap_or_default()));
+            next.insert(spec.ip, issued);
+        }
         for (suffix, leaf) in placeholders {
             let ip = spec.ip;
             digests.insert(format!("{{cert{suffix}:{ip}}}"), sha256_hex(&leaf));
@@ -192,6 +216,7 @@ pub fn prepare(text: &str) -> Result<Prepared, LabError> {
         catalogue,
         ca,
         smtp,
+        next,
     })
 }
 

@@ -12,12 +12,17 @@ use super::dns::LabDns;
 use super::https::{Behaviour, LabHttps, Site};
 use super::prepare::Prepared;
 use super::smtp::{LabSmtp, SmtpBehaviour, SmtpServer};
+use super::switch::Switch;
 
 /// Address every lab policy host resolves to; the server picks the site by SNI.
 pub const HTTPS_IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
 /// The running lab.
 pub struct Lab {
+    /// Switches to a scenario's second state, by policy host domain
+    /// (`changed_body`) and by SMTP server address (`next_key`).
+    pub policy_switches: std::collections::BTreeMap<String, Switch>,
+    pub key_switches: std::collections::BTreeMap<IpAddr, Switch>,
     pub catalogue: Catalogue,
     pub dns: LabDns,
     pub https: LabHttps,
@@ -58,7 +63,10 @@ impl Lab {
             catalogue,
             ca,
             smtp: smtp_specs,
+            mut next,
         } = prepared;
+        let mut key_switches = std::collections::BTreeMap::new();
+        let mut policy_switches = std::collections::BTreeMap::new();
         let mut servers = Vec::new();
         for (spec, cert, rsa_cert) in smtp_specs {
             let behaviour = smtp_behaviour(&spec.behaviour).ok_or_else(|| LabError::Server {
@@ -69,10 +77,16 @@ impl Lab {
                     BEHAVIOURS.join(", ")
                 ),
             })?;
+            let next_cert = next.remove(&spec.ip).map(|issued| {
+                let switch = Switch::default();
+                key_switches.insert(spec.ip, switch.clone());
+                (issued, switch)
+            });
             servers.push(SmtpServer {
                 ip: spec.ip,
                 cert,
                 rsa_cert,
+                next_cert,
                 behaviour,
             });
         }
@@ -103,6 +117,10 @@ impl Lab {
                 CertKind::Good => ca.good_leaf(&host),
                 CertKind::Untrusted => LabCa::untrusted_leaf(&host),
                 CertKind::Expired => ca.expired_leaf(&host),
+                CertKind::ExpiresSoon => ca.issue(&super::ca::IssueSpec {
+                    not_after: time::OffsetDateTime::now_utc() + time::Duration::days(5),
+                    ..super::ca::IssueSpec::good(&host).through_intermediate()
+                }),
                 CertKind::WrongName => ca.wrong_name_leaf(),
             }
             .map_err(|e| LabError::Server {
@@ -122,6 +140,29 @@ impl Lab {
                     Some(t) => Some(t.to_string()),
                 },
                 body: body.into_bytes(),
+            };
+            let policy = match &spec.changed_body {
+                Some(changed) => {
+                    let switch = Switch::default();
+                    policy_switches.insert(s.domain(), switch.clone());
+                    Behaviour::Changing {
+                        before: Box::new(policy.clone()),
+                        after: Box::new(match &policy {
+                            Behaviour::Policy {
+                                status,
+                                content_type,
+                                ..
+                            } => Behaviour::Policy {
+                                status: *status,
+                                content_type: content_type.clone(),
+                                body: changed.clone().into_bytes(),
+                            },
+                            other => other.clone(),
+                        }),
+                        changed: switch,
+                    }
+                }
+                None => policy,
             };
             let behaviour = match spec.serve {
                 Serve::Policy => policy,
@@ -156,6 +197,8 @@ impl Lab {
             })?;
         let dns = LabDns::start_full(&catalogue, bulk_set.as_ref(), delay).await?;
         Ok(Lab {
+            policy_switches,
+            key_switches,
             catalogue,
             bulk: bulk_set,
             dns,
@@ -166,6 +209,18 @@ impl Lab {
     }
 
     /// The port every lab SMTP server listens on (use with `--smtp-port`).
+    /// Serves the `changed_body` of `domain`'s policy from now on; false
+    /// when the scenario has none.
+    pub fn change_policy(&self, domain: &str) -> bool {
+        self.policy_switches.get(domain).map(Switch::flip).is_some()
+    }
+
+    /// Makes the SMTP server at `ip` show its next key from now on; false
+    /// when it has none (`next_key`).
+    pub fn change_key(&self, ip: IpAddr) -> bool {
+        self.key_switches.get(&ip).map(Switch::flip).is_some()
+    }
+
     pub fn smtp_port(&self) -> Option<u16> {
         self.smtp.as_ref().map(LabSmtp::port)
     }

@@ -209,6 +209,9 @@ pub struct SmtpServer {
     /// signature schemes (then `cert` is the ECDSA one): a server with
     /// both key types, as Postfix with two keys in `smtpd_tls_chain_files`.
     pub rsa_cert: Option<Issued>,
+    /// A second chain with a new key, shown instead of `cert` once the
+    /// switch is flipped (a key changed between two scans).
+    pub next_cert: Option<(Issued, super::switch::Switch)>,
     /// How it behaves.
     pub behaviour: SmtpBehaviour,
 }
@@ -326,6 +329,19 @@ fn acceptor(server: &SmtpServer) -> Result<TlsAcceptor, SmtpLabError> {
             .map_err(|source| SmtpLabError::Certificate { ip, source })?;
         let key = CertifiedKey::new(server.cert.chain.clone(), signer);
         builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(key)))
+    } else if let Some((next, switch)) = &server.next_cert {
+        let load = |issued: &Issued| {
+            provider
+                .key_provider
+                .load_private_key(issued.key.clone_key())
+                .map(|signer| Arc::new(CertifiedKey::new(issued.chain.clone(), signer)))
+                .map_err(|source| SmtpLabError::Certificate { ip, source })
+        };
+        builder.with_cert_resolver(Arc::new(Rotating {
+            before: load(&server.cert)?,
+            after: load(next)?,
+            changed: switch.clone(),
+        }))
     } else if let Some(rsa) = &server.rsa_cert {
         let load = |issued: &Issued| {
             provider
@@ -341,6 +357,25 @@ fn acceptor(server: &SmtpServer) -> Result<TlsAcceptor, SmtpLabError> {
             .map_err(|source| SmtpLabError::Certificate { ip, source })?
     };
     Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The certificate before the switch is flipped, the next one after: a
+/// server whose key was replaced (a renewal with a new key).
+#[derive(Debug)]
+struct Rotating {
+    before: Arc<CertifiedKey>,
+    after: Arc<CertifiedKey>,
+    changed: super::switch::Switch,
+}
+
+impl ResolvesServerCert for Rotating {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(if self.changed.is_on() {
+            &self.after
+        } else {
+            &self.before
+        }))
+    }
 }
 
 /// Of a server's certificates, the first whose key can sign with a scheme
@@ -969,6 +1004,7 @@ mod tests {
                     ip: *ip,
                     cert: cert.clone(),
                     rsa_cert: None,
+                    next_cert: None,
                     behaviour,
                 })
             })
@@ -1016,6 +1052,7 @@ mod tests {
             ip,
             cert: ecdsa.clone(),
             rsa_cert: rsa_cert.cloned(),
+            next_cert: None,
             behaviour,
         };
         let servers = vec![
@@ -1071,6 +1108,7 @@ mod tests {
             ip: v4(2),
             cert: issued.clone(),
             rsa_cert: None,
+            next_cert: None,
             behaviour: SmtpBehaviour::Good,
         };
         let lab = LabSmtp::start(0, vec![server]).await.expect("lab SMTP");
@@ -1150,6 +1188,7 @@ mod tests {
             ip: v4(27),
             cert: weak.clone(),
             rsa_cert: None,
+            next_cert: None,
             behaviour: SmtpBehaviour::LegacyTlsOnly,
         }];
         let lab = LabSmtp::start(0, servers).await.expect("lab SMTP");
@@ -1221,6 +1260,7 @@ mod tests {
             ip,
             cert: cert.clone(),
             rsa_cert: None,
+            next_cert: None,
             behaviour: SmtpBehaviour::Good,
         };
         let public = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
@@ -1257,6 +1297,7 @@ mod tests {
                 ip,
                 cert: cert.clone(),
                 rsa_cert: None,
+                next_cert: None,
                 behaviour: SmtpBehaviour::NoStarttls,
             })
             .collect();
@@ -1277,6 +1318,7 @@ mod tests {
             ip: v4(6),
             cert: ca.good_leaf(SNI).expect("leaf"),
             rsa_cert: None,
+            next_cert: None,
             behaviour: SmtpBehaviour::SlowGreeting(Duration::from_secs(8)),
         };
         let lab = LabSmtp::start(0, vec![server]).await.expect("lab SMTP");
@@ -1307,6 +1349,7 @@ mod tests {
             ip: v4(7),
             cert: ca.good_leaf(SNI).expect("leaf"),
             rsa_cert: None,
+            next_cert: None,
             behaviour: SmtpBehaviour::Good,
         };
         let lab = LabSmtp::start(0, vec![server]).await.expect("lab SMTP");

@@ -106,6 +106,9 @@ pub struct StsPolicyOut {
     /// The policy host's leaf certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertFacts>,
+    /// The policy host's whole chain, leaf first (for the look-ahead).
+    #[serde(skip)]
+    pub chain: Vec<CertFacts>,
     pub coverage: Vec<CoverageOut>,
     /// The policy judged is planned (`--sts-policy`), not the one served.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
@@ -192,6 +195,7 @@ pub fn assess(
         result_type: None,
         fetch: None,
         certificate: None,
+        chain: Vec::new(),
         coverage: Vec::new(),
         planned: false,
     };
@@ -275,6 +279,7 @@ pub fn assess(
             out.reason = Some(detail.clone());
             out.reason_code = Some(reason.as_str().to_string());
             out.result_type = Some(ResultType::StsWebpkiInvalid);
+            out.chain = chain.iter().filter_map(|c| facts::facts(c).ok()).collect();
             out.certificate = chain.first().and_then(|c| facts::facts(c).ok());
             findings.push(Finding::new(
                 failure,
@@ -294,6 +299,7 @@ pub fn assess(
             chain,
             ..
         }) => {
+            out.chain = chain.iter().filter_map(|c| facts::facts(c).ok()).collect();
             out.certificate = chain.first().and_then(|c| facts::facts(c).ok());
             match policy::parse(body) {
                 Ok(p) => {

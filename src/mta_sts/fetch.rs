@@ -82,6 +82,8 @@ pub struct FetchConfig {
     pub timeout: Duration,
     /// Trust anchors of the WebPKI check.
     pub roots: Arc<RootCertStore>,
+    /// Judge the certificate's dates as of this instant (`--at`), not now.
+    pub at: Option<UnixTime>,
 }
 
 impl FetchConfig {
@@ -91,6 +93,7 @@ impl FetchConfig {
             port: 443,
             timeout: DEFAULT_TIMEOUT,
             roots,
+            at: None,
         }
     }
 }
@@ -404,7 +407,7 @@ struct ConnectFailure {
 
 async fn attempt(target: &Target<'_>, addr: SocketAddr, connect_budget: Duration) -> Attempt {
     let elapsed = || elapsed_ms(target.started);
-    let verifier = match RecordingVerifier::new(Arc::clone(&target.cfg.roots)) {
+    let verifier = match RecordingVerifier::new(Arc::clone(&target.cfg.roots), target.cfg.at) {
         Ok(verifier) => Arc::new(verifier),
         Err(detail) => {
             return Attempt::Final(fetch_error(
@@ -808,6 +811,8 @@ fn seconds(duration: Duration) -> String {
 struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
     seen: Mutex<Seen>,
+    /// `--at`: the instant the dates are judged at instead of now.
+    at: Option<UnixTime>,
 }
 
 #[derive(Debug, Default)]
@@ -818,13 +823,14 @@ struct Seen {
 }
 
 impl RecordingVerifier {
-    fn new(roots: Arc<RootCertStore>) -> Result<Self, String> {
+    fn new(roots: Arc<RootCertStore>, at: Option<UnixTime>) -> Result<Self, String> {
         let inner = WebPkiServerVerifier::builder_with_provider(roots, provider())
             .build()
             .map_err(|error| format!("cannot set up the WebPKI check: {error}"))?;
         Ok(RecordingVerifier {
             inner,
             seen: Mutex::new(Seen::default()),
+            at,
         })
     }
 
@@ -861,7 +867,7 @@ impl ServerCertVerifier for RecordingVerifier {
             intermediates,
             server_name,
             ocsp_response,
-            now,
+            self.at.unwrap_or(now),
         );
         let mut seen = self.seen();
         seen.called = true;

@@ -5,6 +5,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markup;
+pub mod over_time;
 pub mod rfc8460;
 pub mod sarif;
 pub mod sink;

@@ -73,9 +73,14 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0);
+    // `--at`: certificate dates shown as of the day judged.
+    let now = crate::render::over_time::judged_unix(r).unwrap_or(now);
     let mut out = String::new();
     out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
     out.push_str(&wrap(&r.headline, usize::from(WIDTH)));
+    for note in crate::render::over_time::notes(r) {
+        out.push_str(&wrap(&note, usize::from(WIDTH)));
+    }
     if let Some(note) = planned_note(r) {
         out.push_str(&wrap(&note, usize::from(WIDTH)));
     }
@@ -925,6 +930,7 @@ mod tests {
                     result_type: None,
                     fetch: None,
                     certificate: None,
+                    chain: Vec::new(),
                     coverage: Vec::new(),
                     planned: false,
                 },
@@ -944,6 +950,8 @@ mod tests {
                 ),
                 Vec::new(),
             ),
+            lookahead: None,
+            compared_with: None,
             duration_ms: 0,
             timings: Default::default(),
             scanned_at: "2026-01-02T03:04:05Z".into(),
@@ -1186,7 +1194,7 @@ mod tests {
         );
 
         let sessions = vec![tested, untested];
-        let codes: Vec<(Code, String)> = crate::classify::session_findings(&sessions, None, 0)
+        let codes: Vec<(Code, String)> = crate::classify::session_findings(&sessions, None)
             .into_iter()
             .map(|f| (f.code, f.subject))
             .collect();

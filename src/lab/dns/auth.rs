@@ -21,6 +21,7 @@ use std::sync::Arc;
 use super::denial::Denial;
 use super::lossy::Lossy;
 use super::query_log::QueryLog;
+use crate::lab::switch::Switch;
 use hickory_proto::{
     op::{Edns, Header, HeaderCounts, Metadata, ResponseCode},
     rr::{LowerName, Name, Record, RecordType},
@@ -40,6 +41,8 @@ pub struct AuthRouter {
     servfail: HashSet<(LowerName, RecordType)>,
     lossy: Lossy,
     log: Arc<QueryLog>,
+    /// Second states of zones, answering instead once their switch is on.
+    changed: HashMap<LowerName, (Catalog, Option<Denial>, Switch)>,
 }
 
 impl AuthRouter {
@@ -55,7 +58,20 @@ impl AuthRouter {
             servfail,
             lossy,
             log,
+            changed: HashMap::new(),
         }
+    }
+
+    /// Zones with a second state, served once their switch is flipped.
+    pub fn with_changed(
+        mut self,
+        changed: impl IntoIterator<Item = (LowerName, Catalog, Option<Denial>, Switch)>,
+    ) -> AuthRouter {
+        self.changed = changed
+            .into_iter()
+            .map(|(n, c, d, s)| (n, (c, d, s)))
+            .collect();
+        self
     }
 
     /// The deepest zone at or above `name`; for DS, at or above its parent.
@@ -64,15 +80,20 @@ impl AuthRouter {
         &self,
         name: &LowerName,
         query_type: RecordType,
-    ) -> Option<&(Catalog, Option<Denial>)> {
+    ) -> Option<(&Catalog, Option<&Denial>)> {
         let mut candidate = if query_type == RecordType::DS && !name.is_root() {
             name.base_name()
         } else {
             name.clone()
         };
         loop {
-            if let Some(zone) = self.zones.get(&candidate) {
-                return Some(zone);
+            if let Some((catalog, denial, switch)) = self.changed.get(&candidate) {
+                if switch.is_on() {
+                    return Some((catalog, denial.as_ref()));
+                }
+            }
+            if let Some((catalog, denial)) = self.zones.get(&candidate) {
+                return Some((catalog, denial.as_ref()));
             }
             if candidate.is_root() {
                 return None;
@@ -100,7 +121,7 @@ impl AuthRouter {
                 let zone = self.zone_for(name, query_type);
                 let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
                 let denial = zone
-                    .and_then(|(_, d)| d.as_ref())
+                    .and_then(|(_, d)| d)
                     .and_then(|d| d.nxdomain(&Name::from(name), dnssec_ok));
                 if let Some(authority) = denial {
                     return send_nxdomain(request, &authority, &mut response_handle).await;

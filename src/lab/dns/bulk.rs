@@ -99,6 +99,8 @@ pub fn plans(
             corrupt: Vec::new(),
             expire: Vec::new(),
             large: false,
+            validity: super::zone::SIGNATURE_VALIDITY,
+            changed: None,
         });
     }
     let delegation = vec![ns_record(&parent, ns_host), ds_record(key, &parent)?];
@@ -109,6 +111,8 @@ pub fn plans(
         corrupt: Vec::new(),
         expire: Vec::new(),
         large: true,
+        validity: super::zone::SIGNATURE_VALIDITY,
+        changed: None,
     });
     Ok((plans, delegation))
 }

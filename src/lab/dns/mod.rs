@@ -65,6 +65,18 @@ pub struct LabDns {
     resolver_server: Server<Delayed<ValidatingResolver>>,
     forwarder_server: Server<Delayed<ValidatingResolver>>,
     queries: Arc<QueryLog>,
+    /// Switches to the second state of zones with a `changed_zone`.
+    zone_switches: std::collections::BTreeMap<String, crate::lab::switch::Switch>,
+}
+
+impl LabDns {
+    /// Serves `domain`'s `changed_zone` from now on; false when it has none.
+    pub fn change_zone(&self, domain: &str) -> bool {
+        self.zone_switches
+            .get(domain)
+            .map(crate::lab::switch::Switch::flip)
+            .is_some()
+    }
 }
 
 impl LabDns {
@@ -103,13 +115,17 @@ impl LabDns {
         let trust_anchor_ds = zones.root_key.anchor_ds_line().map_err(signing_error)?;
 
         let (auth_udp, auth_tcp, authoritative) = bind_pair("authoritative server").await?;
+        let zone_switches = zones.zone_switches;
         let queries = Arc::new(QueryLog::default());
-        let router = Arc::new(AuthRouter::new(
-            zones.catalogs,
-            zones.servfail,
-            Lossy::new(&zones.lossy),
-            queries.clone(),
-        ));
+        let router = Arc::new(
+            AuthRouter::new(
+                zones.catalogs,
+                zones.servfail,
+                Lossy::new(&zones.lossy),
+                queries.clone(),
+            )
+            .with_changed(zones.changed),
+        );
         let mut auth_server = Server::new(Delayed::new(Arc::clone(&router), delay));
         auth_server.register_socket(auth_udp);
         auth_server.register_listener(auth_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
@@ -150,6 +166,7 @@ impl LabDns {
             resolver_server,
             forwarder_server,
             queries,
+            zone_switches,
         })
     }
 

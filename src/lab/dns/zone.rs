@@ -35,6 +35,8 @@ use hickory_server::{
     zone_handler::{AxfrPolicy, Catalog, ZoneType},
 };
 use ring::rand::SystemRandom;
+
+use crate::lab::switch::Switch;
 use time::OffsetDateTime;
 
 use super::denial::Denial;
@@ -46,7 +48,7 @@ use crate::lab::{
 };
 
 /// How long the lab's good signatures stay valid.
-const SIGNATURE_VALIDITY: Duration = Duration::from_secs(30 * 24 * 3600);
+pub(super) const SIGNATURE_VALIDITY: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Inception of an expired RRSIG, before now.
 const EXPIRED_INCEPTION_AGO: Duration = Duration::from_secs(10 * 24 * 3600);
 /// Validity of an expired RRSIG: it ended a week ago.
@@ -64,6 +66,11 @@ pub struct BuiltZones {
     pub lossy: HashSet<(LowerName, RecordType)>,
     /// The root zone's key, the lab's trust anchor.
     pub root_key: ZoneKey,
+    /// The second state of zones with a `changed_zone`, served once their
+    /// switch is flipped.
+    pub changed: Vec<(LowerName, Catalog, Option<Denial>, Switch)>,
+    /// Those switches, by the scenario's domain.
+    pub zone_switches: BTreeMap<String, Switch>,
 }
 
 /// One zone before it becomes a handler.
@@ -75,6 +82,10 @@ pub(super) struct ZonePlan {
     pub(super) expire: Vec<RrsetSelector>,
     /// Many delegations: signed by `bulk::signed_large` (see there).
     pub(super) large: bool,
+    /// How long the zone's signatures are valid.
+    pub(super) validity: Duration,
+    /// The records of the zone's second state, with the same SOA and NS.
+    pub(super) changed: Option<BTreeMap<RrKey, RecordSet>>,
 }
 
 /// Builds, signs and breaks every zone of the catalogue, and the bulk
@@ -134,6 +145,15 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
                 add(&mut records, record.clone());
             }
         }
+        let changed = scenario.changed_records().map(|changed| {
+            let mut all = zone_head(&origin, &ns_host);
+            for rrset in changed.values() {
+                for record in rrset.records_without_rrsigs() {
+                    add(&mut all, record.clone());
+                }
+            }
+            all
+        });
         plans.push(ZonePlan {
             origin,
             records,
@@ -141,6 +161,10 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
             corrupt: scenario.corrupt().to_vec(),
             expire: scenario.expire().to_vec(),
             large: false,
+            validity: scenario.signature_days().map_or(SIGNATURE_VALIDITY, |d| {
+                Duration::from_secs(u64::from(d) * 24 * 3600)
+            }),
+            changed,
         });
     }
 
@@ -167,8 +191,32 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
         corrupt: Vec::new(),
         expire: Vec::new(),
         large: false,
+        validity: SIGNATURE_VALIDITY,
+        changed: None,
     });
 
+    let mut changed_catalogs = Vec::new();
+    let mut zone_switches = BTreeMap::new();
+    for plan in &mut plans {
+        if let Some(changed) = plan.changed.take() {
+            // The same key signs both states: the DS in the parent holds.
+            let second = ZonePlan {
+                origin: plan.origin.clone(),
+                records: changed,
+                key: plan.key.clone(),
+                corrupt: Vec::new(),
+                expire: Vec::new(),
+                large: false,
+                validity: plan.validity,
+                changed: None,
+            };
+            let switch = Switch::default();
+            let domain = plan.origin.to_ascii().trim_end_matches('.').to_string();
+            zone_switches.insert(domain, switch.clone());
+            let (name, catalog, denial) = serve(second)?;
+            changed_catalogs.push((name, catalog, denial, switch));
+        }
+    }
     let mut catalogs = serve_all(plans)?;
     let root_signer = root_key
         .signer(&root, SIGNATURE_VALIDITY)
@@ -186,6 +234,8 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
         servfail,
         lossy,
         root_key,
+        changed: changed_catalogs,
+        zone_switches,
     })
 }
 
@@ -230,6 +280,8 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         corrupt,
         expire,
         large,
+        validity,
+        changed: _,
     } = plan;
     let Some(key) = key else {
         let handler = InMemoryZoneHandler::new(
@@ -251,11 +303,9 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         detail,
     };
     let mut handler = if large {
-        super::bulk::signed_large(&origin, records, &key, SIGNATURE_VALIDITY)?
+        super::bulk::signed_large(&origin, records, &key, validity)?
     } else {
-        let signer = key
-            .signer(&origin, SIGNATURE_VALIDITY)
-            .map_err(signing_error)?;
+        let signer = key.signer(&origin, validity).map_err(signing_error)?;
         signed_handler(&origin, records, signer)?
     };
 
