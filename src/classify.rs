@@ -238,15 +238,34 @@ pub fn session_findings(
         let what = what_the_server_did(&s.probe.outcome)
             .map(|w| format!(": {w}"))
             .unwrap_or_default();
-        out.push(Finding::new(
+        let finding = Finding::new(
             severity,
             Code::for_session_failure(failure),
             &subject,
             format!("{failure} ({reason}) at {} ({}){what}. {who}", s.ip, s.mx),
             advice_for(failure, reason, &s.mx),
-        ));
+        );
+        out.push(match session_cause(failure, reason, &s.mx) {
+            Some((code, subject)) => finding.following(code, Some(subject)),
+            None => finding,
+        });
     }
     out
+}
+
+/// The finding about the MX host that a session failure follows from:
+/// fixing it fixes every session to that host (`root_cause`).
+fn session_cause(failure: ResultType, reason: &str, mx: &str) -> Option<(Code, String)> {
+    let host = mx.trim_end_matches('.');
+    match failure {
+        // `mta_sts::assess` names the host as the policy shows it.
+        ResultType::ValidationFailure if reason == "mx-not-covered" => Some((
+            Code::StsPolicyMxNotCovered,
+            crate::mta_sts::escape_str(host),
+        )),
+        ResultType::DnssecInvalid => Some((Code::TlsaDnssecBogus, format!("_25._tcp.{host}"))),
+        _ => None,
+    }
 }
 
 /// What the server did, in words, where the reason code alone would leave

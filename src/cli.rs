@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dns::DnssecMode;
 use crate::render::sink::Format;
+use crate::render::table::ColorChoice;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -201,6 +202,19 @@ pub struct CheckArgs {
     /// How many domains are scanned at once (with --input or several domains).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+
+    /// Colour in the summary. auto: only on a terminal, and not when
+    /// NO_COLOR is set (to anything but empty) or TERM is dumb. always:
+    /// also into pipes and despite NO_COLOR. never: no colour.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+
+    /// Draw the summary with ASCII only (no box drawing, arrows or
+    /// symbols; other characters as \u{..}). Also chosen when LC_ALL,
+    /// LC_CTYPE or LANG (the first one set) names no UTF-8 character set,
+    /// e.g. LC_ALL=C. The summary's width is the terminal's, or COLUMNS.
+    #[arg(long)]
+    pub plain: bool,
 }
 
 /// The severity that fails the run (`--fail-on`).

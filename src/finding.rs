@@ -242,6 +242,26 @@ pub struct Finding {
     pub message: String,
     /// What to do next: the record to publish, the line to change.
     pub advice: String,
+    /// The finding this one follows from, when fixing that one fixes this
+    /// one too (`root_cause`): shown under it, counted once with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<Cause>,
+}
+
+/// Which finding another follows from: its code, and its subject where
+/// the code alone does not say which (one per MX host, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    pub code: Code,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl Cause {
+    /// Whether `f` is the finding this cause names.
+    pub fn names(&self, f: &Finding) -> bool {
+        f.code == self.code && self.subject.as_ref().is_none_or(|s| *s == f.subject)
+    }
 }
 
 impl Finding {
@@ -258,7 +278,21 @@ impl Finding {
             subject: subject.into(),
             message: message.into(),
             advice: advice.into(),
+            caused_by: None,
         }
+    }
+
+    /// The same finding, following from the finding of `code` (about
+    /// `subject`, when given). `root_cause::settle` drops the link when no
+    /// such finding is among the domain's.
+    pub fn following(mut self, code: Code, subject: Option<String>) -> Self {
+        self.caused_by = Some(Cause { code, subject });
+        self
+    }
+
+    /// Whether this finding stands on its own (it is nobody's consequence).
+    pub fn is_root(&self) -> bool {
+        self.caused_by.is_none()
     }
 }
 

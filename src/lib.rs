@@ -26,6 +26,7 @@ pub mod outlook;
 pub mod pki;
 pub mod preflight;
 pub mod probe;
+pub mod root_cause;
 pub mod render;
 pub mod run;
 pub mod sanitize;

@@ -265,7 +265,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut sink = render::sink::for_format(
         format,
         total,
-        render::table::colour_on_stdout(),
+        render::table::Layout::decide(
+            &render::table::Environment::of_stdout(),
+            args.color,
+            args.plain,
+        ),
         std::io::stdout().lock(),
     );
     let mut done = 0usize;

@@ -267,6 +267,7 @@ impl Scanner {
             sts.policy.is_some(),
         ));
         sort_findings(&mut findings);
+        crate::root_cause::settle(&mut findings);
         let report = tls_report::build(
             &tls_report::ReportInput {
                 domain: &domain.ascii,

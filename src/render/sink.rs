@@ -27,15 +27,15 @@ pub trait Sink {
 }
 
 /// The sink for `format`, writing to `out`. `total` is the number of
-/// domains; `colour` applies to the table.
+/// domains; `layout` applies to the table.
 pub fn for_format<'a, W: Write + 'a>(
     format: Format,
     total: usize,
-    colour: bool,
+    layout: table::Layout,
     out: W,
 ) -> Box<dyn Sink + 'a> {
     match format {
-        Format::Table => Box::new(TableSink { out, colour, total }),
+        Format::Table => Box::new(TableSink { out, layout, total }),
         Format::Json => Box::new(JsonSink {
             out,
             reports: (0..total).map(|_| None).collect(),
@@ -47,13 +47,13 @@ pub fn for_format<'a, W: Write + 'a>(
 /// Summaries, printed as each domain ends: a batch is read as it goes.
 struct TableSink<W> {
     out: W,
-    colour: bool,
+    layout: table::Layout,
     total: usize,
 }
 
 impl<W: Write> Sink for TableSink<W> {
     fn domain(&mut self, _index: usize, report: DomainReport) -> io::Result<()> {
-        let text = table::summary_styled(&report, self.colour);
+        let text = table::summary_with(&report, self.layout);
         // A batch separates its summaries by a blank line.
         if self.total > 1 {
             writeln!(self.out, "{text}")
