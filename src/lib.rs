@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod cli_docs;
 pub mod dane;
 pub mod datetime;
 pub mod discover;

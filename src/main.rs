@@ -14,9 +14,24 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    // Explaining a code needs no runtime: it reads the catalogue.
-    if let Command::Explain(args) = &cli.command {
-        return ExitCode::from(mxtls::explain::command(args));
+    // Explaining a code and the generated docs need no runtime.
+    match &cli.command {
+        Command::Explain(args) => return ExitCode::from(mxtls::explain::command(args)),
+        Command::Completions { shell } => {
+            mxtls::cli_docs::completions(*shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Man => {
+            return match mxtls::cli_docs::man(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mxtls: cannot write the man page: {e}");
+                    ExitCode::from(mxtls::run::exit::OPERATIONAL)
+                }
+            };
+        }
+        Command::Check(args) if args.debug => mxtls::run::init_debug_log(),
+        Command::Check(_) => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -31,6 +46,12 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => runtime.block_on(mxtls::run::check(*args)),
         Command::Explain(args) => mxtls::explain::command(&args),
+        Command::Completions { .. } | Command::Man => exit_for_docs(),
     };
     ExitCode::from(code)
+}
+
+/// The generated docs were written before the runtime started.
+fn exit_for_docs() -> u8 {
+    mxtls::run::exit::PASSED
 }

@@ -5,3 +5,4 @@ pub mod json;
 pub mod rfc8460;
 pub mod sink;
 pub mod table;
+pub mod verbose;

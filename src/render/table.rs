@@ -65,6 +65,8 @@ pub struct Layout {
     pub width: u16,
     pub colour: bool,
     pub ascii: bool,
+    /// `-v`: the DNS answers and each session's SMTP dialogue follow.
+    pub verbose: bool,
 }
 
 impl Default for Layout {
@@ -73,6 +75,7 @@ impl Default for Layout {
             width: DEFAULT_WIDTH,
             colour: false,
             ascii: false,
+            verbose: false,
         }
     }
 }
@@ -155,6 +158,7 @@ impl Layout {
             width,
             colour,
             ascii: plain || !utf8,
+            verbose: false,
         }
     }
 }
@@ -212,6 +216,9 @@ pub fn summary_with(r: &DomainReport, layout: Layout) -> String {
         out.push_str(&findings_table(r, paint, &mut notes).to_string());
         out.push('\n');
         out.push_str(&footnotes(&notes, paint));
+    }
+    if layout.verbose {
+        out.push_str(&paint.text(super::verbose::details(r)));
     }
     out
 }

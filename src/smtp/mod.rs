@@ -34,4 +34,5 @@ pub mod plaintext;
 pub mod reply;
 pub mod route;
 pub mod session;
+pub mod transcript;
 pub mod verifier;
