@@ -144,7 +144,10 @@ pub fn session_findings(
                     s.mx,
                     connect_word(s.connect)
                 ),
-                "Check that the server listens on port 25 and that no firewall blocks it, then scan again.",
+                format!(
+                    "Check that the server listens on port {} and that no firewall blocks it, then scan again.",
+                    s.probe.port
+                ),
             ));
             continue;
         }
@@ -243,7 +246,7 @@ pub fn session_findings(
             Code::for_session_failure(failure),
             &subject,
             format!("{failure} ({reason}) at {} ({}){what}. {who}", s.ip, s.mx),
-            advice_for(failure, reason, &s.mx),
+            advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
         );
         out.push(match session_cause(failure, reason, &s.mx) {
             Some((code, subject)) => finding.following(code, Some(subject)),
@@ -493,7 +496,7 @@ fn refusal(
         Code::for_session_failure(failure),
         format!("{} {}", s.mx, s.ip),
         message(failure, reason),
-        advice_for(failure, reason, &s.mx),
+        advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
     ))
 }
 
@@ -507,9 +510,21 @@ fn connect_word(c: Connect) -> &'static str {
     }
 }
 
-fn advice_for(result: ResultType, reason: &str, host: &str) -> String {
+/// The DANE-EE record (`3 1 1`, SHA-256 of the public key, RFC 7672
+/// §3.1.1) that matches the key the server serves, as a zone-file line.
+fn served_key_record(s: &SessionOut) -> Option<String> {
+    let record = crate::dane::coverage::record_for((3, 1, 1), s.probe.chain())?;
+    Some(format!(
+        "_25._tcp.{}. IN TLSA {}",
+        s.mx.trim_end_matches('.'),
+        record.to_presentation()
+    ))
+}
+
+fn advice_for(result: ResultType, reason: &str, host: &str, served: Option<&str>) -> String {
     use ResultType as T;
     match result {
+        T::TlsaInvalid if served.is_some() => format!("Publish the record of the key served now, `{}`, beside or instead of the records at _25._tcp.{host} (keep the old one until the new key is served everywhere, then remove it).", served.unwrap_or_default()),
         T::StarttlsNotSupported if reason.starts_with("starttls-refused") => "The server advertises STARTTLS but refuses it: check its TLS certificate and key configuration (e.g. Postfix `smtpd_tls_chain_files`) and its logs.".to_string(),
         T::StarttlsNotSupported => "Enable STARTTLS on the server (e.g. Postfix `smtpd_tls_security_level = may` with a certificate).".to_string(),
         T::CertificateExpired => format!("Renew the certificate of {host} and reload the server; automate renewal (ACME)."),

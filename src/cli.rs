@@ -178,7 +178,10 @@ pub struct CheckArgs {
     /// Pre-flight: judge this planned TLSA record (presentation format,
     /// repeatable) as if published and signed for every MX host, against
     /// the certificates they serve now — "will mail still flow after the
-    /// rollover?". Example: --tlsa "3 1 1 8f3c…"
+    /// rollover?". A whole zone-file line is taken too, and then applies
+    /// to the MX host its owner names (_25._tcp.<host>, TTL and class
+    /// optional). Examples: --tlsa "3 1 1 8f3c…",
+    /// --tlsa "_25._tcp.mx.example.com. 3600 IN TLSA 3 1 1 8f3c…"
     #[arg(long, value_name = "RR", env = "MXTLS_TLSA", value_delimiter = ',')]
     pub tlsa: Vec<String>,
 

@@ -6,8 +6,19 @@ use mxtls::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: not errors, on stdout.
             let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One error style: `mxtls: …`, as every other diagnostic.
+            let text = e.render().to_string();
+            eprint!(
+                "{}",
+                text.strip_prefix("error: ")
+                    .map_or(text.clone(), |rest| format!("mxtls: {rest}"))
+            );
             if let Some(hint) = mxtls::cli::subcommand_hint(&e, std::env::args().skip(1)) {
                 eprintln!("{hint}");
             }

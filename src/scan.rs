@@ -188,7 +188,9 @@ impl Scanner {
         let mut discovery = discovery;
         if !self.preflight.tlsa.is_empty() {
             for host in &mut discovery.mx {
-                host.tlsa = self.preflight.tlsa_for(host);
+                if let Some(planned) = self.preflight.tlsa_for(host) {
+                    host.tlsa = planned;
+                }
             }
         }
         let mut sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref(), self.sts.slow_after);

@@ -212,7 +212,11 @@ pub fn summary_with(r: &DomainReport, layout: Layout) -> String {
     }
     if !r.findings.is_empty() {
         let mut notes = Vec::new();
-        out.push_str("\nFindings, most severe first; what follows from another is shown under it\n");
+        out.push('\n');
+        out.push_str(&wrap(
+            "Findings, most severe first; what follows from another is shown under it",
+            width,
+        ));
         out.push_str(&findings_table(r, paint, &mut notes).to_string());
         out.push('\n');
         out.push_str(&footnotes(&notes, paint));
@@ -1250,18 +1254,73 @@ mod tests {
     }
 
     #[test]
-    fn no_color_set_to_anything_but_empty_disables_colour() {
-        for (value, want) in [
-            (None, true),
-            (Some(""), true),
-            (Some("1"), false),
-            (Some("0"), false),
+    fn colour_width_and_ascii_follow_the_options_and_the_environment() {
+        let tty = Environment {
+            stdout_is_terminal: true,
+            terminal_width: Some(132),
+            ..Environment::default()
+        };
+        let with = |f: &dyn Fn(&mut Environment)| {
+            let mut e = tty.clone();
+            f(&mut e);
+            e
+        };
+        let auto = |e: &Environment| Layout::decide(e, ColorChoice::Auto, false);
+        assert!(auto(&tty).colour, "a terminal gets colour");
+        assert_eq!(auto(&tty).width, 132, "the terminal's width");
+        assert!(!auto(&tty).ascii, "no locale set is taken as UTF-8");
+        for (name, env, colour) in [
+            ("NO_COLOR=1", with(&|e| e.no_color = Some("1".into())), false),
+            ("NO_COLOR=0", with(&|e| e.no_color = Some("0".into())), false),
+            ("NO_COLOR empty", with(&|e| e.no_color = Some(String::new())), true),
+            ("TERM=dumb", with(&|e| e.term = Some("dumb".into())), false),
+            ("TERM=xterm", with(&|e| e.term = Some("xterm".into())), true),
+            ("a pipe", with(&|e| e.stdout_is_terminal = false), false),
         ] {
-            assert_eq!(
-                colour_allowed(value.map(std::ffi::OsStr::new)),
-                want,
-                "NO_COLOR={value:?}"
-            );
+            assert_eq!(auto(&env).colour, colour, "{name}");
+        }
+        let piped = with(&|e| e.stdout_is_terminal = false);
+        assert!(Layout::decide(&piped, ColorChoice::Always, false).colour);
+        let no_color = with(&|e| e.no_color = Some("1".into()));
+        assert!(Layout::decide(&no_color, ColorChoice::Always, false).colour);
+        assert!(!Layout::decide(&tty, ColorChoice::Never, false).colour);
+        for (columns, want) in [("100", 100), ("20", MIN_WIDTH), ("9999", MAX_WIDTH), ("x", 132)] {
+            let env = with(&|e| e.columns = Some(columns.into()));
+            assert_eq!(auto(&env).width, want, "COLUMNS={columns}");
+        }
+        assert_eq!(auto(&Environment::default()).width, DEFAULT_WIDTH);
+        for (locale, ascii) in [
+            ([Some("C"), None, Some("en_US.UTF-8")], true),
+            ([None, Some("POSIX"), None], true),
+            ([None, None, Some("en_US.ISO-8859-1")], true),
+            ([Some(""), Some("C.utf8"), None], false),
+            ([None, None, Some("de_DE.UTF-8")], false),
+        ] {
+            let env = with(&|e| e.locale = locale.map(|l| l.map(String::from)));
+            assert_eq!(auto(&env).ascii, ascii, "{locale:?}");
+        }
+        assert!(Layout::decide(&tty, ColorChoice::Auto, true).ascii, "--plain");
+    }
+
+    #[test]
+    fn ascii_layout_has_only_ascii_and_the_width_is_kept() {
+        let r = report(vec![
+            finding(Severity::Error, "broken at bücher.example — see RFC 7672 §3"),
+            finding(Severity::Warning, "weak").following(Code::MxNull, None),
+        ]);
+        for width in [60u16, 80, 120] {
+            let layout = Layout {
+                width,
+                ascii: true,
+                ..Layout::default()
+            };
+            let out = summary_with(&r, layout);
+            assert!(out.is_ascii(), "{out}");
+            assert!(out.contains("b\\u{fc}cher"), "{out}");
+            assert!(out.contains("section"), "{out}");
+            for line in out.lines() {
+                assert!(line.chars().count() <= usize::from(width), "{width}: {line:?}");
+            }
         }
     }
 
