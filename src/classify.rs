@@ -491,13 +491,17 @@ fn refusal(
 ) -> Option<Finding> {
     let failure = v.result.failure()?;
     let reason = v.reason.as_deref().unwrap_or("");
-    Some(Finding::new(
+    let finding = Finding::new(
         severity,
         Code::for_session_failure(failure),
         format!("{} {}", s.mx, s.ip),
         message(failure, reason),
         advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
-    ))
+    );
+    Some(match session_cause(failure, reason, &s.mx) {
+        Some((code, subject)) => finding.following(code, Some(subject)),
+        None => finding,
+    })
 }
 
 fn connect_word(c: Connect) -> &'static str {
