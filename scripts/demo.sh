@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --features lab --bins
-bin=target/debug
+bin=${CARGO_TARGET_DIR:-target}/debug
 # shellcheck source=scripts/lab.sh
 . scripts/lab.sh
 start_lab "$bin"

@@ -88,7 +88,12 @@ pub struct CheckArgs {
     /// DNS server to ask, IP[:PORT] (port 53 by default); repeat for
     /// fallbacks. Default: the system's resolvers from /etc/resolv.conf.
     /// Example: --resolver 127.0.0.1:5353 --resolver [::1]:53
-    #[arg(long = "resolver", value_name = "IP[:PORT]", env = "MXTLS_RESOLVER", value_delimiter = ',')]
+    #[arg(
+        long = "resolver",
+        value_name = "IP[:PORT]",
+        env = "MXTLS_RESOLVER",
+        value_delimiter = ','
+    )]
     pub resolvers: Vec<String>,
 
     /// How DNSSEC status is learned. validate: check signatures locally from
@@ -97,7 +102,13 @@ pub struct CheckArgs {
     /// path to that resolver too, so use it only with a validating resolver
     /// on this host or over a secured link (RFC 7672 §2.1.1). off: no DNSSEC;
     /// every answer is indeterminate and DANE cannot apply.
-    #[arg(long, value_enum, default_value = "validate", value_name = "MODE", env = "MXTLS_DNSSEC")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "validate",
+        value_name = "MODE",
+        env = "MXTLS_DNSSEC"
+    )]
     pub dnssec: DnssecMode,
 
     /// Replace the built-in root trust anchors with the DNSKEY or DS records
@@ -112,7 +123,12 @@ pub struct CheckArgs {
     /// --policy-timeout). The DNS lookups and the policy fetch of a domain
     /// are bounded by 5 times this plus --policy-timeout, a whole domain by
     /// 15 times this plus --policy-timeout.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, env = "MXTLS_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        env = "MXTLS_TIMEOUT"
+    )]
     pub timeout: f64,
 
     /// Seconds allowed for the whole MTA-STS policy fetch: connecting (to
@@ -120,7 +136,12 @@ pub struct CheckArgs {
     /// headers and the body. The default is the minute RFC 8461 §3.3
     /// suggests. A policy that arrives but takes more than 2 s gets a
     /// warning: some senders give up sooner. Example: --policy-timeout 10
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, env = "MXTLS_POLICY_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        env = "MXTLS_POLICY_TIMEOUT"
+    )]
     pub policy_timeout: f64,
 
     /// Also trust the CA certificates in this PEM file (besides the Mozilla
@@ -144,7 +165,12 @@ pub struct CheckArgs {
     pub ehlo_name: Option<String>,
 
     /// TCP port of the MTA-STS policy host (443; for labs and tests).
-    #[arg(long, value_name = "N", default_value_t = 443, env = "MXTLS_HTTPS_PORT")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 443,
+        env = "MXTLS_HTTPS_PORT"
+    )]
     pub https_port: u16,
 
     /// Also connect to loopback, private, link-local and other non-public
@@ -157,7 +183,13 @@ pub struct CheckArgs {
     /// Exit with status 1 when a finding is at least this severe: error
     /// (default), warning, or never (always 0 once something was scanned).
     /// Example for CI: --fail-on warning
-    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL", env = "MXTLS_FAIL_ON")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "error",
+        value_name = "LEVEL",
+        env = "MXTLS_FAIL_ON"
+    )]
     pub fail_on: FailOn,
 
     /// Make the absence of DANE an error: every MX must have a secure,
@@ -187,7 +219,12 @@ pub struct CheckArgs {
 
     /// Pre-flight: judge this planned MX host (repeatable, in preference
     /// order) instead of the published MX set. Example: --mx mx2.example.com
-    #[arg(long = "mx", value_name = "HOST", env = "MXTLS_MX", value_delimiter = ',')]
+    #[arg(
+        long = "mx",
+        value_name = "HOST",
+        env = "MXTLS_MX",
+        value_delimiter = ','
+    )]
     pub mx: Vec<String>,
 
     /// Write the synthetic RFC 8460 TLS report: to FILE (a `.gz` name is
@@ -199,7 +236,12 @@ pub struct CheckArgs {
     pub report: Option<std::ffi::OsString>,
 
     /// organization-name of the report.
-    #[arg(long, value_name = "NAME", default_value = "mxtls", env = "MXTLS_REPORT_ORG")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "mxtls",
+        env = "MXTLS_REPORT_ORG"
+    )]
     pub report_org: String,
 
     /// contact-info of the report (a mail address or URI). Its domain also
@@ -213,13 +255,24 @@ pub struct CheckArgs {
     pub report_contact: String,
 
     /// How many domains are scanned at once (with --input or several domains).
-    #[arg(long, value_name = "N", default_value_t = 32, env = "MXTLS_CONCURRENCY")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 32,
+        env = "MXTLS_CONCURRENCY"
+    )]
     pub concurrency: usize,
 
     /// Colour in the summary. auto: only on a terminal, and not when
     /// NO_COLOR is set (to anything but empty) or TERM is dumb. always:
     /// also into pipes and despite NO_COLOR. never: no colour.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto", env = "MXTLS_COLOR")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        env = "MXTLS_COLOR"
+    )]
     pub color: ColorChoice,
 
     /// Draw the summary with ASCII only (no box drawing, arrows or

@@ -78,9 +78,8 @@ impl Preflight {
             let text = value.trim().trim_end_matches('.');
             let name = Name::from_utf8(format!("{text}.")).map_err(|e| PreflightError::Mx {
                 value: crate::sanitize::for_terminal(value, 300),
-                reason: bad_character(text).unwrap_or_else(|| {
-                    crate::sanitize::for_terminal(&e.to_string(), 200)
-                }),
+                reason: bad_character(text)
+                    .unwrap_or_else(|| crate::sanitize::for_terminal(&e.to_string(), 200)),
             })?;
             if text.is_empty() || text.parse::<std::net::IpAddr>().is_ok() {
                 return Err(PreflightError::Mx {
@@ -238,14 +237,24 @@ mod tests {
         ] {
             let p = Preflight::parse(&[], &[line.clone()], None).expect(&line);
             assert_eq!(p.tlsa_hosts, [Some("mx.example".to_string())], "{line}");
-            assert_eq!(p.tlsa[0].to_presentation(), format!("3 1 1 {hex}"), "{line}");
+            assert_eq!(
+                p.tlsa[0].to_presentation(),
+                format!("3 1 1 {hex}"),
+                "{line}"
+            );
         }
         let p = Preflight::parse(&[], &[format!("3 1 1 {hex}")], None).expect("rdata");
         assert_eq!(p.tlsa_hosts, [None]);
         for (line, want) in [
-            (format!("_443._tcp.mx.example. IN TLSA 3 1 1 {hex}"), "_25._tcp"),
+            (
+                format!("_443._tcp.mx.example. IN TLSA 3 1 1 {hex}"),
+                "_25._tcp",
+            ),
             (format!("mx.example. IN TLSA 3 1 1 {hex}"), "_25._tcp"),
-            (format!("_25._tcp.mx.example. IN TXT 3 1 1 {hex}"), "type TLSA"),
+            (
+                format!("_25._tcp.mx.example. IN TXT 3 1 1 {hex}"),
+                "type TLSA",
+            ),
             ("_25._tcp.mx.example. IN TLSA".to_string(), "TLSA record"),
         ] {
             let err = Preflight::parse(&[], &[line.clone()], None).expect_err(&line);

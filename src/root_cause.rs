@@ -90,9 +90,7 @@ pub fn root_of(findings: &[Finding], i: usize) -> usize {
 /// The findings grouped by root cause, in their order: each root with the
 /// indices of the findings that follow from it (directly or not).
 pub fn groups(findings: &[Finding]) -> Vec<(usize, Vec<usize>)> {
-    let roots: Vec<usize> = (0..findings.len())
-        .map(|i| root_of(findings, i))
-        .collect();
+    let roots: Vec<usize> = (0..findings.len()).map(|i| root_of(findings, i)).collect();
     let mut out: Vec<(usize, Vec<usize>)> = Vec::new();
     for (i, &root) in roots.iter().enumerate() {
         if root == i {
@@ -130,10 +128,22 @@ mod tests {
     #[test]
     fn a_broken_zone_chain_is_one_error_with_its_consequences_under_it() {
         let mut all = vec![
-            f(Severity::Error, Code::StsRecordDnssecBogus, "_mta-sts.d.test"),
-            f(Severity::Error, Code::TlsrptDnssecBogus, "_smtp._tls.d.test"),
+            f(
+                Severity::Error,
+                Code::StsRecordDnssecBogus,
+                "_mta-sts.d.test",
+            ),
+            f(
+                Severity::Error,
+                Code::TlsrptDnssecBogus,
+                "_smtp._tls.d.test",
+            ),
             f(Severity::Error, Code::MxDnssecBogus, "d.test"),
-            f(Severity::Error, Code::StsPolicyFetchError, "https://mta-sts.d.test/"),
+            f(
+                Severity::Error,
+                Code::StsPolicyFetchError,
+                "https://mta-sts.d.test/",
+            ),
         ];
         settle(&mut all);
         assert_eq!(count_roots(&all, Severity::Error), 1, "{all:#?}");
@@ -170,8 +180,12 @@ mod tests {
     fn a_session_refused_for_an_uncovered_mx_counts_once_with_the_policy_finding() {
         let mut all = vec![
             f(Severity::Error, Code::StsPolicyMxNotCovered, "mx2.d.test"),
-            f(Severity::Error, Code::MxValidationFailure, "mx2.d.test 127.0.0.2")
-                .following(Code::StsPolicyMxNotCovered, Some("mx2.d.test".into())),
+            f(
+                Severity::Error,
+                Code::MxValidationFailure,
+                "mx2.d.test 127.0.0.2",
+            )
+            .following(Code::StsPolicyMxNotCovered, Some("mx2.d.test".into())),
         ];
         settle(&mut all);
         assert_eq!(count_roots(&all, Severity::Error), 1);

@@ -171,7 +171,10 @@ fn every_lab_option_can_come_from_the_environment() {
     let mut env: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < flags.len() {
-        let name = flags[i].trim_start_matches("--").replace('-', "_").to_uppercase();
+        let name = flags[i]
+            .trim_start_matches("--")
+            .replace('-', "_")
+            .to_uppercase();
         match flags.get(i + 1).filter(|v| !v.starts_with("--")) {
             Some(value) => {
                 env.push((format!("MXTLS_{name}"), value.clone()));
@@ -184,7 +187,10 @@ fn every_lab_option_can_come_from_the_environment() {
         }
     }
     assert!(env.iter().any(|(k, _)| k == "MXTLS_RESOLVER"), "{env:?}");
-    assert!(env.iter().any(|(k, _)| k == "MXTLS_TRUST_ANCHOR"), "{env:?}");
+    assert!(
+        env.iter().any(|(k, _)| k == "MXTLS_TRUST_ANCHOR"),
+        "{env:?}"
+    );
     let env_refs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let by_env = run(
         &["check", "--json", "--timeout", "6", "sts-good.test"].map(String::from),
@@ -192,9 +198,8 @@ fn every_lab_option_can_come_from_the_environment() {
     );
     let by_flags = run(&check(&["--json", "sts-good.test"]), &[]);
     assert_eq!(by_env.status.code(), by_flags.status.code());
-    let a: Value = serde_json::from_slice(&by_env.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&by_env.stderr))
-    });
+    let a: Value = serde_json::from_slice(&by_env.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&by_env.stderr)));
     let b: Value = serde_json::from_slice(&by_flags.stdout).expect("JSON");
     assert_eq!(stable(&a), stable(&b));
     // A flag given on the command line wins over its variable.
@@ -226,15 +231,24 @@ fn the_tlsa_record_the_advice_prints_can_be_pasted_back_as_a_zone_file_line() {
     );
     // As pasted from a zone file, with a TTL.
     let line = record.replacen(". IN", ". 3600 IN", 1);
-    let fixed = run(&check(&["--json", "--tlsa", &line, "dane-mismatch.test"]), &[]);
-    let json: Value = serde_json::from_slice(&fixed.stdout).unwrap_or_else(|e| {
-        panic!("{e}: {}", String::from_utf8_lossy(&fixed.stderr))
-    });
-    assert_eq!(json["sessions"][0]["results"]["tlsa"], "success", "{json:#}");
+    let fixed = run(
+        &check(&["--json", "--tlsa", &line, "dane-mismatch.test"]),
+        &[],
+    );
+    let json: Value = serde_json::from_slice(&fixed.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&fixed.stderr)));
+    assert_eq!(
+        json["sessions"][0]["results"]["tlsa"], "success",
+        "{json:#}"
+    );
     assert_eq!(fixed.status.code(), Some(0));
     // An owner that is not _25._tcp.<host> is refused before scanning.
     let wrong = run(
-        &check(&["--tlsa", &record.replace("_25._tcp.", "_443._tcp."), "dane-mismatch.test"]),
+        &check(&[
+            "--tlsa",
+            &record.replace("_25._tcp.", "_443._tcp."),
+            "dane-mismatch.test",
+        ]),
         &[],
     );
     assert_eq!(wrong.status.code(), Some(2));
@@ -268,10 +282,16 @@ fn an_uncovered_mx_under_a_planned_policy_is_one_error_with_its_sessions_under_i
         .iter()
         .filter(|f| f["severity"] == "error")
         .collect();
-    let roots: Vec<&&Value> = errors.iter().filter(|f| f.get("caused_by").is_none()).collect();
+    let roots: Vec<&&Value> = errors
+        .iter()
+        .filter(|f| f.get("caused_by").is_none())
+        .collect();
     assert_eq!(roots.len(), 1, "{findings:#?}");
     assert_eq!(roots[0]["code"], "sts-policy-mx-not-covered");
-    assert!(errors.len() > 1, "the sessions' findings are kept: {findings:#?}");
+    assert!(
+        errors.len() > 1,
+        "the sessions' findings are kept: {findings:#?}"
+    );
     for f in errors.iter().filter(|f| f.get("caused_by").is_some()) {
         assert_eq!(f["caused_by"]["code"], "sts-policy-mx-not-covered", "{f}");
         assert_eq!(f["caused_by"]["subject"], "mx1.secure.test", "{f}");
@@ -287,14 +307,23 @@ fn an_uncovered_mx_under_a_planned_policy_is_one_error_with_its_sessions_under_i
 #[test]
 fn the_mx_preflight_headline_does_not_claim_dane_for_every_mx_when_it_applies_to_one() {
     let out = run(
-        &check(&["--mx", "mx1.dane-ee.test", "--mx", "mx1.insecure.test", "dane-ee.test"]),
+        &check(&[
+            "--mx",
+            "mx1.dane-ee.test",
+            "--mx",
+            "mx1.insecure.test",
+            "dane-ee.test",
+        ]),
         &[],
     );
     let text = stdout(&out);
     assert!(text.contains("dane-partial"), "{text}");
     let headline = text.split("PRE-FLIGHT").next().unwrap_or("");
     assert!(!headline.contains("every MX"), "{text}");
-    assert!(text.contains("DANE protects delivery to mx1.dane-ee.test only"), "{text}");
+    assert!(
+        text.contains("DANE protects delivery to mx1.dane-ee.test only"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -335,7 +364,10 @@ fn completions_and_man_page_are_generated_from_the_options() {
     let roff = stdout(&man);
     assert!(roff.contains(".TH mxtls 1"), "{roff}");
     assert!(roff.contains("mxtls\\-check"), "the check page follows");
-    assert!(roff.contains("MXTLS_RESOLVER"), "environment variables are listed");
+    assert!(
+        roff.contains("MXTLS_RESOLVER"),
+        "environment variables are listed"
+    );
     // groff formats it without a warning, when it is installed.
     let path = dir.path().join("mxtls.1");
     std::fs::write(&path, &roff).expect("write");

@@ -35,9 +35,7 @@ fn tokens(line: &str) -> Vec<String> {
                 let after = &rest[tick + 1..];
                 let close = after.find('`').map_or(rest.len(), |c| tick + 1 + c + 1);
                 // Trailing punctuation stays glued to the span.
-                let end = rest[close..]
-                    .find(' ')
-                    .map_or(rest.len(), |e| close + e);
+                let end = rest[close..].find(' ').map_or(rest.len(), |e| close + e);
                 out.push(rest[..end].to_string());
                 rest = &rest[end..];
             }
@@ -147,7 +145,8 @@ mod tests {
             for line in f.text.lines() {
                 assert!(line.chars().count() <= width, "{width}: {line:?}");
             }
-            let whole = f.text.contains(record) || f.notes.iter().any(|n| record.contains(n.as_str()));
+            let whole =
+                f.text.contains(record) || f.notes.iter().any(|n| record.contains(n.as_str()));
             assert!(whole, "{width}: {} / {:?}", f.text, f.notes);
             if !f.notes.is_empty() {
                 assert!(f.text.contains("[7]"), "{}", f.text);

@@ -24,8 +24,8 @@ use std::io::IsTerminal;
 use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
-use crate::dns::{Dnssec, DnssecMode};
 use super::fill::fill;
+use crate::dns::{Dnssec, DnssecMode};
 use crate::document::DomainReport;
 use crate::evidence::{MxHost, MxStatus, TlsaStatus};
 use crate::finding::Severity;
@@ -525,7 +525,11 @@ fn dns_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Table {
         ),
     };
     rows.push((
-        vec![paint.plain("MX"), paint.cell(mx_status, mx_tone), paint.cell(dnssec(r.mx_lookup.dnssec), dnssec_tone(r.mx_lookup.dnssec))],
+        vec![
+            paint.plain("MX"),
+            paint.cell(mx_status, mx_tone),
+            paint.cell(dnssec(r.mx_lookup.dnssec), dnssec_tone(r.mx_lookup.dnssec)),
+        ],
         mx_details,
     ));
 
@@ -607,7 +611,11 @@ fn dns_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Table {
         }
     };
     rows.push((
-        vec![paint.plain("MTA-STS"), paint.cell(rec_status, rec_tone), paint.cell(dnssec(rec.dnssec), dnssec_tone(rec.dnssec))],
+        vec![
+            paint.plain("MTA-STS"),
+            paint.cell(rec_status, rec_tone),
+            paint.cell(dnssec(rec.dnssec), dnssec_tone(rec.dnssec)),
+        ],
         rec_details,
     ));
     if !nothing_published {
@@ -645,7 +653,11 @@ fn dns_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Table {
             }
         };
         rows.push((
-            vec![paint.plain("STS policy"), paint.cell(status, tone), paint.plain("—")],
+            vec![
+                paint.plain("STS policy"),
+                paint.cell(status, tone),
+                paint.plain("—"),
+            ],
             format!("{}: {details}", for_terminal(&pol.host, HOST_MAX)),
         ));
     }
@@ -680,7 +692,11 @@ fn dns_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Table {
         ),
     };
     rows.push((
-        vec![paint.plain("TLSRPT"), paint.cell(status, tone), paint.cell(dnssec(rpt.dnssec), dnssec_tone(rpt.dnssec))],
+        vec![
+            paint.plain("TLSRPT"),
+            paint.cell(status, tone),
+            paint.cell(dnssec(rpt.dnssec), dnssec_tone(rpt.dnssec)),
+        ],
         details,
     ));
     // Borders and padding: five borders, two spaces per column.
@@ -788,7 +804,11 @@ fn servers_table(r: &DomainReport, paint: Paint, now: i64) -> Option<Table> {
                     host_width: host.chars().count(),
                     session_width: 0,
                     verdict_width: 0,
-                    cells: vec![paint.plain(host), paint.cell(why, Tone::Bad), paint.plain("—")],
+                    cells: vec![
+                        paint.plain(host),
+                        paint.cell(why, Tone::Bad),
+                        paint.plain("—"),
+                    ],
                 },
             );
             continue;
@@ -1212,7 +1232,14 @@ mod tests {
                 "point at the host",
             ),
         ]);
-        let table = findings_table(&r, Paint { layout: Layout::default() }, &mut Vec::new()).to_string();
+        let table = findings_table(
+            &r,
+            Paint {
+                layout: Layout::default(),
+            },
+            &mut Vec::new(),
+        )
+        .to_string();
         let rows: Vec<&str> = table.lines().collect();
         let row_of = |code: &str| {
             rows.iter()
@@ -1270,9 +1297,21 @@ mod tests {
         assert_eq!(auto(&tty).width, 132, "the terminal's width");
         assert!(!auto(&tty).ascii, "no locale set is taken as UTF-8");
         for (name, env, colour) in [
-            ("NO_COLOR=1", with(&|e| e.no_color = Some("1".into())), false),
-            ("NO_COLOR=0", with(&|e| e.no_color = Some("0".into())), false),
-            ("NO_COLOR empty", with(&|e| e.no_color = Some(String::new())), true),
+            (
+                "NO_COLOR=1",
+                with(&|e| e.no_color = Some("1".into())),
+                false,
+            ),
+            (
+                "NO_COLOR=0",
+                with(&|e| e.no_color = Some("0".into())),
+                false,
+            ),
+            (
+                "NO_COLOR empty",
+                with(&|e| e.no_color = Some(String::new())),
+                true,
+            ),
             ("TERM=dumb", with(&|e| e.term = Some("dumb".into())), false),
             ("TERM=xterm", with(&|e| e.term = Some("xterm".into())), true),
             ("a pipe", with(&|e| e.stdout_is_terminal = false), false),
@@ -1284,7 +1323,12 @@ mod tests {
         let no_color = with(&|e| e.no_color = Some("1".into()));
         assert!(Layout::decide(&no_color, ColorChoice::Always, false).colour);
         assert!(!Layout::decide(&tty, ColorChoice::Never, false).colour);
-        for (columns, want) in [("100", 100), ("20", MIN_WIDTH), ("9999", MAX_WIDTH), ("x", 132)] {
+        for (columns, want) in [
+            ("100", 100),
+            ("20", MIN_WIDTH),
+            ("9999", MAX_WIDTH),
+            ("x", 132),
+        ] {
             let env = with(&|e| e.columns = Some(columns.into()));
             assert_eq!(auto(&env).width, want, "COLUMNS={columns}");
         }
@@ -1299,13 +1343,19 @@ mod tests {
             let env = with(&|e| e.locale = locale.map(|l| l.map(String::from)));
             assert_eq!(auto(&env).ascii, ascii, "{locale:?}");
         }
-        assert!(Layout::decide(&tty, ColorChoice::Auto, true).ascii, "--plain");
+        assert!(
+            Layout::decide(&tty, ColorChoice::Auto, true).ascii,
+            "--plain"
+        );
     }
 
     #[test]
     fn ascii_layout_has_only_ascii_and_the_width_is_kept() {
         let r = report(vec![
-            finding(Severity::Error, "broken at bücher.example — see RFC 7672 §3"),
+            finding(
+                Severity::Error,
+                "broken at bücher.example — see RFC 7672 §3",
+            ),
             finding(Severity::Warning, "weak").following(Code::MxNull, None),
         ]);
         for width in [60u16, 80, 120] {
@@ -1319,7 +1369,10 @@ mod tests {
             assert!(out.contains("b\\u{fc}cher"), "{out}");
             assert!(out.contains("section"), "{out}");
             for line in out.lines() {
-                assert!(line.chars().count() <= usize::from(width), "{width}: {line:?}");
+                assert!(
+                    line.chars().count() <= usize::from(width),
+                    "{width}: {line:?}"
+                );
             }
         }
     }

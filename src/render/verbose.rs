@@ -4,8 +4,8 @@
 //! box: these are for reading and copying. Everything from the network
 //! is escaped for the terminal.
 
-use crate::document::DomainReport;
 use crate::dns::{Dnssec, DnssecMode};
+use crate::document::DomainReport;
 use crate::evidence::MxStatus;
 use crate::sanitize::for_terminal;
 use crate::smtp::transcript::Party;
@@ -31,12 +31,12 @@ pub fn details(r: &DomainReport) -> String {
         ));
     };
     let mx_data = match r.mx_lookup.status {
-        MxStatus::Found => r
-            .mx
-            .iter()
-            .map(|h| format!("{} {}.", h.preference, for_terminal(&h.host, 253)))
-            .collect::<Vec<_>>()
-            .join(", "),
+        MxStatus::Found => {
+            r.mx.iter()
+                .map(|h| format!("{} {}.", h.preference, for_terminal(&h.host, 253)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
         MxStatus::NullMx => "0 .".to_string(),
         MxStatus::Implicit => "no MX records (the domain itself is the mail host)".to_string(),
         MxStatus::Nxdomain => "NXDOMAIN".to_string(),
@@ -79,12 +79,7 @@ pub fn details(r: &DomainReport) -> String {
                 .join(" | ")
         };
         let planned = if h.tlsa.planned { " (planned)" } else { "" };
-        line(
-            &tlsa_name,
-            &format!("TLSA{planned}"),
-            h.tlsa.dnssec,
-            &tlsa,
-        );
+        line(&tlsa_name, &format!("TLSA{planned}"), h.tlsa.dnssec, &tlsa);
     }
     let txt = |records: &[String], none: &str| {
         if records.is_empty() {

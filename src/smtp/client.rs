@@ -331,7 +331,14 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> 
     // EHLO.
     s.stage = Some(Stage::Ehlo);
     let t = Instant::now();
-    let reply = match exchange(&mut plain, Some(&ehlo_command(cfg)), step, &mut s.transcript).await {
+    let reply = match exchange(
+        &mut plain,
+        Some(&ehlo_command(cfg)),
+        step,
+        &mut s.transcript,
+    )
+    .await
+    {
         Ok(reply) => reply,
         Err(failure) => {
             s.protocol_error(Stage::Ehlo, failure);

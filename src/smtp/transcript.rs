@@ -83,7 +83,10 @@ mod tests {
         for _ in 0..MAX_LINES {
             t.event("x");
         }
-        assert_eq!(t.lines()[0], (Party::Client, "EHLO mxtls.invalid".to_string()));
+        assert_eq!(
+            t.lines()[0],
+            (Party::Client, "EHLO mxtls.invalid".to_string())
+        );
         assert!(!t.lines()[1].1.contains('\x1b'), "{:?}", t.lines()[1]);
         assert_eq!(t.lines().len(), MAX_LINES);
         assert_eq!(t.dropped(), 2);
