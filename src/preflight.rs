@@ -235,7 +235,7 @@ mod tests {
             format!("_25._tcp.mx.example 300 TLSA 3 1 1 {hex}"),
             format!("_25._tcp.mx.example. TLSA 3 1 1 {hex}"),
         ] {
-            let p = Preflight::parse(&[], &[line.clone()], None).expect(&line);
+            let p = Preflight::parse(&[], std::slice::from_ref(&line), None).expect(&line);
             assert_eq!(p.tlsa_hosts, [Some("mx.example".to_string())], "{line}");
             assert_eq!(
                 p.tlsa[0].to_presentation(),
@@ -257,7 +257,7 @@ mod tests {
             ),
             ("_25._tcp.mx.example. IN TLSA".to_string(), "TLSA record"),
         ] {
-            let err = Preflight::parse(&[], &[line.clone()], None).expect_err(&line);
+            let err = Preflight::parse(&[], std::slice::from_ref(&line), None).expect_err(&line);
             assert!(err.to_string().contains(want), "{line}: {err}");
         }
     }
