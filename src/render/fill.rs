@@ -55,6 +55,22 @@ fn core(token: &str) -> &str {
         .trim_end_matches([',', '.', ';', ':', ')', '"', '\''])
 }
 
+/// A line that is one backticked span alone (a record, a policy line: text
+/// with fields) is shown without its backticks, indented instead by as
+/// much: what is copied from it is the text itself.
+fn copy_line(line: &str) -> String {
+    match line
+        .strip_prefix('`')
+        .and_then(|l| l.strip_suffix('`'))
+        // A record or a policy line has fields; a lone word in backticks
+        // (`v=STSv1;`) reads better with them.
+        .filter(|inner| !inner.contains('`') && inner.contains(' '))
+    {
+        Some(inner) => format!("  {inner}"),
+        None => line.to_string(),
+    }
+}
+
 /// Text laid out in a column `width` characters wide, and the footnotes
 /// it needs (copyable tokens wider than the column), numbered from
 /// `first_note`.
@@ -73,7 +89,7 @@ pub fn fill(text: &str, width: usize, first_note: usize) -> Filled {
         let mut line = String::new();
         let mut len = 0usize;
         let flush = |line: &mut String, len: &mut usize, lines: &mut Vec<String>| {
-            lines.push(std::mem::take(line));
+            lines.push(copy_line(&std::mem::take(line)));
             *len = 0;
         };
         for token in tokens(source) {
@@ -152,6 +168,14 @@ mod tests {
                 assert!(f.text.contains("[7]"), "{}", f.text);
             }
         }
+    }
+
+    #[test]
+    fn a_span_alone_on_its_line_is_shown_without_backticks() {
+        let f = fill("The policy:\n`mx: a.example`\n`max_age: 86400`", 40, 1);
+        assert_eq!(f.text, "The policy:\n  mx: a.example\n  max_age: 86400");
+        let f = fill("no record begins with `v=STSv1;`", 22, 1);
+        assert_eq!(f.text, "no record begins with\n`v=STSv1;`");
     }
 
     #[test]

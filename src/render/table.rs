@@ -1068,6 +1068,17 @@ fn unescape(value: &str) -> String {
 
 // ---------------------------------------------------------------- findings
 
+/// Advice as lines: ours may hold several (a policy to copy, one line
+/// each); each is escaped for the terminal.
+fn advice_lines(advice: &str) -> String {
+    advice
+        .split('\n')
+        .take(40)
+        .map(|l| for_terminal(l, TEXT_MAX))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Width of the severity column: `warning` and its padding.
 const SEVERITY_COLUMN: u16 = 9;
 
@@ -1105,11 +1116,7 @@ fn findings_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Ta
             let (severity_cell, text) = match &f.caused_by {
                 None => (
                     paint.cell(word, tone),
-                    format!(
-                        "{}\n{said}\n→ {}",
-                        f.code,
-                        for_terminal(&f.advice, TEXT_MAX)
-                    ),
+                    format!("{}\n{said}\n→ {}", f.code, advice_lines(&f.advice)),
                 ),
                 Some(cause) => (
                     paint.plain("  ↳"),
