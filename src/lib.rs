@@ -15,8 +15,10 @@ pub mod discover;
 pub mod dns;
 pub mod document;
 pub mod evidence;
+pub mod exit;
 pub mod explain;
 pub mod finding;
+pub mod ignore;
 pub mod ip_scope;
 pub mod key_variants;
 #[cfg(feature = "lab")]

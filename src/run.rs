@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::cli::{CheckArgs, FailOn};
+use crate::cli::CheckArgs;
 use crate::dns::{self, Dns, DnsConfig};
 use crate::evidence::MxStatus;
 use crate::finding::Severity;
+use crate::ignore::{self, IgnoreRule};
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
@@ -25,12 +26,8 @@ use crate::vantage::RunTally;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Exit statuses (DESIGN.md).
-pub mod exit {
-    pub const PASSED: u8 = 0;
-    pub const FINDINGS: u8 = 1;
-    pub const OPERATIONAL: u8 = 2;
-}
+/// Exit statuses (DESIGN.md; README, "Exit status").
+pub use crate::exit;
 
 /// An error that stops the run before anything is scanned.
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +189,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             "none of the domains given is a valid domain name".into(),
         )));
     }
+    let ignores = args
+        .ignore
+        .iter()
+        .map(|v| IgnoreRule::parse(v).map_err(|e| UsageError(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let preflight = Preflight::parse(&args.mx, &args.tlsa, args.sts_policy.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     let report_target = match &args.report {
@@ -200,9 +202,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                 .map_err(|e| UsageError(format!("--report: {e}")))?
                 .with_directory_gzip(true);
             let stdout = matches!(target.kind(), TargetKind::Stdout);
-            if stdout && format != Format::Table {
+            if stdout && (format != Format::Table || args.html.is_some()) {
                 return Err(Box::new(UsageError(
-                    "--report - writes the report to standard output; it cannot be combined with --json or --jsonl (write the report to a file or DIR/ instead)".into(),
+                    "--report - writes the report to standard output; it cannot be combined with another --format, --json, --jsonl or --html (write the report to a file or DIR/ instead)".into(),
                 )));
             }
             if matches!(target.kind(), TargetKind::File(_)) && domains.len() > 1 {
@@ -232,6 +234,14 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
     };
     let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
+    // Created before scanning, so that an unwritable path fails at once.
+    let html_file = match &args.html {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .map_err(|e| UsageError(format!("cannot write --html {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     // The resolver check queries the network: usage errors come first.
     let dns = Dns::new(&config).await?;
     for note in dns.notes() {
@@ -272,10 +282,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let report_to_stdout = report_target
         .as_ref()
         .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
-    let mut sink = render::sink::for_format(
-        format,
+    let options = render::sink::Options {
         total,
-        render::table::Layout {
+        layout: render::table::Layout {
             verbose: args.verbose,
             ..render::table::Layout::decide(
                 &render::table::Environment::of_stdout(),
@@ -283,17 +292,29 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                 args.plain,
             )
         },
-        std::io::stdout().lock(),
-    );
+        fail_on: args.fail_on.threshold(),
+    };
+    let mut sink = render::sink::for_format(format, options, std::io::stdout().lock());
+    if let Some(file) = html_file {
+        let html = render::sink::for_format(Format::Html, options, std::io::BufWriter::new(file));
+        sink = Box::new(render::sink::Both(sink, html));
+    }
+    let mut batch = render::tally::Tally::default();
+    let mut untested: Vec<String> = Vec::new();
     let mut done = 0usize;
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
     let mut results = scanner.scan_many(domains, args.concurrency);
-    while let Some((i, report)) = results.next().await {
+    while let Some((i, mut report)) = results.next().await {
         done += 1;
+        ignore::apply(&ignores, &mut report);
         worst = worst.max(report.worst());
+        batch.add(&report);
+        if report.untested() && untested.len() < 10 {
+            untested.push(report.domain.clone());
+        }
         tally.add_domain(
             report
                 .sessions
@@ -336,6 +357,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     for note in tally.untested_notes() {
         eprintln!("mxtls: note: {note}");
     }
+    if total > 1 {
+        eprintln!("{}", batch.line());
+    }
     if report_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
@@ -365,13 +389,25 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         eprintln!("mxtls: {diagnostic}");
         return Ok(exit::OPERATIONAL);
     }
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(match (threshold, worst) {
-        (Some(t), Some(w)) if w >= t => exit::FINDINGS,
-        _ => exit::PASSED,
-    })
+    // Findings decide first: a definite failure says more than "could not
+    // tell", and stderr names the untested domains either way.
+    if batch.untested > 0 {
+        eprintln!(
+            "mxtls: could not tell for {} domain(s) ({}{}): no MX address could be probed (see the findings); exit status 3 unless findings fail the run",
+            batch.untested,
+            untested.join(", "),
+            if batch.untested > untested.len() {
+                ", …"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(
+        match (args.fail_on.threshold(), worst, batch.untested > 0) {
+            (Some(t), Some(w), _) if w >= t => exit::FINDINGS,
+            (_, _, true) => exit::UNTESTED,
+            _ => exit::PASSED,
+        },
+    )
 }

@@ -78,7 +78,10 @@ fn normalise(text: &str, ports: &[u16]) -> String {
             .is_some_and(|c| c.is_ascii_alphanumeric());
         let mask = if in_word {
             None
-        } else if after.starts_with(" day") {
+        } else if after.starts_with(" day")
+            || before.ends_with("expires in ")
+            || before.ends_with("expired ")
+        {
             Some('N')
         } else if ports.iter().any(|p| p == digits) {
             Some('P')

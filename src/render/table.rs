@@ -404,7 +404,7 @@ fn planned_note(r: &DomainReport) -> Option<String> {
 /// The count of findings that stand on their own (a finding that follows
 /// from another is counted with it, `root_cause`), then how many follow.
 fn verdict(r: &DomainReport) -> String {
-    let count = |s| crate::root_cause::count_roots(&r.findings, s);
+    let count = |s| r.count(s);
     let (errors, warnings, infos) = (
         count(Severity::Error),
         count(Severity::Warning),
@@ -425,15 +425,26 @@ fn verdict(r: &DomainReport) -> String {
     if infos > 0 {
         parts.push(format!("{infos} info"));
     }
+    if r.ignored() > 0 {
+        parts.push(format!("{} ignored (--ignore)", r.ignored()));
+    }
     let roots = errors + warnings + infos;
-    let following = r.findings.len().saturating_sub(roots);
+    let following = r.counted().count().saturating_sub(roots);
+    let causes = crate::root_cause::groups(&r.findings)
+        .iter()
+        .filter(|(_, following)| !following.is_empty())
+        .count();
     let mut text = parts.join(", ");
     if following > 0 {
         text.push_str(&format!(
             " (and {} that follow{} from {})",
             plural(following, "finding"),
             if following == 1 { "s" } else { "" },
-            if roots == 1 { "it" } else { "them" }
+            match (roots, causes) {
+                (1, _) => "it",
+                (_, 1) => "one of them",
+                _ => "some of them",
+            }
         ));
     }
     text
@@ -1098,6 +1109,7 @@ fn findings_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Ta
         for i in std::iter::once(root).chain(following) {
             let f = &r.findings[i];
             let (word, tone) = match f.severity {
+                _ if f.ignored => ("ignored", Tone::Plain),
                 Severity::Error => ("ERROR", Tone::Bad),
                 Severity::Warning => ("warning", Tone::Doubt),
                 Severity::Info => ("info", Tone::Note),
@@ -1214,6 +1226,8 @@ mod tests {
                 Vec::new(),
             ),
             duration_ms: 0,
+            scanned_at: "2026-01-02T03:04:05Z".into(),
+            mxtls_version: crate::document::MXTLS_VERSION,
         }
     }
 
