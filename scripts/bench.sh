@@ -9,7 +9,7 @@ rounds=${1:-50}
 concurrency=${2:-200}
 
 cargo build --quiet --release --features lab --bins
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 # shellcheck source=scripts/lab.sh
 . scripts/lab.sh
 start_lab "$bin"

@@ -1,10 +1,11 @@
 # Sourced by the scripts that run against the lab (demo, bench,
-# compare-outputs): `start_lab BIN_DIR` starts BIN_DIR/mxtls-lab in a fresh
+# compare-outputs): `start_lab BIN_DIR [LAB_ARGS...]` starts BIN_DIR/mxtls-lab
+# (with LAB_ARGS, e.g. --delay-ms 50) in a fresh
 # temporary directory ($dir), stops it and removes $dir on exit, waits up to
 # 10 s for it to answer, and loads its MXTLS_LAB_* variables.
 start_lab() {
     dir=$(mktemp -d)
-    "$1/mxtls-lab" --dir "$dir" 2>"$dir/lab.log" &
+    "$1/mxtls-lab" --dir "$dir" "${@:2}" 2>"$dir/lab.log" &
     lab=$!
     trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
     for _ in $(seq 1 100); do

@@ -5,24 +5,38 @@
 //! record (RFC 8460 §3). This module only gathers evidence; judging it is
 //! `classify`'s job.
 
+use std::net::IpAddr;
+
 use futures_util::future::join_all;
 use hickory_proto::rr::{Name, RData, RecordType};
 
 use crate::dane::applies::{Applicability, applicability};
 use crate::dane::tlsa::TlsaRecord;
 use crate::dns::display_name;
-use crate::dns::{Answer, Dns, Dnssec, DnssecMode, Status};
+use crate::dns::{Answer, Dnssec, DnssecMode, Status};
 use crate::evidence::{
     Address, Discovery, MxHost, MxLookup, MxStatus, RuaDomain, TlsRpt, Tlsa, TlsaStatus,
 };
 use crate::mx::{self, MxSet};
+use crate::timeline::TimedDns;
 use crate::tlsrpt::{self, TlsRptAssessment};
+
+/// Told each MX host's name and addresses as soon as they are known, when
+/// the host name is the one a session must send as SNI whatever DANE's
+/// verdict (the host is no alias: its TLSA base domain is its own name,
+/// RFC 7672 §2.2.3). The sessions start then, beside the TLSA lookup.
+pub type OnAddresses<'a> = &'a (dyn Fn(&str, &[IpAddr]) + Send + Sync);
 
 /// `planned_mx`, when not empty, replaces the published MX hosts (the MX
 /// lookup still runs, for its DNSSEC status).
-pub async fn discover(dns: &Dns, domain: &Name, planned_mx: &[Name]) -> Discovery {
+pub async fn discover(
+    dns: &TimedDns<'_>,
+    domain: &Name,
+    planned_mx: &[Name],
+    on_addresses: OnAddresses<'_>,
+) -> Discovery {
     let (mx, tlsrpt) = tokio::join!(
-        discover_mx(dns, domain, planned_mx),
+        discover_mx(dns, domain, planned_mx, on_addresses),
         discover_tlsrpt(dns, domain)
     );
     let (mx_lookup, null_mixed, mx) = mx;
@@ -34,14 +48,19 @@ pub async fn discover(dns: &Dns, domain: &Name, planned_mx: &[Name]) -> Discover
     }
 }
 
-async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, bool, Vec<MxHost>) {
+async fn discover_mx(
+    dns: &TimedDns<'_>,
+    domain: &Name,
+    planned: &[Name],
+    on_addresses: OnAddresses<'_>,
+) -> (MxLookup, bool, Vec<MxHost>) {
     let answer = dns.lookup(domain, RecordType::MX).await;
     if !planned.is_empty() && answer.dnssec != Dnssec::Bogus {
         // The planned set is judged as if published in the same zone, so
         // it carries the zone's DNSSEC status.
         let hosts = join_all(planned.iter().enumerate().map(|(i, host)| {
             let pref = u16::try_from((i + 1) * 10).unwrap_or(u16::MAX);
-            discover_host(dns, host.clone(), pref, answer.dnssec)
+            discover_host(dns, host.clone(), pref, answer.dnssec, on_addresses)
         }))
         .await;
         let lookup = MxLookup {
@@ -60,11 +79,9 @@ async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, b
         Status::Found => match mx::classify(&answer.mx_records()) {
             MxSet::Null => (lookup(MxStatus::NullMx), false, Vec::new()),
             MxSet::Hosts { hosts, null_mixed } => {
-                let hosts = join_all(
-                    hosts
-                        .into_iter()
-                        .map(|(pref, host)| discover_host(dns, host, pref, answer.dnssec)),
-                )
+                let hosts = join_all(hosts.into_iter().map(|(pref, host)| {
+                    discover_host(dns, host, pref, answer.dnssec, on_addresses)
+                }))
                 .await;
                 (lookup(MxStatus::Found), null_mixed, hosts)
             }
@@ -72,7 +89,7 @@ async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, b
         // RFC 5321 §5.1: no MX records, the domain is its own mail host. The
         // denial's DNSSEC status stands in for the MX RRset's (RFC 7672 §2.2.1).
         Status::NoData => {
-            let host = discover_host(dns, domain.clone(), 0, answer.dnssec).await;
+            let host = discover_host(dns, domain.clone(), 0, answer.dnssec, on_addresses).await;
             (lookup(MxStatus::Implicit), false, vec![host])
         }
         Status::NxDomain => (lookup(MxStatus::Nxdomain), false, Vec::new()),
@@ -80,7 +97,13 @@ async fn discover_mx(dns: &Dns, domain: &Name, planned: &[Name]) -> (MxLookup, b
     }
 }
 
-async fn discover_host(dns: &Dns, host: Name, preference: u16, mx_dnssec: Dnssec) -> MxHost {
+async fn discover_host(
+    dns: &TimedDns<'_>,
+    host: Name,
+    preference: u16,
+    mx_dnssec: Dnssec,
+    on_addresses: OnAddresses<'_>,
+) -> MxHost {
     let (a, aaaa) = tokio::join!(
         dns.lookup(&host, RecordType::A),
         dns.lookup(&host, RecordType::AAAA)
@@ -101,6 +124,10 @@ async fn discover_host(dns: &Dns, host: Name, preference: u16, mx_dnssec: Dnssec
         .iter()
         .find(|x| !x.aliases.is_empty())
         .map(|x| x.canonical.clone());
+    if canonical.is_none() && !addresses.is_empty() {
+        let ips: Vec<IpAddr> = addresses.iter().map(|a| a.ip).collect();
+        on_addresses(&display_name(&host), &ips);
+    }
     // DNSSEC per address family (RFC 7672 §2.2.2 asks for secure address
     // records): a secure A RRset with addresses keeps DANE for the IPv4
     // sessions even when the AAAA lookup is bogus or failed, and the other
@@ -138,7 +165,7 @@ async fn discover_host(dns: &Dns, host: Name, preference: u16, mx_dnssec: Dnssec
 /// records are secure; for an alias, first at the CNAME-expanded name (the
 /// chain was secure, since the addresses are), then at the original name.
 async fn discover_tlsa(
-    dns: &Dns,
+    dns: &TimedDns<'_>,
     host: &Name,
     canonical: Option<&Name>,
     mx_dnssec: Dnssec,
@@ -250,7 +277,7 @@ async fn discover_tlsa(
     }
 }
 
-async fn discover_tlsrpt(dns: &Dns, domain: &Name) -> TlsRpt {
+async fn discover_tlsrpt(dns: &TimedDns<'_>, domain: &Name) -> TlsRpt {
     let name = Name::from_ascii("_smtp._tls").and_then(|p| p.append_domain(domain));
     let domain_text = display_name(domain);
     let Ok(name) = name else {
@@ -285,7 +312,7 @@ const MAX_RUA_DOMAINS: usize = 4;
 /// Whether the domains of the `mailto:` report addresses accept mail (a
 /// null MX, a name that does not exist, or no MX and no address means the
 /// reports bounce; SPEC.md §1, our own check).
-async fn rua_mail_domains(dns: &Dns, a: &tlsrpt::TlsRptAssessment) -> Vec<RuaDomain> {
+async fn rua_mail_domains(dns: &TimedDns<'_>, a: &tlsrpt::TlsRptAssessment) -> Vec<RuaDomain> {
     let mut domains: Vec<String> = Vec::new();
     for uri in &a.rua {
         if let tlsrpt::record::ReportUriKind::Mailto { address } = uri.kind() {
@@ -300,7 +327,7 @@ async fn rua_mail_domains(dns: &Dns, a: &tlsrpt::TlsRptAssessment) -> Vec<RuaDom
     join_all(domains.into_iter().map(|d| rua_domain(dns, d))).await
 }
 
-async fn rua_domain(dns: &Dns, domain: String) -> RuaDomain {
+async fn rua_domain(dns: &TimedDns<'_>, domain: String) -> RuaDomain {
     let verdict = |accepts: Option<bool>, reason: &str| RuaDomain {
         domain: domain.clone(),
         accepts_mail: accepts,

@@ -46,6 +46,8 @@ pub struct DomainReport {
     pub report: crate::tlsrpt::report::Report,
     /// Wall time of the scan of this domain.
     pub duration_ms: u64,
+    /// When each lookup, the policy fetch and each session ran.
+    pub timings: crate::timeline::Timings,
     /// When the scan of this domain started (RFC 3339, UTC).
     pub scanned_at: String,
     /// The mxtls version that made this document.

@@ -36,6 +36,7 @@ pub mod sanitize;
 pub mod scan;
 pub mod session;
 pub mod smtp;
+pub mod timeline;
 pub mod tls_report;
 pub mod tlsrpt;
 pub mod txt_record;

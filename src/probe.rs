@@ -6,11 +6,12 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use futures_util::future::join_all;
 use rustls::pki_types::UnixTime;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, Semaphore, watch};
 
 use crate::dane::applies::Applicability;
 use crate::dane::verdict::ReferenceIds;
@@ -52,7 +53,49 @@ pub struct ProbeSettings {
 /// memory stays bounded however many domains a run scans.
 const CACHE_ENTRIES: usize = 20_000;
 
-type Slot = Arc<OnceCell<Session>>;
+type Slot = Arc<Cell>;
+
+/// One session of the run, and word of its handshake before it ends.
+struct Cell {
+    session: OnceCell<Session>,
+    /// True once the handshake has succeeded; also touched when the
+    /// session ends, so that a waiter looks again.
+    tls_up: watch::Sender<bool>,
+}
+
+impl Default for Cell {
+    fn default() -> Cell {
+        Cell {
+            session: OnceCell::new(),
+            tls_up: watch::Sender::new(false),
+        }
+    }
+}
+
+/// Whether the session in `cell` gets TLS up, told as soon as it does
+/// (or, failing that, when the session is over).
+async fn tls_came_up(cell: &Cell) -> bool {
+    let mut up = cell.tls_up.subscribe();
+    loop {
+        if *up.borrow_and_update() {
+            return true;
+        }
+        if let Some(s) = cell.session.get() {
+            return s.outcome == Outcome::TlsEstablished;
+        }
+        if up.changed().await.is_err() {
+            return false;
+        }
+    }
+}
+
+/// The primary session's length and whether TLS came up, once it is over
+/// (`None` if it was dropped).
+async fn ended_of(
+    mut ended: watch::Receiver<Option<(Duration, bool)>>,
+) -> Option<(Duration, bool)> {
+    ended.wait_for(Option::is_some).await.ok().and_then(|e| *e)
+}
 
 /// A session's address, SNI, and the key type its ClientHello was limited
 /// to (`None`: every signature scheme offered).
@@ -170,7 +213,15 @@ async fn probe_one(
         _ => None,
     };
     let primary_sni = dane_sni.clone().unwrap_or_else(|| host.host.clone());
-    let session = run(ip, &primary_sni, settings).await;
+    // The primary session's length, once it is over, and whether TLS
+    // came up in it.
+    let (ended, ended_rx) = watch::channel(None);
+    let primary = async {
+        let session = run(ip, &primary_sni, settings).await;
+        let took = Duration::from_millis(session.timings.total_ms);
+        let _ = ended.send(Some((took, session.outcome == Outcome::TlsEstablished)));
+        session
+    };
     let second = async {
         match (&dane_sni, &sts_ctx) {
             (Some(base), Some(ctx))
@@ -185,26 +236,35 @@ async fn probe_one(
     // Where DANE applies and TLS came up: the chains a client limited to
     // RSA and one limited to ECDSA get (a server may hold both), made
     // beside the MTA-STS session and bounded by how fast the server
-    // answered, so that the domain's bound is not spent on them.
-    let variant_bound = variant_bound(
-        Duration::from_millis(session.timings.total_ms),
-        settings.config.step_timeout,
-    );
+    // answered, so that the domain's bound is not spent on them. They
+    // start once the primary session's handshake has succeeded, not when
+    // that session has ended: it has nothing more to tell them.
     let variants = async {
-        if host.dane() != Applicability::Applies || session.outcome != Outcome::TlsEstablished {
+        if host.dane() != Applicability::Applies {
+            return Vec::new();
+        }
+        let up = match settings.cache.slot(ip, &primary_sni, None) {
+            Some(cell) => tls_came_up(&cell).await,
+            None => ended_of(ended_rx.clone()).await.is_some_and(|(_, up)| up),
+        };
+        if !up {
             return Vec::new();
         }
         let sni = primary_sni.as_str();
+        let ended_rx = &ended_rx;
         let runs = KeyType::BOTH.map(|key| async move {
             (
                 key,
-                run_limited(ip, sni, key, variant_bound, settings).await,
+                run_limited(ip, sni, key, ended_rx.clone(), settings).await,
             )
         });
         join_all(runs).await
     };
-    let (second, variants): (Option<Session>, Vec<(KeyType, Option<Session>)>) =
-        tokio::join!(second, variants);
+    let (session, second, variants) = tokio::join!(primary, second, variants);
+    let variant_bound = variant_bound(
+        Duration::from_millis(session.timings.total_ms),
+        settings.config.step_timeout,
+    );
     let now = UnixTime::now();
     let v = verdict::judge(
         &as_probe(&session),
@@ -314,37 +374,102 @@ fn variant_bound(took: Duration, step: Duration) -> Duration {
         .min(step.saturating_mul(client::SESSION_STEPS))
 }
 
-async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
-    let fresh = || async {
-        // The semaphore is never closed, so acquiring only fails if it
-        // were; probing without a permit is then the lesser evil.
-        let _permit = settings.permits.acquire().await.ok();
-        client::probe(ip, Some(sni), &settings.config).await
-    };
-    match settings.cache.slot(ip, sni, None) {
-        Some(slot) => slot.get_or_init(fresh).await.clone(),
-        None => fresh().await,
+/// Runs the sessions discovery announces (`discover::OnAddresses`: an MX
+/// host's name and addresses, as soon as they are known) until dropped.
+/// Each is the session `probe_one` makes first for that address, with the
+/// host name as SNI, so it only runs once the session cache has a slot
+/// for it and `probe_one` then finds it there (made or in progress): every
+/// (address, SNI) is still probed once per run, and what the session
+/// observes never depends on the verdicts that are judged after it.
+/// Addresses `probe_all` would not probe are left alone.
+pub async fn early_sessions(
+    settings: &ProbeSettings,
+    mut announced: tokio::sync::mpsc::UnboundedReceiver<(String, IpAddr)>,
+) -> std::convert::Infallible {
+    use futures_util::stream::FuturesUnordered;
+    let mut running = FuturesUnordered::new();
+    let mut open = true;
+    loop {
+        tokio::select! {
+            next = announced.recv(), if open => match next {
+                Some((host, ip)) => {
+                    let probed = settings.allow_private || ip_scope::non_public_reason(ip).is_none();
+                    if probed && settings.cache.slot(ip, &host, None).is_some() {
+                        running.push(async move {
+                            run(ip, &host, settings).await;
+                        });
+                    }
+                }
+                None => open = false,
+            },
+            Some(()) = running.next(), if !running.is_empty() => {}
+            else => std::future::pending::<()>().await,
+        }
     }
 }
 
-/// A session limited to `only`, cut off at `bound` once it has its permit
-/// (waiting for one is the run's load, not the server's slowness); `None`
+async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
+    async fn fresh(
+        ip: IpAddr,
+        sni: &str,
+        settings: &ProbeSettings,
+        tls_up: &(dyn Fn() + Send + Sync),
+    ) -> Session {
+        // The semaphore is never closed, so acquiring only fails if it
+        // were; probing without a permit is then the lesser evil.
+        let _permit = settings.permits.acquire().await.ok();
+        client::probe_telling(ip, Some(sni), &settings.config, None, tls_up).await
+    }
+    match settings.cache.slot(ip, sni, None) {
+        Some(cell) => {
+            let tell = || {
+                cell.tls_up.send_replace(true);
+            };
+            let session = cell
+                .session
+                .get_or_init(|| fresh(ip, sni, settings, &tell))
+                .await
+                .clone();
+            // Whoever waits for the handshake looks again: it is over.
+            cell.tls_up.send_modify(|_| {});
+            session
+        }
+        None => fresh(ip, sni, settings, &|| {}).await,
+    }
+}
+
+/// A session limited to `only`, cut off once it has its permit (waiting
+/// for one is the run's load, not the server's slowness) at
+/// [`variant_bound`] of the primary session's length, counted from its
+/// own start (the primary may still be running when it starts); `None`
 /// when cut off, and then not kept, so another domain of the run asks
 /// again within its own bound.
 async fn run_limited(
     ip: IpAddr,
     sni: &str,
     only: KeyType,
-    bound: Duration,
+    primary_ended: watch::Receiver<Option<(Duration, bool)>>,
     settings: &ProbeSettings,
 ) -> Option<Session> {
+    let step = settings.config.step_timeout;
     let fresh = || async {
         let _permit = settings.permits.acquire().await.ok();
+        let start = tokio::time::Instant::now();
         let probe = client::probe_limited(ip, Some(sni), &settings.config, Some(only));
-        tokio::time::timeout(bound, probe).await
+        let cut_off = async {
+            let bound = match ended_of(primary_ended).await {
+                Some((took, _)) => variant_bound(took, step),
+                None => step.saturating_mul(client::SESSION_STEPS),
+            };
+            tokio::time::sleep_until(start + bound).await;
+        };
+        tokio::select! {
+            session = probe => Ok(session),
+            () = cut_off => Err(()),
+        }
     };
     match settings.cache.slot(ip, sni, Some(only)) {
-        Some(slot) => slot.get_or_try_init(fresh).await.ok().cloned(),
+        Some(cell) => cell.session.get_or_try_init(fresh).await.ok().cloned(),
         None => fresh().await.ok(),
     }
 }

@@ -17,6 +17,7 @@ use crate::mta_sts::gather::{self, StsConfig, StsEvidence};
 use crate::outlook;
 use crate::preflight::Preflight;
 use crate::probe::{self, AppliedSts, ProbeSettings};
+use crate::timeline::{TimedDns, Timeline};
 use crate::tls_report;
 use crate::tlsrpt;
 use std::sync::Arc;
@@ -163,13 +164,49 @@ impl Scanner {
     }
 
     /// Scans one domain. Never fails: what went wrong is in the report.
+    ///
+    /// Sessions start as soon as an MX host's addresses are known (when its
+    /// SNI cannot depend on the TLSA lookup), beside the TLSA, TLSRPT and
+    /// MTA-STS work; they are judged once all of it is in.
     pub async fn scan(&self, domain: &Domain) -> DomainReport {
+        let timeline = Timeline::new();
+        let (announce, announced) = tokio::sync::mpsc::unbounded_channel();
+        let on_addresses = |host: &str, ips: &[std::net::IpAddr]| {
+            for ip in ips {
+                // The receiver lives as long as the scan.
+                let _ = announce.send((host.to_string(), *ip));
+            }
+        };
+        let scan = self.scan_timed(domain, &timeline, &on_addresses);
+        let early = probe::early_sessions(&self.probe, announced);
+        // `early_sessions` never ends: the scan's end drops the sessions
+        // it no longer waits for (a domain cut off by its bound).
+        tokio::select! {
+            biased;
+            mut report = scan => {
+                report.timings = timeline.finish();
+                report
+            }
+            never = early => match never {},
+        }
+    }
+
+    async fn scan_timed(
+        &self,
+        domain: &Domain,
+        timeline: &Timeline,
+        on_addresses: discover::OnAddresses<'_>,
+    ) -> DomainReport {
         let started = Instant::now();
         let started_at = SystemTime::now();
+        let dns = TimedDns {
+            dns: &self.dns,
+            timeline,
+        };
         let work = async {
             tokio::join!(
-                discover::discover(&self.dns, &domain.name, &self.preflight.mx),
-                gather::gather(&self.dns, &domain.name, &self.sts)
+                discover::discover(&dns, &domain.name, &self.preflight.mx, on_addresses),
+                gather::gather(&dns, &domain.name, &self.sts)
             )
         };
         let (discovery, sts) = match tokio::time::timeout(self.discovery_deadline, work).await {
@@ -232,6 +269,12 @@ impl Scanner {
                 Vec::new()
             }
         };
+        for s in &sessions {
+            if let Some(start) = s.probe.started {
+                let end = start + Duration::from_millis(s.probe.timings.total_ms);
+                timeline.session(&s.mx, s.ip, start, end);
+            }
+        }
         findings.extend(classify::session_findings(
             &sessions,
             sts_mode,
@@ -309,6 +352,7 @@ impl Scanner {
             headline,
             report,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            timings: Default::default(),
             scanned_at: crate::datetime::format_rfc3339(started_at),
             mxtls_version: crate::document::MXTLS_VERSION,
         }

@@ -810,3 +810,81 @@ fn the_lab_prints_its_usage_on_help_and_exits_0() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: mxtls-lab"));
 }
+
+/// The `timings` of a scan: every lookup, the policy fetch and each session,
+/// each span in order, and the dependencies between them in order too.
+/// Only orders are checked, never durations.
+#[test]
+fn timings_name_every_lookup_the_policy_fetch_and_each_session_in_order() {
+    let (_, json) = scan(&["bench-both.test"]);
+    let t = &json["timings"];
+    let span = |v: &Value| -> (i64, i64) {
+        let (start, end) = (v["start_ms"].as_i64(), v["end_ms"].as_i64());
+        let (Some(start), Some(end)) = (start, end) else {
+            panic!("no start_ms/end_ms in {v}")
+        };
+        assert!(start <= end, "starts before it ends: {v}");
+        (start, end)
+    };
+    let lookup = |name: &str, rtype: &str| -> (i64, i64) {
+        let found = t["lookups"]
+            .as_array()
+            .expect("lookups")
+            .iter()
+            .find(|l| l["name"] == name && l["type"] == rtype)
+            .unwrap_or_else(|| panic!("no {name} {rtype} lookup in {t}"));
+        span(found)
+    };
+    for l in t["lookups"].as_array().expect("lookups") {
+        span(l);
+    }
+    let mx = lookup("bench-both.test", "MX");
+    let a = lookup("mx1.bench-both.test", "A");
+    let tlsa = lookup("_25._tcp.mx1.bench-both.test", "TLSA");
+    let sts = lookup("_mta-sts.bench-both.test", "TXT");
+    lookup("_smtp._tls.bench-both.test", "TXT");
+    let fetch = span(&t["policy_fetch"]);
+    assert!(
+        mx.1 <= a.0,
+        "the MX host's addresses are asked after the MX"
+    );
+    assert!(a.1 <= tlsa.0, "TLSA is asked once the addresses are secure");
+    assert!(sts.1 <= fetch.0, "the policy is fetched after its record");
+    let sessions = t["sessions"].as_array().expect("session timings");
+    assert_eq!(
+        sessions.len(),
+        json["sessions"].as_array().map_or(0, Vec::len),
+        "one per session"
+    );
+    let session = span(&sessions[0]);
+    assert_eq!(sessions[0]["ip"], json["sessions"][0]["ip"]);
+    assert!(
+        a.1 <= session.0,
+        "the session starts once the address is known"
+    );
+    // The session does not wait for the TLSA answer: it starts when the
+    // addresses arrive, which is when the TLSA query goes out.
+    assert!(
+        session.0 <= tlsa.1,
+        "the session starts before the TLSA answer is in: {t}"
+    );
+    // Each step of the dialogue, in order, within the whole session.
+    let steps = &json["sessions"][0]["probe"]["timings"];
+    let mut sum = 0;
+    for step in [
+        "connect_ms",
+        "greeting_ms",
+        "ehlo_ms",
+        "starttls_ms",
+        "handshake_ms",
+        "ehlo_tls_ms",
+    ] {
+        sum += steps[step]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{step} in {steps}"));
+    }
+    assert!(
+        sum <= steps["total_ms"].as_u64().expect("total_ms"),
+        "the steps fit in the session: {steps}"
+    );
+}

@@ -3,6 +3,7 @@
 //!
 //!     mxtls-lab --dir /tmp/lab          # writes root.key, root.ds, lab.env
 //!     mxtls-lab --list                  # prints the catalogue and exits
+//!     mxtls-lab --delay-ms 50           # every reply of every server 50 ms late
 //!
 //! `lab.env` holds shell assignments (MXTLS_LAB_DNS, MXTLS_LAB_RESOLVER,
 //! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS, MXTLS_LAB_CA, MXTLS_LAB_HTTPS_PORT,
@@ -16,7 +17,9 @@ use mxtls::lab::catalogue::Catalogue;
 use mxtls::lab::prepare::{self, Prepared};
 use mxtls::lab::servers::Lab;
 
-const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--list]";
+const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--delay-ms MS] [--list]";
+/// Longest injected delay: ten seconds is already slower than any link.
+const MAX_DELAY_MS: u64 = 10_000;
 
 /// What the command line asks for.
 enum Request {
@@ -28,6 +31,8 @@ struct Args {
     dir: Option<PathBuf>,
     catalogue: PathBuf,
     list: bool,
+    /// Added to every server-to-client flight (`mxtls::lab::link`).
+    delay: std::time::Duration,
 }
 
 fn parse_args() -> Result<Request, String> {
@@ -38,6 +43,7 @@ fn parse_args() -> Result<Request, String> {
             "/testdata/lab/catalogue.toml"
         )),
         list: false,
+        delay: std::time::Duration::ZERO,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -45,6 +51,21 @@ fn parse_args() -> Result<Request, String> {
             "--dir" => args.dir = Some(it.next().ok_or("--dir needs a directory")?.into()),
             "--catalogue" => args.catalogue = it.next().ok_or("--catalogue needs a file")?.into(),
             "--list" => args.list = true,
+            "--delay-ms" => {
+                let text = it
+                    .next()
+                    .ok_or("--delay-ms needs a number of milliseconds")?;
+                let ms: u64 = text
+                    .parse()
+                    .ok()
+                    .filter(|ms| *ms <= MAX_DELAY_MS)
+                    .ok_or_else(|| {
+                        format!(
+                            "--delay-ms {text:?}: give whole milliseconds from 0 to {MAX_DELAY_MS}"
+                        )
+                    })?;
+                args.delay = std::time::Duration::from_millis(ms);
+            }
             "-h" | "--help" => return Ok(Request::Help),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -84,7 +105,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(prepared, args.dir)) {
+    match runtime.block_on(serve(prepared, args.dir, args.delay)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mxtls-lab: {e}");
@@ -93,8 +114,12 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn std::error::Error>> {
-    let lab = Lab::start(prepared).await?;
+async fn serve(
+    prepared: Prepared,
+    dir: Option<PathBuf>,
+    delay: std::time::Duration,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let lab = Lab::start_delayed(prepared, delay).await?;
     let catalogue: &Catalogue = &lab.catalogue;
     let dns = &lab.dns;
     let dir = match dir {
@@ -123,12 +148,13 @@ async fn serve(prepared: Prepared, dir: Option<PathBuf>) -> Result<(), Box<dyn s
     std::fs::write(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("lab.env"))?;
     eprintln!(
-        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}",
+        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}; replies {} ms late",
         catalogue.scenarios().len(),
         dns.authoritative(),
         dns.validating_resolver(),
         dns.forwarding_resolver(),
-        anchor.display()
+        anchor.display(),
+        delay.as_millis()
     );
     tokio::signal::ctrl_c().await?;
     let _ = std::fs::remove_file(dir.join("lab.env"));

@@ -41,6 +41,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::ca::Issued;
+use super::link::Link;
 
 /// The one path a policy host serves (RFC 8461 §3.3).
 pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
@@ -165,6 +166,17 @@ impl LabHttps {
     /// Binds `bind:port` (port 0 picks a free one) and starts serving
     /// `sites` on the current tokio runtime.
     pub async fn start(bind: IpAddr, port: u16, sites: Vec<Site>) -> Result<LabHttps, HttpsError> {
+        LabHttps::start_delayed(bind, port, sites, Duration::ZERO).await
+    }
+
+    /// [`LabHttps::start`] behind a slow link: everything the server sends
+    /// reaches the client `delay` later (see [`super::link`]).
+    pub async fn start_delayed(
+        bind: IpAddr,
+        port: u16,
+        sites: Vec<Site>,
+        delay: Duration,
+    ) -> Result<LabHttps, HttpsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut certs = HashMap::new();
         let mut behaviours = HashMap::new();
@@ -201,7 +213,8 @@ impl LabHttps {
             addr: wanted,
             source,
         })?;
-        let accept_task = tokio::spawn(accept_loop(listener, acceptor, Arc::new(behaviours)));
+        let accept_task =
+            tokio::spawn(accept_loop(listener, acceptor, Arc::new(behaviours), delay));
         Ok(LabHttps { addr, accept_task })
     }
 
@@ -236,6 +249,7 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     behaviours: Arc<HashMap<String, Behaviour>>,
+    delay: Duration,
 ) {
     let mut connections = JoinSet::new();
     loop {
@@ -253,13 +267,15 @@ async fn accept_loop(
             drop(stream);
             continue;
         }
+        // nginx's default (`tcp_nodelay on`).
+        let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let behaviours = Arc::clone(&behaviours);
         connections.spawn(async move {
             // The result does not matter: either way the connection is over.
             let _ = tokio::time::timeout(
                 CONNECTION_LIFETIME,
-                serve_connection(acceptor, stream, behaviours),
+                serve_connection(acceptor, Link::new(stream, delay), behaviours),
             )
             .await;
         });
@@ -268,7 +284,7 @@ async fn accept_loop(
 
 async fn serve_connection(
     acceptor: TlsAcceptor,
-    stream: TcpStream,
+    stream: Link<TcpStream>,
     behaviours: Arc<HashMap<String, Behaviour>>,
 ) -> io::Result<()> {
     let mut tls = acceptor.accept(stream).await?;
@@ -328,7 +344,9 @@ async fn serve_connection(
 /// [`MAX_REQUEST_HEAD`] bytes) and returns the method and path of its
 /// request line; `None` when the head is too long, cut short or not
 /// HTTP/1.x.
-async fn read_request_line(tls: &mut TlsStream<TcpStream>) -> io::Result<Option<(String, String)>> {
+async fn read_request_line(
+    tls: &mut TlsStream<Link<TcpStream>>,
+) -> io::Result<Option<(String, String)>> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     loop {
@@ -364,7 +382,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 async fn respond(
-    tls: &mut TlsStream<TcpStream>,
+    tls: &mut TlsStream<Link<TcpStream>>,
     status: u16,
     content_type: Option<&str>,
     extra: &[(&str, &str)],
@@ -386,7 +404,7 @@ async fn respond(
     tls.shutdown().await
 }
 
-async fn stream_oversized(tls: &mut TlsStream<TcpStream>) -> io::Result<()> {
+async fn stream_oversized(tls: &mut TlsStream<Link<TcpStream>>) -> io::Result<()> {
     let head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {OVERSIZED_BYTES}\r\nConnection: close\r\n\r\n"
     );
@@ -404,7 +422,7 @@ async fn stream_oversized(tls: &mut TlsStream<TcpStream>) -> io::Result<()> {
     tls.shutdown().await
 }
 
-async fn drip_headers(tls: &mut TlsStream<TcpStream>) -> io::Result<()> {
+async fn drip_headers(tls: &mut TlsStream<Link<TcpStream>>) -> io::Result<()> {
     tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
         .await?;
     tls.flush().await?;

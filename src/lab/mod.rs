@@ -12,6 +12,7 @@ pub mod ca;
 pub mod catalogue;
 pub mod dns;
 pub mod https;
+pub mod link;
 pub mod prepare;
 pub mod servers;
 pub mod smtp;

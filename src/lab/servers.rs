@@ -2,6 +2,7 @@
 //! (and, as they arrive, the SMTP servers), one CA for all of them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use super::LabError;
 use super::ca::LabCa;
@@ -27,6 +28,13 @@ pub struct Lab {
 impl Lab {
     /// Starts every server the catalogue needs, on loopback only.
     pub async fn start(prepared: Prepared) -> Result<Lab, LabError> {
+        Lab::start_delayed(prepared, Duration::ZERO).await
+    }
+
+    /// [`Lab::start`] behind a slow link: every reply of the lab's DNS,
+    /// SMTP and HTTPS servers reaches the client `delay` after it was sent
+    /// (the model: [`super::link`]).
+    pub async fn start_delayed(prepared: Prepared, delay: Duration) -> Result<Lab, LabError> {
         let Prepared {
             catalogue,
             ca,
@@ -53,7 +61,7 @@ impl Lab {
             None
         } else {
             Some(
-                LabSmtp::start(0, servers)
+                LabSmtp::start_delayed(0, servers, delay)
                     .await
                     .map_err(|e| LabError::Server {
                         what: "SMTP servers".into(),
@@ -113,13 +121,13 @@ impl Lab {
                 behaviour,
             });
         }
-        let https = LabHttps::start(HTTPS_IP, 0, sites)
+        let https = LabHttps::start_delayed(HTTPS_IP, 0, sites, delay)
             .await
             .map_err(|e| LabError::Server {
                 what: "HTTPS server".into(),
                 detail: e.to_string(),
             })?;
-        let dns = LabDns::start(&catalogue).await?;
+        let dns = LabDns::start_delayed(&catalogue, delay).await?;
         Ok(Lab {
             catalogue,
             dns,

@@ -39,6 +39,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{sleep, timeout};
 use tokio_rustls::TlsAcceptor;
 
+use super::link::Link;
+
 use super::ca::Issued;
 use crate::pki::facts;
 use crate::smtp::legacy_hello;
@@ -233,6 +235,16 @@ impl LabSmtp {
     /// Starts `servers` on the current tokio runtime, all on port `port`
     /// (0 picks one that is free on every address).
     pub async fn start(port: u16, servers: Vec<SmtpServer>) -> Result<LabSmtp, SmtpLabError> {
+        LabSmtp::start_delayed(port, servers, Duration::ZERO).await
+    }
+
+    /// [`LabSmtp::start`] behind a slow link: everything the servers send
+    /// reaches the client `delay` later (see [`super::link`]).
+    pub async fn start_delayed(
+        port: u16,
+        servers: Vec<SmtpServer>,
+        delay: Duration,
+    ) -> Result<LabSmtp, SmtpLabError> {
         if servers.is_empty() {
             return Err(SmtpLabError::NoServers);
         }
@@ -266,7 +278,7 @@ impl LabSmtp {
             if let Ok(addr) = listener.local_addr() {
                 addrs.push(addr);
             }
-            tasks.push(tokio::spawn(accept_loop(listener, served)));
+            tasks.push(tokio::spawn(accept_loop(listener, served, delay)));
         }
         let port = addrs.first().map_or(port, SocketAddr::port);
         Ok(LabSmtp { port, addrs, tasks })
@@ -386,7 +398,7 @@ async fn bind_all(ips: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, (Socket
     Ok(listeners)
 }
 
-async fn accept_loop(listener: TcpListener, served: Arc<Served>) {
+async fn accept_loop(listener: TcpListener, served: Arc<Served>, delay: Duration) {
     let mut connections = JoinSet::new();
     loop {
         let stream = match listener.accept().await {
@@ -409,13 +421,14 @@ async fn accept_loop(listener: TcpListener, served: Arc<Served>) {
         connections.spawn(async move {
             // Either way the connection is over; errors are the client's
             // doing and of no interest to the lab.
-            let _ = timeout(CONNECTION_LIFETIME, serve(stream, served)).await;
+            let _ = stream.set_nodelay(true);
+            let link = Link::new(stream, delay);
+            let _ = timeout(CONNECTION_LIFETIME, serve(link, served)).await;
         });
     }
 }
 
-async fn serve(mut stream: TcpStream, served: Arc<Served>) -> io::Result<()> {
-    let _ = stream.set_nodelay(true);
+async fn serve(mut stream: Link<TcpStream>, served: Arc<Served>) -> io::Result<()> {
     let behaviour = served.behaviour;
     let banner = format!("220 {HOST_NAME} ESMTP Postfix\r\n");
     match behaviour {
@@ -538,7 +551,7 @@ fn legacy_answer(hello: &[u8], chain: &[CertificateDer<'static>]) -> Vec<u8> {
 /// Reads one TLS record (the ClientHello) off the stream, so that closing
 /// afterwards does not turn into a reset that could overtake our answer,
 /// and returns it (header and body; a body over [`MAX_RECORD`] is cut).
-async fn read_client_hello(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
+async fn read_client_hello(stream: &mut Link<TcpStream>) -> io::Result<Vec<u8>> {
     let read = async {
         let mut header = [0u8; 5];
         stream.read_exact(&mut header).await?;
@@ -555,7 +568,7 @@ async fn read_client_hello(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
 
 /// Ends our side, then waits (briefly) for the client to close, so what we
 /// sent last is read before the connection goes away.
-async fn linger(mut stream: TcpStream) -> io::Result<()> {
+async fn linger(mut stream: Link<TcpStream>) -> io::Result<()> {
     stream.shutdown().await?;
     let mut sink = [0u8; 1024];
     let drain = async {

@@ -558,6 +558,8 @@ fn build_client(
         .https_only(true)
         .http1_only()
         .pool_max_idle_per_host(0)
+        // reqwest's default, stated: the request must not wait for Nagle.
+        .tcp_nodelay(true)
         .connect_timeout(connect_budget)
         .timeout(left)
         .user_agent(USER_AGENT)

@@ -7,8 +7,9 @@ use hickory_proto::rr::{Name, RecordType};
 
 use super::fetch::{self, FetchConfig, FetchOutcome};
 use super::record::{self, StsRecordAssessment, StsRecordStatus};
-use crate::dns::{Dns, Dnssec, Status, display_name};
+use crate::dns::{Dnssec, Status, display_name};
 use crate::ip_scope;
+use crate::timeline::TimedDns;
 
 /// How to fetch, whether non-public addresses may be contacted, and how
 /// long a fetch may take before it is reported as slow.
@@ -68,7 +69,7 @@ impl StsEvidence {
 
 /// Looks up `_mta-sts.<domain>` and `mta-sts.<domain>`, then fetches the
 /// policy when a record is published or the policy host exists.
-pub async fn gather(dns: &Dns, domain: &Name, config: &StsConfig) -> StsEvidence {
+pub async fn gather(dns: &TimedDns<'_>, domain: &Name, config: &StsConfig) -> StsEvidence {
     let domain_text = display_name(domain);
     let record_name = Name::from_ascii("_mta-sts").and_then(|p| p.append_domain(domain));
     let host_name = Name::from_ascii("mta-sts").and_then(|p| p.append_domain(domain));
@@ -121,8 +122,12 @@ pub async fn gather(dns: &Dns, domain: &Name, config: &StsConfig) -> StsEvidence
         error: host_error,
     };
 
+    let start = std::time::Instant::now();
     let (fetch, not_fetched) =
         fetch_if_published(&domain_text, &host_name, &assessment, &addresses, config).await;
+    if fetch.is_some() {
+        dns.timeline.policy_fetch(start, std::time::Instant::now());
+    }
     StsEvidence {
         record_name: record_facts,
         record: assessment,

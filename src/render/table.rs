@@ -1226,6 +1226,7 @@ mod tests {
                 Vec::new(),
             ),
             duration_ms: 0,
+            timings: Default::default(),
             scanned_at: "2026-01-02T03:04:05Z".into(),
             mxtls_version: crate::document::MXTLS_VERSION,
         }

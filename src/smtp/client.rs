@@ -40,6 +40,7 @@ use super::key_type::KeyType;
 use super::legacy_hello::{self, Flight, alert_name};
 use super::legacy_tls::{self, LegacyTls};
 use super::plaintext::{self, Recording};
+use super::quick_ack::QuickAck;
 use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
 use super::session::*;
 use super::transcript::Transcript;
@@ -94,10 +95,27 @@ pub async fn probe_limited(
     cfg: &ProbeConfig,
     only: Option<KeyType>,
 ) -> Session {
+    probe_telling(ip, sni, cfg, only, &|| {}).await
+}
+
+/// [`probe_limited`], calling `tls_up` the moment the handshake has
+/// succeeded (before EHLO under TLS and QUIT), for work that waits only
+/// for that.
+pub async fn probe_telling(
+    ip: IpAddr,
+    sni: Option<&str>,
+    cfg: &ProbeConfig,
+    only: Option<KeyType>,
+    tls_up: &(dyn Fn() + Send + Sync),
+) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
+    session.started = Some(started);
     let bound = cfg.step_timeout.saturating_mul(SESSION_STEPS);
-    if timeout(bound, run(&mut session, cfg, only)).await.is_err() {
+    if timeout(bound, run(&mut session, cfg, only, tls_up))
+        .await
+        .is_err()
+    {
         let failure = StepFailure {
             kind: FailureKind::Timeout,
             detail: format!("session exceeded its bound of {} ms", bound.as_millis()),
@@ -129,7 +147,12 @@ pub async fn probe_limited(
     session
 }
 
-async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
+async fn run(
+    s: &mut Session,
+    cfg: &ProbeConfig,
+    only: Option<KeyType>,
+    tls_up: &(dyn Fn() + Send + Sync),
+) {
     let step = cfg.step_timeout;
     let server_name = match server_name(s.ip, s.sni.as_deref()) {
         Ok(name) => name,
@@ -253,6 +276,7 @@ async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
         );
         s.transcript.event(&event);
     }
+    tls_up();
 
     // EHLO again, under TLS (RFC 3207 §4.2).
     let mut secure = ReplyReader::new(tls);
@@ -282,7 +306,7 @@ async fn run(s: &mut Session, cfg: &ProbeConfig, only: Option<KeyType>) {
 /// step bounded by the step timeout and recorded in `s`. Returns the
 /// connection ready for a ClientHello, or `None` when the session ended
 /// (then `s.outcome` says how). The legacy session reuses it.
-async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> {
+async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
     let step = cfg.step_timeout;
     let addr = SocketAddr::new(s.ip, cfg.port);
     let t = Instant::now();
@@ -306,9 +330,10 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<TcpStream> 
     };
     s.timings.connect_ms = Some(millis(t.elapsed()));
     s.connect = Connect::Ok;
+    // Commands are small and each waits for its reply: neither they nor
+    // our acknowledgements of the server's replies wait (`quick_ack`).
+    let tcp = QuickAck::new(tcp);
     s.local_addr = tcp.local_addr().ok();
-    // Commands are small and each waits for its reply: do not delay them.
-    let _ = tcp.set_nodelay(true);
     let mut plain = ReplyReader::new(tcp);
 
     // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).

@@ -15,6 +15,7 @@
 //! - [`session`]: what a session observed, as plain values
 //! - [`route`]: whether this host has a route to an address (sends nothing)
 //! - [`plaintext`]: telling plain text from TLS where the handshake belongs
+//! - `quick_ack`: the connection, with Nagle off and acknowledgements at once
 //! - [`client`]: the session itself: sockets, steps, timeouts; and, when a
 //!   server refused rustls, a second session with a legacy ClientHello
 //! - [`legacy_tls`]: when that second look is worth it and what it saw
@@ -31,6 +32,7 @@ pub mod key_type;
 pub mod legacy_hello;
 pub mod legacy_tls;
 pub mod plaintext;
+mod quick_ack;
 pub mod reply;
 pub mod route;
 pub mod session;

@@ -359,6 +359,9 @@ pub struct Session {
     pub legacy_tls: Option<LegacyTls>,
     /// How long each step took.
     pub timings: Timings,
+    /// When the session began (for the domain's `timings`).
+    #[serde(skip)]
+    pub started: Option<std::time::Instant>,
     #[serde(skip)]
     pub(super) chain: Vec<CertificateDer<'static>>,
     #[serde(skip)]
@@ -413,6 +416,7 @@ impl Session {
             },
             legacy_tls: None,
             timings: Timings::default(),
+            started: None,
             chain: Vec::new(),
             ocsp: None,
             stage: None,

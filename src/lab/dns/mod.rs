@@ -16,6 +16,7 @@
 //! Dropping [`LabDns`] stops the servers.
 
 mod auth;
+mod delayed;
 mod denial;
 mod keys;
 mod validating;
@@ -24,13 +25,14 @@ mod zone;
 use std::{
     io,
     net::{Ipv4Addr, SocketAddr},
+    sync::Arc,
     time::Duration,
 };
 
 use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 
-use self::{auth::AuthRouter, validating::ValidatingResolver};
+use self::{auth::AuthRouter, delayed::Delayed, validating::ValidatingResolver};
 use super::{LabError, catalogue::Catalogue};
 
 /// How many ephemeral ports are tried before giving up on a UDP+TCP pair.
@@ -47,15 +49,25 @@ pub struct LabDns {
     forwarding_resolver: SocketAddr,
     trust_anchor_dnskey: String,
     trust_anchor_ds: String,
-    auth_server: Server<AuthRouter>,
-    resolver_server: Server<ValidatingResolver>,
-    forwarder_server: Server<ValidatingResolver>,
+    auth_server: Server<Delayed<AuthRouter>>,
+    /// The authoritative server as the lab's resolvers reach it: without
+    /// the delay, so that a query to a resolver costs one delay (a warm
+    /// resolver cache), not several. Only when there is a delay.
+    inner_auth_server: Option<Server<Delayed<AuthRouter>>>,
+    resolver_server: Server<Delayed<ValidatingResolver>>,
+    forwarder_server: Server<Delayed<ValidatingResolver>>,
 }
 
 impl LabDns {
     /// Builds, signs and serves every zone of the catalogue; binds UDP and
     /// TCP on the same port of 127.0.0.1 (ephemeral) for each server.
     pub async fn start(catalogue: &Catalogue) -> Result<LabDns, LabError> {
+        LabDns::start_delayed(catalogue, Duration::ZERO).await
+    }
+
+    /// [`LabDns::start`] behind a slow link: every reply to a client of
+    /// the lab leaves `delay` after its query arrived (`delayed`).
+    pub async fn start_delayed(catalogue: &Catalogue, delay: Duration) -> Result<LabDns, LabError> {
         let zones = zone::build(catalogue)?;
         let signing_error = |detail| LabError::Signing {
             zone: ".".to_string(),
@@ -65,21 +77,31 @@ impl LabDns {
         let trust_anchor_ds = zones.root_key.anchor_ds_line().map_err(signing_error)?;
 
         let (auth_udp, auth_tcp, authoritative) = bind_pair("authoritative server").await?;
-        let mut auth_server = Server::new(AuthRouter::new(zones.catalogs, zones.servfail));
+        let router = Arc::new(AuthRouter::new(zones.catalogs, zones.servfail));
+        let mut auth_server = Server::new(Delayed::new(Arc::clone(&router), delay));
         auth_server.register_socket(auth_udp);
         auth_server.register_listener(auth_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+        let (upstream, inner_auth_server) = if delay.is_zero() {
+            (authoritative, None)
+        } else {
+            let (udp, tcp, addr) = bind_pair("authoritative server (inner)").await?;
+            let mut inner = Server::new(Delayed::new(router, Duration::ZERO));
+            inner.register_socket(udp);
+            inner.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
+            (addr, Some(inner))
+        };
 
-        let resolver = ValidatingResolver::new(authoritative, zones.root_key.public_key())
+        let resolver = ValidatingResolver::new(upstream, zones.root_key.public_key())
             .map_err(|e| signing_error(e.to_string()))?;
         let (res_udp, res_tcp, validating_resolver) = bind_pair("validating resolver").await?;
-        let mut resolver_server = Server::new(resolver);
+        let mut resolver_server = Server::new(Delayed::new(Arc::new(resolver), delay));
         resolver_server.register_socket(res_udp);
         resolver_server.register_listener(res_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
-        let forwarder = ValidatingResolver::forwarding(authoritative, zones.root_key.public_key())
+        let forwarder = ValidatingResolver::forwarding(upstream, zones.root_key.public_key())
             .map_err(|e| signing_error(e.to_string()))?;
         let (fwd_udp, fwd_tcp, forwarding_resolver) = bind_pair("forwarding resolver").await?;
-        let mut forwarder_server = Server::new(forwarder);
+        let mut forwarder_server = Server::new(Delayed::new(Arc::new(forwarder), delay));
         forwarder_server.register_socket(fwd_udp);
         forwarder_server.register_listener(fwd_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
@@ -90,6 +112,7 @@ impl LabDns {
             trust_anchor_dnskey,
             trust_anchor_ds,
             auth_server,
+            inner_auth_server,
             resolver_server,
             forwarder_server,
         })
@@ -133,6 +156,9 @@ impl LabDns {
         let _ = self.forwarder_server.shutdown_gracefully().await;
         let _ = self.resolver_server.shutdown_gracefully().await;
         let _ = self.auth_server.shutdown_gracefully().await;
+        if let Some(mut inner) = self.inner_auth_server.take() {
+            let _ = inner.shutdown_gracefully().await;
+        }
     }
 }
 
