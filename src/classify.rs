@@ -33,6 +33,18 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
                 "Check the signatures and DS records of the zone holding {domain} (e.g. `delv {domain} MX` or dnsviz.net); re-sign the zone or fix the DS at the parent."
             ),
         )),
+        // The scanner's own queue was full: nothing is known about the
+        // domain, so no error is reported about it.
+        MxStatus::Error if lookup.overloaded => out.push(Finding::new(
+            Severity::Warning,
+            Code::ScannerDnsOverloaded,
+            &subject,
+            format!(
+                "the MX lookup for {domain} is inconclusive: {}",
+                lookup.error.as_deref().unwrap_or("the scanner's DNS queue was full")
+            ),
+            "Scan this domain again with a lower --concurrency, or spread the load over more --resolver; nothing is known to be wrong with the domain.".to_string(),
+        )),
         MxStatus::Error => out.push(Finding::new(
             Severity::Error,
             Code::MxLookupFailed,
@@ -756,6 +768,7 @@ mod tests {
                 status,
                 dnssec,
                 error: None,
+                overloaded: false,
             },
             null_mixed: false,
             mx,
@@ -771,6 +784,17 @@ mod tests {
 
     fn codes(f: &[Finding]) -> Vec<&str> {
         f.iter().map(|f| f.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_lookup_lost_to_the_scanners_own_load_is_not_blamed_on_the_domain() {
+        let mut d = discovery(MxStatus::Error, Dnssec::Indeterminate, vec![]);
+        d.mx_lookup.overloaded = true;
+        d.mx_lookup.error = Some("not asked: the scanner's own queue was full".into());
+        let f = dns_findings("example", DnssecMode::Validate, &d);
+        assert_eq!(codes(&f), ["scanner-dns-overloaded"]);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].message.contains("inconclusive"), "{}", f[0].message);
     }
 
     #[test]

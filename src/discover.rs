@@ -67,6 +67,7 @@ async fn discover_mx(
             status: MxStatus::Found,
             dnssec: answer.dnssec,
             error: None,
+            overloaded: false,
         };
         return (lookup, false, hosts);
     }
@@ -74,6 +75,7 @@ async fn discover_mx(
         status,
         dnssec: answer.dnssec,
         error: answer.error.clone(),
+        overloaded: answer.overloaded,
     };
     match answer.status {
         Status::Found => match mx::classify(&answer.mx_records()) {

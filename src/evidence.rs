@@ -40,6 +40,10 @@ pub struct MxLookup {
     pub dnssec: Dnssec,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The lookup failed because of the scanner's own load (its DNS queue
+    /// was full): inconclusive, not the domain's fault. `error` says so.
+    #[serde(skip)]
+    pub overloaded: bool,
 }
 
 /// One mail host of the domain, with its addresses and TLSA records.

@@ -182,6 +182,8 @@ catalogue! {
     StsPolicyMxPatternUnused = "sts-policy-mx-pattern-unused", Warning, "RFC 8461 §4.1", "An mx: pattern covers no MX host", "Remove patterns that match no MX host.", "A pattern that matches no MX host is harmless, but it usually means a typo or an old host that now lets too much through.", "`mx: *.old-provider.net` while the MX is mail.example.com.";
     StsPlannedWithoutRecord = "sts-planned-without-record", Warning, "RFC 8461 §3.1", "A planned policy has no record to announce it", "Publish the _mta-sts TXT record with the policy.", "The planned policy would never be fetched: senders need the _mta-sts record to know it exists.", "`--sts-policy new.txt` for a domain with no `_mta-sts` TXT record.";
     StsRequired = "sts-required", Error, "mxtls (--require-sts)", "MTA-STS is required but no policy applies", "Publish an MTA-STS record and policy.", "You required MTA-STS (--require-sts) and no usable policy applies.", "`mxtls check --require-sts example.com` on a domain without `_mta-sts`.";
+    // The scanner's own DNS client (about the scanning host, not the domain).
+    ScannerDnsOverloaded = "scanner-dns-overloaded", Warning, "mxtls", "The scanner's own DNS queue was full: the MX lookup is inconclusive", "Scan the domain again with a lower --concurrency, or spread the load with more --resolver.", "The lookup was lost to the scanner's own load (its queue to the resolver was full), so nothing is known about the domain; reporting it as a failed lookup would blame the domain for the scanner.", "A batch at --concurrency 2000 behind one small resolver: queries wait for a place and time out.";
 }
 
 impl Code {

@@ -243,10 +243,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         None => None,
     };
     // The resolver check queries the network: usage errors come first.
+    // The resolver check goes out with the first queries; its verdict is
+    // awaited before the first report is written (and after the loop).
     let dns = Dns::new(&config).await?;
-    for note in dns.notes() {
-        eprintln!("mxtls: note: {note}");
-    }
+    let dns_check = dns.clone();
     let sts = StsConfig {
         fetch: FetchConfig {
             port: args.https_port,
@@ -308,6 +308,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut tally = RunTally::default();
     let mut results = scanner.scan_many(domains, args.concurrency);
     while let Some((i, mut report)) = results.next().await {
+        if done == 0 {
+            for note in dns_check.ready().await?.iter() {
+                eprintln!("mxtls: note: {note}");
+            }
+        }
         done += 1;
         ignore::apply(&ignores, &mut report);
         worst = worst.max(report.worst());
@@ -351,6 +356,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if progress {
         eprint!("\r\x1b[2K");
     }
+    dns_check.ready().await?;
     if !report_to_stdout {
         sink.finish()?;
     }

@@ -368,6 +368,7 @@ impl Scanner {
                 status: MxStatus::Error,
                 dnssec: Dnssec::Indeterminate,
                 error: Some(error.clone()),
+                overloaded: false,
             },
             null_mixed: false,
             mx: Vec::new(),

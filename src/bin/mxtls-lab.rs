@@ -4,10 +4,14 @@
 //!     mxtls-lab --dir /tmp/lab          # writes root.key, root.ds, lab.env
 //!     mxtls-lab --list                  # prints the catalogue and exits
 //!     mxtls-lab --delay-ms 50           # every reply of every server 50 ms late
+//!     mxtls-lab --dir /tmp/lab --bulk 10000
+//!                                       # also N bulk domains (lab::bulk),
+//!                                       # listed one a line in bulk.txt
 //!
 //! `lab.env` holds shell assignments (MXTLS_LAB_DNS, MXTLS_LAB_RESOLVER,
 //! MXTLS_LAB_ANCHOR, MXTLS_LAB_DS, MXTLS_LAB_CA, MXTLS_LAB_HTTPS_PORT,
-//! MXTLS_LAB_SMTP_PORT) for scripts; it is written last, so its
+//! MXTLS_LAB_SMTP_PORT, and MXTLS_LAB_BULK naming bulk.txt with
+//! `--bulk`) for scripts; it is written last, so its
 //! presence means the lab is serving.
 
 use std::path::PathBuf;
@@ -17,7 +21,8 @@ use mxtls::lab::catalogue::Catalogue;
 use mxtls::lab::prepare::{self, Prepared};
 use mxtls::lab::servers::Lab;
 
-const USAGE: &str = "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--delay-ms MS] [--list]";
+const USAGE: &str =
+    "usage: mxtls-lab [--dir DIR] [--catalogue FILE] [--bulk N] [--delay-ms MS] [--list]";
 /// Longest injected delay: ten seconds is already slower than any link.
 const MAX_DELAY_MS: u64 = 10_000;
 
@@ -33,6 +38,7 @@ struct Args {
     list: bool,
     /// Added to every server-to-client flight (`mxtls::lab::link`).
     delay: std::time::Duration,
+    bulk: usize,
 }
 
 fn parse_args() -> Result<Request, String> {
@@ -44,6 +50,7 @@ fn parse_args() -> Result<Request, String> {
         )),
         list: false,
         delay: std::time::Duration::ZERO,
+        bulk: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -65,6 +72,19 @@ fn parse_args() -> Result<Request, String> {
                         )
                     })?;
                 args.delay = std::time::Duration::from_millis(ms);
+            }
+            "--bulk" => {
+                let n = it.next().ok_or("--bulk needs a number of domains")?;
+                args.bulk = n
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= mxtls::lab::bulk::MAX_DOMAINS)
+                    .ok_or_else(|| {
+                        format!(
+                            "--bulk {n:?}: give a number of domains from 0 to {}",
+                            mxtls::lab::bulk::MAX_DOMAINS
+                        )
+                    })?;
             }
             "-h" | "--help" => return Ok(Request::Help),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -105,7 +125,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(serve(prepared, args.dir, args.delay)) {
+    match runtime.block_on(serve(prepared, args.dir, args.bulk, args.delay)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mxtls-lab: {e}");
@@ -117,9 +137,11 @@ fn main() -> ExitCode {
 async fn serve(
     prepared: Prepared,
     dir: Option<PathBuf>,
+    bulk: usize,
     delay: std::time::Duration,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let lab = Lab::start_delayed(prepared, delay).await?;
+    let started = std::time::Instant::now();
+    let lab = Lab::start_full(prepared, bulk, delay).await?;
     let catalogue: &Catalogue = &lab.catalogue;
     let dns = &lab.dns;
     let dir = match dir {
@@ -133,8 +155,19 @@ async fn serve(
     std::fs::write(&ds, dns.trust_anchor_ds())?;
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, lab.ca.root_pem())?;
+    let mut bulk_env = String::new();
+    if let Some(set) = &lab.bulk {
+        let list = dir.join("bulk.txt");
+        let mut text = String::with_capacity(set.count() * 20);
+        for domain in set.domains() {
+            text.push_str(&domain);
+            text.push('\n');
+        }
+        std::fs::write(&list, text)?;
+        bulk_env = format!("MXTLS_LAB_BULK={}\n", list.display());
+    }
     let env = format!(
-        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_FORWARDER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n",
+        "MXTLS_LAB_DNS={}\nMXTLS_LAB_RESOLVER={}\nMXTLS_LAB_FORWARDER={}\nMXTLS_LAB_ANCHOR={}\nMXTLS_LAB_DS={}\nMXTLS_LAB_CA={}\nMXTLS_LAB_HTTPS_PORT={}\nMXTLS_LAB_SMTP_PORT={}\n{}",
         dns.authoritative(),
         dns.validating_resolver(),
         dns.forwarding_resolver(),
@@ -142,14 +175,17 @@ async fn serve(
         ds.display(),
         ca.display(),
         lab.https_addr().port(),
-        lab.smtp_port().unwrap_or(25)
+        lab.smtp_port().unwrap_or(25),
+        bulk_env
     );
     let tmp = dir.join("lab.env.tmp");
     std::fs::write(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("lab.env"))?;
     eprintln!(
-        "mxtls-lab: serving {} scenarios; authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}; replies {} ms late",
+        "mxtls-lab: serving {} scenarios and {} bulk domains (started in {} ms); authoritative DNS {}, validating resolver {}, non-validating forwarder {}; trust anchor {}; replies {} ms late",
         catalogue.scenarios().len(),
+        lab.bulk.as_ref().map_or(0, |b| b.count()),
+        started.elapsed().as_millis(),
         dns.authoritative(),
         dns.validating_resolver(),
         dns.forwarding_resolver(),

@@ -1,21 +1,27 @@
 //! The scanner's resolver: one per run, shared by every domain.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::FutureExt;
+use futures_util::future::{self, Shared};
+
 use hickory_proto::dnssec::{Proof, TrustAnchors};
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{DnsRequestOptions, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::caching_client::CachingClient;
+use hickory_resolver::net::dnssec::DnssecDnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
 
 use super::anchor::{self, AnchorError};
+use super::chain::Chain;
 use super::startup::{self, AnchorSource, StartupError};
-use super::wire::{self, QueryFlags};
+use super::transport::{Failure, Handle, Transport};
+use super::wire::QueryFlags;
 use super::{Answer, Dnssec, DnssecMode, Status};
 
 /// How to resolve, as the user asked.
@@ -43,19 +49,51 @@ pub enum DnsSetupError {
     Startup(#[from] StartupError),
     #[error("cannot build the resolver: {0}")]
     Build(String),
+    /// The start-up check, run beside the first queries, failed.
+    #[error(transparent)]
+    Checked(Arc<DnsSetupError>),
+}
+
+/// The start-up check's outcome, awaited by every lookup and by the run:
+/// the notes for the operator, or why nothing can be scanned.
+type Ready =
+    Shared<Pin<Box<dyn Future<Output = Result<Arc<[String]>, Arc<DnsSetupError>>> + Send>>>;
+
+type Upstream = Chain<Handle>;
+
+/// The local validator (validate mode): hickory's response cache and CNAME
+/// chasing over its DNSSEC validator over our chain cache (see `chain`).
+#[derive(Clone)]
+struct Validator {
+    client: CachingClient<DnssecDnsHandle<Upstream>>,
+    upstream: Upstream,
+    options: DnsRequestOptions,
+}
+
+impl Validator {
+    async fn lookup(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<hickory_resolver::lookup::Lookup, NetError> {
+        self.client
+            .lookup(Query::query(name.clone(), rtype), self.options)
+            .await
+    }
 }
 
 /// Resolver with DNSSEC status on every answer.
 #[derive(Clone)]
 pub struct Dns {
     mode: DnssecMode,
-    servers: Arc<[SocketAddr]>,
+    /// Raw queries (resolver and off modes, the CD=1 second look).
+    transport: Transport,
     step: Duration,
     /// Validating resolver (validate mode only): it caches, follows CNAMEs
     /// and checks the chain of trust.
-    validator: Option<Arc<TokioResolver>>,
-    /// What the start-up check found worth telling the operator.
-    notes: Arc<[String]>,
+    validator: Option<Validator>,
+    /// The start-up check (see `startup`), sent with the first queries.
+    ready: Ready,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -90,33 +128,80 @@ impl Dns {
             },
             _ => AnchorSource::BuiltIn,
         };
-        let checked = startup::check(
-            config.mode,
-            &servers,
-            config.servers.is_empty(),
-            &anchor,
-            step,
-        )
-        .await?;
-        let validator = match checked.anchors {
-            Some(anchors) if config.mode == DnssecMode::Validate => {
-                Some(Arc::new(build_validator(&checked.servers, anchors, step)?))
+        let system = config.servers.is_empty();
+        let mode = config.mode;
+        // The anchors, when they are known without asking the network
+        // (all but a DS anchor, which names keys the root serves).
+        let known: Option<Option<TrustAnchors>> = match (&anchor, mode) {
+            (AnchorSource::BuiltIn, DnssecMode::Validate) => Some(Some(TrustAnchors::default())),
+            (AnchorSource::File { file, .. }, DnssecMode::Validate) if file.ds.is_empty() => {
+                Some(Some(anchor::trust_anchors(&file.keys)))
             }
-            _ => None,
+            (_, DnssecMode::Validate) => None,
+            _ => Some(None),
         };
+        // The check goes out with the first queries (issue 14) when nothing
+        // the queries need comes from it.
+        let overlap = known.is_some();
+        if !overlap {
+            let checked = startup::check(mode, &servers, system, &anchor, step).await?;
+            let transport = Transport::new(&checked.servers, step);
+            let validator = match checked.anchors {
+                Some(anchors) if mode == DnssecMode::Validate => {
+                    let v = build_validator(&transport, anchors);
+                    if let Some(root_keys) = checked.root_keys.clone() {
+                        v.upstream.seed(root_keys);
+                    }
+                    Some(v)
+                }
+                _ => None,
+            };
+            let notes: Arc<[String]> = checked.notes.into();
+            let ready: Ready = future::ready(Ok(notes)).boxed().shared();
+            return Ok(Dns {
+                mode,
+                transport,
+                step,
+                validator,
+                ready,
+            });
+        }
+        let transport = Transport::new(&servers, step);
+        let validator = known
+            .flatten()
+            .map(|anchors| build_validator(&transport, anchors));
+        let check = tokio::spawn({
+            let servers = servers.clone();
+            async move { startup::check(mode, &servers, system, &anchor, step).await }
+        });
+        let left_out = transport.clone();
+        let ready: Ready = async move {
+            let checked = match check.await {
+                Ok(Ok(c)) => c,
+                Ok(Err(e)) => return Err(Arc::new(DnsSetupError::Startup(e))),
+                Err(e) => return Err(Arc::new(DnsSetupError::Build(e.to_string()))),
+            };
+            // A resolver that gave no usable answer is asked no more.
+            left_out.keep_only(&checked.servers);
+            Ok(checked.notes.into())
+        }
+        .boxed()
+        .shared();
         Ok(Dns {
-            mode: config.mode,
-            servers: checked.servers.into(),
+            mode,
+            transport,
             step,
             validator,
-            notes: checked.notes.into(),
+            ready,
         })
     }
 
-    /// What the start-up check of the resolvers found worth telling the
-    /// operator (a server left out of the run), one sentence each.
-    pub fn notes(&self) -> &[String] {
-        &self.notes
+    /// Waits for the start-up check of the resolvers; then, what it found
+    /// worth telling the operator (a server left out of the run), one
+    /// sentence each. An error means no answer of this run can be trusted:
+    /// the run must stop and blame its own environment, not a domain.
+    pub async fn ready(&self) -> Result<Arc<[String]>, DnsSetupError> {
+        self.ready.clone().await.map_err(DnsSetupError::Checked)
     }
 
     pub fn mode(&self) -> DnssecMode {
@@ -126,15 +211,27 @@ impl Dns {
     /// Looks up `name`/`rtype`, never failing: a failure is an `Answer`
     /// with status `Failed` saying why.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
-        match &self.validator {
-            Some(v) => self.lookup_validating(v, name, rtype, 0).await,
-            None => self.lookup_wire(name, rtype).await,
+        let lookup = async {
+            match &self.validator {
+                Some(v) => self.lookup_validating(v, name, rtype, 0).await,
+                None => self.lookup_wire(name, rtype).await,
+            }
+        };
+        // Sent together with the start-up check; not handed out before it
+        // has passed, so a broken resolver is never blamed on a domain.
+        let (answer, ready) = tokio::join!(lookup, self.ready.clone());
+        match ready {
+            Ok(_) => answer,
+            Err(e) => Answer::overloaded(
+                name,
+                format!("not usable: the scanner's resolver failed its start-up check: {e}"),
+            ),
         }
     }
 
     async fn lookup_validating(
         &self,
-        v: &TokioResolver,
+        v: &Validator,
         name: &Name,
         rtype: RecordType,
         depth: usize,
@@ -142,8 +239,18 @@ impl Dns {
         // The resolver retries on its own; the outer bound keeps a slow or
         // silent server from stretching one step beyond --timeout.
         let bound = self.step * 2;
-        let result = match tokio::time::timeout(bound, v.lookup(name.clone(), rtype)).await {
+        let result = match tokio::time::timeout(bound, v.lookup(name, rtype)).await {
             Ok(r) => r,
+            Err(_) if v.upstream.waiting() > 0 || self.transport.busy() => {
+                return Answer::overloaded(
+                    name,
+                    format!(
+                        "no answer within {} s while the scanner had more queries waiting than it sends at once ({} per resolver); the scanner's own load is the likely cause: scan again with a lower --concurrency",
+                        bound.as_secs_f64(),
+                        super::transport::MAX_IN_FLIGHT
+                    ),
+                );
+            }
             Err(_) => {
                 return Answer::failed(
                     name,
@@ -211,8 +318,8 @@ impl Dns {
     }
 
     /// The target of `name` when it is a CNAME whose signature validates.
-    async fn secure_alias(&self, v: &TokioResolver, name: &Name) -> Option<Name> {
-        let lookup = tokio::time::timeout(self.step * 2, v.lookup(name.clone(), RecordType::CNAME))
+    async fn secure_alias(&self, v: &Validator, name: &Name) -> Option<Name> {
+        let lookup = tokio::time::timeout(self.step * 2, v.lookup(name, RecordType::CNAME))
             .await
             .ok()?
             .ok()?;
@@ -229,9 +336,10 @@ impl Dns {
             dnssec_ok: self.mode == DnssecMode::Resolver,
             checking_disabled: false,
         };
-        let msg = match self.ask(name, rtype, flags).await {
+        let msg = match self.transport.query(name, rtype, flags).await {
             Ok(m) => m,
-            Err(e) => return Answer::failed(name, Dnssec::Indeterminate, e),
+            Err(Failure::Overloaded(e)) => return Answer::overloaded(name, e),
+            Err(Failure::Unanswered(e)) => return Answer::failed(name, Dnssec::Indeterminate, e),
         };
         let dnssec = match self.mode {
             // AD=0 from a validating resolver means "not proven secure";
@@ -263,7 +371,7 @@ impl Dns {
             dnssec_ok: true,
             checking_disabled: true,
         };
-        match self.ask(name, rtype, flags).await {
+        match self.transport.query(name, rtype, flags).await {
             Ok(m) if m.metadata.response_code == ResponseCode::NoError
                 || m.metadata.response_code == ResponseCode::NXDomain =>
             {
@@ -281,29 +389,16 @@ impl Dns {
                     m.metadata.response_code
                 ),
             ),
-            Err(e) => Answer::failed(
+            Err(Failure::Overloaded(e)) => Answer::overloaded(
+                name,
+                format!("the resolver answered SERVFAIL; retrying with CD=1: {e}"),
+            ),
+            Err(Failure::Unanswered(e)) => Answer::failed(
                 name,
                 Dnssec::Indeterminate,
                 format!("server failure: the resolver answered SERVFAIL; retrying with CD=1: {e}"),
             ),
         }
-    }
-
-    /// One query to the first server that answers.
-    async fn ask(
-        &self,
-        name: &Name,
-        rtype: RecordType,
-        flags: QueryFlags,
-    ) -> Result<Message, String> {
-        let mut errors = Vec::new();
-        for server in self.servers.iter() {
-            match wire::exchange(*server, name, rtype, flags, self.step).await {
-                Ok(m) => return Ok(m),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        Err(errors.join("; "))
     }
 }
 
@@ -372,6 +467,7 @@ fn from_records(
         canonical,
         aliases,
         error: None,
+        overloaded: false,
     }
 }
 
@@ -394,6 +490,7 @@ fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> 
         canonical,
         aliases,
         error: None,
+        overloaded: false,
     }
 }
 
@@ -420,35 +517,28 @@ fn follow_aliases(
     (canonical, aliases, dnssec)
 }
 
-fn build_validator(
-    servers: &[SocketAddr],
-    anchors: TrustAnchors,
-    step: Duration,
-) -> Result<TokioResolver, DnsSetupError> {
-    let mut config = ResolverConfig::from_name_servers(Vec::new());
-    for s in servers {
-        let mut ns = NameServerConfig::udp_and_tcp(s.ip());
-        for c in ns.connections.iter_mut() {
-            c.port = s.port();
-        }
-        config.add_name_server(ns);
+fn build_validator(transport: &Transport, anchors: TrustAnchors) -> Validator {
+    // Under hickory's validator, the same transport as the raw queries:
+    // retransmission with backoff, failover, the in-flight cap per
+    // resolver (see `transport`); `Chain` keeps the chain's keys.
+    let upstream = Chain::new(
+        Handle(transport.clone()),
+        super::transport::MAX_IN_FLIGHT * transport.len().max(1),
+    );
+    let validating = DnssecDnsHandle::with_trust_anchor(upstream.clone(), Arc::new(anchors))
+        // Bounded like every cache of a run; a proof is kept for its
+        // RRset's TTL, at most MAX_AGE (RRSIG validity is rechecked when
+        // the chain cache fetches the keys again).
+        .validation_cache_size(65_536)
+        .positive_validation_ttl(Duration::ZERO..=super::chain::MAX_AGE);
+    let mut options = DnsRequestOptions::default();
+    options.use_edns = true;
+    options.edns_set_dnssec_ok = true;
+    options.edns_payload_len = 1232;
+    options.recursion_desired = true;
+    Validator {
+        client: CachingClient::new(32_768, validating, false),
+        upstream,
+        options,
     }
-    let mut opts = ResolverOpts::default();
-    opts.validate = true;
-    opts.timeout = step;
-    opts.attempts = 2;
-    opts.ndots = 0;
-    opts.use_hosts_file = ResolveHosts::Never;
-    opts.try_tcp_on_error = true;
-    opts.edns_payload_len = 1232;
-    opts.cache_size = 32_768;
-    // Scanning thousands of domains at once: the default (32) would queue.
-    opts.max_active_requests = 1024;
-    let mut builder = TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
-        .with_options(opts)
-        .with_trust_anchor(Arc::new(anchors));
-    builder.options_mut().validate = true;
-    builder
-        .build()
-        .map_err(|e| DnsSetupError::Build(e.to_string()))
 }

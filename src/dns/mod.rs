@@ -16,9 +16,11 @@
 //! means the server is broken. The two are reported differently.
 
 pub mod anchor;
+pub mod chain;
 mod client;
 pub mod root_keys;
 pub mod startup;
+pub mod transport;
 pub mod wire;
 
 use std::net::{IpAddr, SocketAddr};
@@ -112,6 +114,9 @@ pub struct Answer {
     pub aliases: Vec<Name>,
     /// For `Failed`: what went wrong, for the user.
     pub error: Option<String>,
+    /// For `Failed`: the failure is the scanner's own (its queue to the
+    /// resolver was full), so it says nothing about the name.
+    pub overloaded: bool,
 }
 
 impl Answer {
@@ -123,6 +128,15 @@ impl Answer {
             canonical: name.clone(),
             aliases: Vec::new(),
             error: Some(error),
+            overloaded: false,
+        }
+    }
+
+    /// A lookup the scanner's own load left unanswered (see `transport`).
+    pub(crate) fn overloaded(name: &Name, error: String) -> Answer {
+        Answer {
+            overloaded: true,
+            ..Answer::failed(name, Dnssec::Indeterminate, error)
         }
     }
 

@@ -2,10 +2,14 @@
 //!
 //! A resolver that cannot serve the chosen `--dnssec` mode makes every
 //! domain look broken in the same way, and the report would tell each
-//! domain's owner to fix what is wrong on the scanning host. So before any
-//! domain is scanned, one query goes to every configured server, all sent
-//! together (one round trip, two tries when a server is silent), and the
-//! answers are judged:
+//! domain's owner to fix what is wrong on the scanning host. So one query
+//! goes to every configured server, all sent together (one round trip, two
+//! tries when a server is silent), and the answers are judged. The check
+//! goes out beside the first domain's queries (issue 14: it costs no round
+//! trip of its own) unless those need what it finds (a DS trust anchor's
+//! keys, or which of several resolvers to leave out when validating
+//! locally); no answer is handed out, and no report written, before it has
+//! passed (`Dns::ready`):
 //!
 //! - every mode: the server must answer, with a parseable message and
 //!   NOERROR (silence, garbage, REFUSED or SERVFAIL for the root would fail
@@ -35,14 +39,15 @@ use std::time::{Duration, SystemTime};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use hickory_proto::dnssec::{PublicKey, TrustAnchors};
-use hickory_proto::op::{Message, ResponseCode};
+use hickory_proto::op::{DnsResponse, Message, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::time::Instant;
 
 use super::DnssecMode;
 use super::anchor::{self, AnchorFile, AnchorKey};
 use super::root_keys::{self, RootKeysProblem};
-use super::wire::{self, QueryFlags, WireError};
+use super::transport;
+use super::wire::{QueryFlags, WireError};
 
 /// Tries per server: a lost datagram must not stop the run.
 const ATTEMPTS: u32 = 2;
@@ -144,6 +149,9 @@ pub struct Checked {
     pub anchors: Option<TrustAnchors>,
     /// What the operator should know: servers left out.
     pub notes: Vec<String>,
+    /// Validate mode: the root DNSKEY answer the anchor validated, for the
+    /// validator's key cache (so the root keys are not asked for twice).
+    pub root_keys: Option<DnsResponse>,
 }
 
 /// The one query of the check, per mode.
@@ -197,6 +205,7 @@ pub async fn check(
     // Once one server is usable, a silent fallback must not hold up the
     // run for its whole timeout: the others get a short grace.
     let mut deadline: Option<Instant> = None;
+    let mut root_keys = None;
     loop {
         let next = match deadline {
             Some(at) => match tokio::time::timeout_at(at, pending.next()).await {
@@ -206,7 +215,14 @@ pub async fn check(
             None => pending.next().await,
         };
         let Some((server, reply)) = next else { break };
+        let kept = match (&reply, mode) {
+            (Ok(m), DnssecMode::Validate) if root_keys.is_none() => Some(m.clone()),
+            _ => None,
+        };
         let verdict = judge(mode, server, reply, anchor, now);
+        if matches!(verdict, Verdict::Usable(_)) && root_keys.is_none() {
+            root_keys = kept.and_then(|m| DnsResponse::from_message(m).ok());
+        }
         if deadline.is_none() && matches!(verdict, Verdict::Usable(_)) {
             deadline = Some(Instant::now() + step.min(GRACE));
         }
@@ -225,7 +241,9 @@ pub async fn check(
     }
     // Keep the order given: it is the order of preference.
     verdicts.sort_by_key(|(s, _)| servers.iter().position(|x| x == s));
-    combine(verdicts, anchor, system)
+    let mut checked = combine(verdicts, anchor, system)?;
+    checked.root_keys = root_keys;
+    Ok(checked)
 }
 
 /// One query with up to [`ATTEMPTS`] tries when the server is silent; any
@@ -237,9 +255,9 @@ async fn ask(
     step: Duration,
 ) -> Result<Message, String> {
     for _ in 0..ATTEMPTS {
-        match wire::exchange(server, &Name::root(), rtype, flags, step).await {
+        match transport::exchange(server, &Name::root(), rtype, flags, step).await {
             Ok(m) => return Ok(m),
-            Err(WireError::Timeout { .. }) => continue,
+            Err(WireError::Unanswered { .. }) => continue,
             Err(e) => return Err(e.to_string()),
         }
     }
@@ -401,6 +419,7 @@ fn combine(
         servers,
         anchors,
         notes,
+        root_keys: None,
     })
 }
 

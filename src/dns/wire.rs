@@ -4,16 +4,15 @@
 //! AD. `--dnssec resolver` needs AD (RFC 4035 §3.2.3, as Postfix trusts it)
 //! and telling a bogus answer from a broken server needs CD=1 (RFC 4035
 //! §3.2.2). This module sends one query over UDP, retries over TCP when the
-//! answer is truncated, and bounds every step in size and time.
+//! answer is truncated, and bounds every read in size; `transport` bounds
+//! the time and retransmits.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
-use tokio::time::timeout;
 
 /// EDNS buffer size recommended by the DNS flag day 2020: avoids fragmentation.
 const UDP_PAYLOAD: u16 = 1232;
@@ -32,8 +31,8 @@ pub struct QueryFlags {
 /// Why an exchange produced no message.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
-    #[error("no answer from {server} within {secs} s")]
-    Timeout { server: SocketAddr, secs: u64 },
+    #[error("{detail}")]
+    Unanswered { server: SocketAddr, detail: String },
     #[error("network error talking to {server}: {source}")]
     Io {
         server: SocketAddr,
@@ -43,14 +42,12 @@ pub enum WireError {
     Malformed { server: SocketAddr, detail: String },
 }
 
-/// Sends `name`/`rtype` to `server` and returns the answer message.
-pub async fn exchange(
-    server: SocketAddr,
+/// The query message in wire format, with a fresh random ID.
+pub fn encode(
     name: &Name,
     rtype: RecordType,
     flags: QueryFlags,
-    step: Duration,
-) -> Result<Message, WireError> {
+) -> Result<(Vec<u8>, u16), WireError> {
     let mut query = Message::query();
     query.metadata.recursion_desired = true;
     query.metadata.checking_disabled = flags.checking_disabled;
@@ -60,25 +57,20 @@ pub async fn exchange(
     edns.set_dnssec_ok(flags.dnssec_ok);
     query.set_edns(edns);
     let bytes = query.to_vec().map_err(|e| WireError::Malformed {
-        server,
+        server: SocketAddr::from(([0, 0, 0, 0], 0)),
         detail: format!("cannot encode the query: {e}"),
     })?;
+    Ok((bytes, query.metadata.id))
+}
 
-    let answer = timeout(step, udp(server, &bytes, query.metadata.id))
-        .await
-        .map_err(|_| WireError::Timeout {
-            server,
-            secs: step.as_secs(),
-        })??;
+/// One transmission over UDP, and over TCP when the answer is truncated.
+/// Unbounded in time: the caller's schedule bounds it.
+pub async fn udp_then_tcp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireError> {
+    let answer = udp(server, bytes, id).await?;
     if !answer.metadata.truncation {
         return Ok(answer);
     }
-    timeout(step, tcp(server, &bytes, query.metadata.id))
-        .await
-        .map_err(|_| WireError::Timeout {
-            server,
-            secs: step.as_secs(),
-        })?
+    tcp(server, bytes, id).await
 }
 
 async fn udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireError> {

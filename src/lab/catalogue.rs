@@ -243,6 +243,7 @@ pub struct Scenario {
     corrupt: Vec<RrsetSelector>,
     expire: Vec<RrsetSelector>,
     servfail: Vec<RrsetSelector>,
+    lossy: Vec<RrsetSelector>,
     policy: Option<PolicySpec>,
     expect: BTreeMap<String, String>,
 }
@@ -381,6 +382,12 @@ impl Scenario {
         &self.servfail
     }
 
+    /// RRsets whose first UDP query (and every other one after) the lab's
+    /// servers drop without an answer.
+    pub fn lossy(&self) -> &[RrsetSelector] {
+        &self.lossy
+    }
+
     /// The free-form expectations, carried through unread.
     #[must_use]
     pub fn expect(&self) -> &BTreeMap<String, String> {
@@ -421,6 +428,10 @@ struct RawScenario {
     expire: Vec<Spanned<String>>,
     #[serde(default)]
     servfail: Vec<Spanned<String>>,
+    /// RRsets whose UDP queries are lost every other time, starting with
+    /// the first, as on a lossy path.
+    #[serde(default)]
+    lossy: Vec<Spanned<String>>,
     #[serde(default)]
     policy: Option<PolicySpec>,
     #[serde(default)]
@@ -569,6 +580,7 @@ fn build_scenario(
     let corrupt = selectors(text, "corrupt", &raw.corrupt, &origin)?;
     let expire = selectors(text, "expire", &raw.expire, &origin)?;
     let servfail = selectors(text, "servfail", &raw.servfail, &origin)?;
+    let lossy = selectors(text, "lossy", &raw.lossy, &origin)?;
     for (field, list, spans) in [
         ("corrupt", &corrupt, &raw.corrupt),
         ("expire", &expire, &raw.expire),
@@ -608,6 +620,7 @@ fn build_scenario(
         corrupt,
         expire,
         servfail,
+        lossy,
         policy: raw.policy,
         expect: raw.expect,
     })

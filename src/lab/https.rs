@@ -49,7 +49,9 @@ pub const POLICY_PATH: &str = "/.well-known/mta-sts.txt";
 /// `HeadersForever` keep the client waiting.
 pub const CONNECTION_LIFETIME: Duration = Duration::from_secs(10);
 /// How many connections are served at once; more are closed on accept.
-pub const MAX_CONNECTIONS: usize = 64;
+/// nginx's default `worker_connections` (512): a batch scan at
+/// `--concurrency 256` fetches that many policies at once.
+pub const MAX_CONNECTIONS: usize = 512;
 /// Size of the body that `Oversized` announces and streams: 1 MiB, sixteen
 /// times RFC 8461 §3.3's suggested 64 KB cap.
 pub const OVERSIZED_BYTES: usize = 1 << 20;

@@ -8,6 +8,7 @@
 //! anything else. SMTP and HTTPS servers live beside it and are not part of
 //! this module yet.
 
+pub mod bulk;
 pub mod ca;
 pub mod catalogue;
 pub mod dns;

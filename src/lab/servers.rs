@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use super::LabError;
+use super::bulk::BulkSet;
 use super::ca::LabCa;
 use super::catalogue::{Catalogue, CertKind, DEFAULT_SLOW_MS, Serve};
 use super::dns::LabDns;
@@ -23,18 +24,36 @@ pub struct Lab {
     /// The SMTP servers, when the catalogue has `[[smtp]]` entries.
     pub smtp: Option<LabSmtp>,
     pub ca: LabCa,
+    /// The bulk set, when started with one.
+    pub bulk: Option<BulkSet>,
 }
 
 impl Lab {
     /// Starts every server the catalogue needs, on loopback only.
     pub async fn start(prepared: Prepared) -> Result<Lab, LabError> {
-        Lab::start_delayed(prepared, Duration::ZERO).await
+        Self::start_full(prepared, 0, Duration::ZERO).await
     }
 
     /// [`Lab::start`] behind a slow link: every reply of the lab's DNS,
     /// SMTP and HTTPS servers reaches the client `delay` after it was sent
     /// (the model: [`super::link`]).
     pub async fn start_delayed(prepared: Prepared, delay: Duration) -> Result<Lab, LabError> {
+        Self::start_full(prepared, 0, delay).await
+    }
+
+    /// Like [`Lab::start`], plus `bulk` domains of the bulk set (see
+    /// `lab::bulk`); 0 means none.
+    pub async fn start_with_bulk(prepared: Prepared, bulk: usize) -> Result<Lab, LabError> {
+        Self::start_full(prepared, bulk, Duration::ZERO).await
+    }
+
+    /// The lab with `bulk` domains of the bulk set (0: none), every reply
+    /// `delay` late (zero: none).
+    pub async fn start_full(
+        prepared: Prepared,
+        bulk: usize,
+        delay: Duration,
+    ) -> Result<Lab, LabError> {
         let Prepared {
             catalogue,
             ca,
@@ -57,6 +76,13 @@ impl Lab {
                 behaviour,
             });
         }
+        let (bulk_set, bulk_sites) = if bulk > 0 {
+            let (set, bulk_servers, sites) = super::bulk::prepare(&ca, catalogue.tld(), bulk)?;
+            servers.extend(bulk_servers);
+            (Some(set), sites)
+        } else {
+            (None, Vec::new())
+        };
         let smtp = if servers.is_empty() {
             None
         } else {
@@ -121,15 +147,17 @@ impl Lab {
                 behaviour,
             });
         }
+        sites.extend(bulk_sites);
         let https = LabHttps::start_delayed(HTTPS_IP, 0, sites, delay)
             .await
             .map_err(|e| LabError::Server {
                 what: "HTTPS server".into(),
                 detail: e.to_string(),
             })?;
-        let dns = LabDns::start_delayed(&catalogue, delay).await?;
+        let dns = LabDns::start_full(&catalogue, bulk_set.as_ref(), delay).await?;
         Ok(Lab {
             catalogue,
+            bulk: bulk_set,
             dns,
             https,
             smtp,

@@ -1174,6 +1174,7 @@ mod tests {
                 status: MxStatus::Error,
                 dnssec: Dnssec::Bogus,
                 error: Some("bogus \x1b[31m answer".into()),
+                overloaded: false,
             },
             mx: Vec::new(),
             tlsrpt: TlsRpt {

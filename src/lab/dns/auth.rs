@@ -16,7 +16,11 @@ use std::{
     pin::Pin,
 };
 
+use std::sync::Arc;
+
 use super::denial::Denial;
+use super::lossy::Lossy;
+use super::query_log::QueryLog;
 use hickory_proto::{
     op::{Edns, Header, HeaderCounts, Metadata, ResponseCode},
     rr::{LowerName, Name, Record, RecordType},
@@ -34,6 +38,8 @@ pub const EDNS_PAYLOAD: u16 = 1232;
 pub struct AuthRouter {
     zones: HashMap<LowerName, (Catalog, Option<Denial>)>,
     servfail: HashSet<(LowerName, RecordType)>,
+    lossy: Lossy,
+    log: Arc<QueryLog>,
 }
 
 impl AuthRouter {
@@ -41,10 +47,14 @@ impl AuthRouter {
     pub fn new(
         zones: impl IntoIterator<Item = (LowerName, Catalog, Option<Denial>)>,
         servfail: HashSet<(LowerName, RecordType)>,
+        lossy: Lossy,
+        log: Arc<QueryLog>,
     ) -> AuthRouter {
         AuthRouter {
             zones: zones.into_iter().map(|(n, c, d)| (n, (c, d))).collect(),
             servfail,
+            lossy,
+            log,
         }
     }
 
@@ -80,6 +90,10 @@ impl AuthRouter {
             Ok(info) => {
                 let name = info.query.name();
                 let query_type = info.query.query_type();
+                self.log.record(name, query_type);
+                if self.lossy.drops(name, query_type, request.protocol()) {
+                    return failed_response(request);
+                }
                 if self.servfail.contains(&(name.clone(), query_type)) {
                     return send_error(request, ResponseCode::ServFail, &mut response_handle).await;
                 }

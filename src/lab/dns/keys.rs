@@ -27,6 +27,8 @@ pub const ANCHOR_TTL: u32 = 3600;
 
 /// A zone's key pair, kept as PKCS#8 so that several signers can be made
 /// from it (the zone's own, and one with a short validity for expired RRSIGs).
+/// Cloned to sign the bulk set's zones with one key.
+#[derive(Clone)]
 pub struct ZoneKey {
     pkcs8: Vec<u8>,
     dnskey: DNSKEY,

@@ -16,9 +16,12 @@
 //! Dropping [`LabDns`] stops the servers.
 
 mod auth;
+mod bulk;
 mod delayed;
 mod denial;
 mod keys;
+mod lossy;
+mod query_log;
 mod validating;
 mod zone;
 
@@ -29,11 +32,16 @@ use std::{
     time::Duration,
 };
 
+use hickory_proto::rr::{Name, RecordType};
+
 use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 
-use self::{auth::AuthRouter, delayed::Delayed, validating::ValidatingResolver};
-use super::{LabError, catalogue::Catalogue};
+use self::{
+    auth::AuthRouter, delayed::Delayed, lossy::Lossy, query_log::QueryLog,
+    validating::ValidatingResolver,
+};
+use super::{LabError, bulk::BulkSet, catalogue::Catalogue};
 
 /// How many ephemeral ports are tried before giving up on a UDP+TCP pair.
 const BIND_ATTEMPTS: usize = 32;
@@ -56,19 +64,37 @@ pub struct LabDns {
     inner_auth_server: Option<Server<Delayed<AuthRouter>>>,
     resolver_server: Server<Delayed<ValidatingResolver>>,
     forwarder_server: Server<Delayed<ValidatingResolver>>,
+    queries: Arc<QueryLog>,
 }
 
 impl LabDns {
     /// Builds, signs and serves every zone of the catalogue; binds UDP and
     /// TCP on the same port of 127.0.0.1 (ephemeral) for each server.
     pub async fn start(catalogue: &Catalogue) -> Result<LabDns, LabError> {
-        LabDns::start_delayed(catalogue, Duration::ZERO).await
+        Self::start_full(catalogue, None, Duration::ZERO).await
     }
 
     /// [`LabDns::start`] behind a slow link: every reply to a client of
     /// the lab leaves `delay` after its query arrived (`delayed`).
     pub async fn start_delayed(catalogue: &Catalogue, delay: Duration) -> Result<LabDns, LabError> {
-        let zones = zone::build(catalogue)?;
+        Self::start_full(catalogue, None, delay).await
+    }
+
+    /// Like [`LabDns::start`], with the bulk set's zones as well.
+    pub async fn start_with_bulk(
+        catalogue: &Catalogue,
+        bulk: Option<&BulkSet>,
+    ) -> Result<LabDns, LabError> {
+        Self::start_full(catalogue, bulk, Duration::ZERO).await
+    }
+
+    /// The bulk set's zones too when given, every reply `delay` late.
+    pub async fn start_full(
+        catalogue: &Catalogue,
+        bulk: Option<&BulkSet>,
+        delay: Duration,
+    ) -> Result<LabDns, LabError> {
+        let zones = zone::build(catalogue, bulk)?;
         let signing_error = |detail| LabError::Signing {
             zone: ".".to_string(),
             detail,
@@ -77,7 +103,13 @@ impl LabDns {
         let trust_anchor_ds = zones.root_key.anchor_ds_line().map_err(signing_error)?;
 
         let (auth_udp, auth_tcp, authoritative) = bind_pair("authoritative server").await?;
-        let router = Arc::new(AuthRouter::new(zones.catalogs, zones.servfail));
+        let queries = Arc::new(QueryLog::default());
+        let router = Arc::new(AuthRouter::new(
+            zones.catalogs,
+            zones.servfail,
+            Lossy::new(&zones.lossy),
+            queries.clone(),
+        ));
         let mut auth_server = Server::new(Delayed::new(Arc::clone(&router), delay));
         auth_server.register_socket(auth_udp);
         auth_server.register_listener(auth_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
@@ -92,14 +124,16 @@ impl LabDns {
         };
 
         let resolver = ValidatingResolver::new(upstream, zones.root_key.public_key())
-            .map_err(|e| signing_error(e.to_string()))?;
+            .map_err(|e| signing_error(e.to_string()))?
+            .with_lossy(Lossy::new(&zones.lossy));
         let (res_udp, res_tcp, validating_resolver) = bind_pair("validating resolver").await?;
         let mut resolver_server = Server::new(Delayed::new(Arc::new(resolver), delay));
         resolver_server.register_socket(res_udp);
         resolver_server.register_listener(res_tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
 
         let forwarder = ValidatingResolver::forwarding(upstream, zones.root_key.public_key())
-            .map_err(|e| signing_error(e.to_string()))?;
+            .map_err(|e| signing_error(e.to_string()))?
+            .with_lossy(Lossy::new(&zones.lossy));
         let (fwd_udp, fwd_tcp, forwarding_resolver) = bind_pair("forwarding resolver").await?;
         let mut forwarder_server = Server::new(Delayed::new(Arc::new(forwarder), delay));
         forwarder_server.register_socket(fwd_udp);
@@ -115,7 +149,15 @@ impl LabDns {
             inner_auth_server,
             resolver_server,
             forwarder_server,
+            queries,
         })
+    }
+
+    /// How many queries for `name`/`rtype` the authoritative server has
+    /// received (UDP and TCP, lost ones included).
+    #[must_use]
+    pub fn queries(&self, name: &Name, rtype: RecordType) -> u64 {
+        self.queries.count(name, rtype)
     }
 
     /// The authoritative server (all zones behind one socket, UDP and TCP).

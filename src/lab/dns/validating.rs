@@ -46,6 +46,7 @@ use hickory_server::{
 };
 
 use super::auth::{EDNS_PAYLOAD, failed_response, send_error};
+use super::lossy::Lossy;
 
 /// Most names followed through a CNAME chain.
 pub const MAX_CNAME_HOPS: usize = 8;
@@ -64,6 +65,8 @@ pub struct ValidatingResolver {
     plain: Upstream,
     /// False for a forwarder that does not validate.
     validates: bool,
+    /// RRsets whose UDP queries this server loses every other time.
+    lossy: Lossy,
 }
 
 /// DNSSEC status of an answer as a whole (RFC 4035 §4.3).
@@ -155,6 +158,7 @@ impl ValidatingResolver {
             validating,
             plain,
             validates: true,
+            lossy: Lossy::default(),
         })
     }
 
@@ -168,6 +172,12 @@ impl ValidatingResolver {
             validates: false,
             ..ValidatingResolver::new(authoritative, root_key)?
         })
+    }
+
+    /// The same server, losing UDP queries as `lossy` says.
+    #[must_use]
+    pub fn with_lossy(self, lossy: Lossy) -> Self {
+        ValidatingResolver { lossy, ..self }
     }
 
     async fn respond<R: ResponseHandler>(
@@ -188,6 +198,12 @@ impl ValidatingResolver {
             return send_error(request, ResponseCode::FormErr, &mut response_handle).await;
         };
         let query_type = info.query.query_type();
+        if self
+            .lossy
+            .drops(info.query.name(), query_type, request.protocol())
+        {
+            return failed_response(request);
+        }
         if info.query.query_class() != DNSClass::IN {
             return send_error(request, ResponseCode::NotImp, &mut response_handle).await;
         }

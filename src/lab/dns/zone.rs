@@ -41,6 +41,7 @@ use super::denial::Denial;
 use super::keys::ZoneKey;
 use crate::lab::{
     LabError,
+    bulk::BulkSet,
     catalogue::{Catalogue, DnssecMode, RECORD_TTL, RrsetSelector},
 };
 
@@ -59,21 +60,26 @@ pub struct BuiltZones {
     pub catalogs: Vec<(LowerName, Catalog, Option<Denial>)>,
     /// (owner, type) pairs answered SERVFAIL.
     pub servfail: HashSet<(LowerName, RecordType)>,
+    /// (owner, type) pairs whose UDP queries are dropped every other time.
+    pub lossy: HashSet<(LowerName, RecordType)>,
     /// The root zone's key, the lab's trust anchor.
     pub root_key: ZoneKey,
 }
 
 /// One zone before it becomes a handler.
-struct ZonePlan {
-    origin: Name,
-    records: BTreeMap<RrKey, RecordSet>,
-    key: Option<ZoneKey>,
-    corrupt: Vec<RrsetSelector>,
-    expire: Vec<RrsetSelector>,
+pub(super) struct ZonePlan {
+    pub(super) origin: Name,
+    pub(super) records: BTreeMap<RrKey, RecordSet>,
+    pub(super) key: Option<ZoneKey>,
+    pub(super) corrupt: Vec<RrsetSelector>,
+    pub(super) expire: Vec<RrsetSelector>,
+    /// Many delegations: signed by `bulk::signed_large` (see there).
+    pub(super) large: bool,
 }
 
-/// Builds, signs and breaks every zone of the catalogue.
-pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
+/// Builds, signs and breaks every zone of the catalogue, and the bulk
+/// set's zones when there is one.
+pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones, LabError> {
     let rng = SystemRandom::new();
     let new_key = |zone: &Name| {
         ZoneKey::generate(&rng).map_err(|detail| LabError::Signing {
@@ -94,12 +100,16 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
 
     let mut plans = Vec::new();
     let mut servfail = HashSet::new();
+    let mut lossy = HashSet::new();
     let mut tld_records = zone_head(&tld, &ns_host);
     add(&mut tld_records, a_record(&ns_host));
 
     for scenario in catalogue.scenarios() {
         for selector in scenario.servfail() {
             servfail.insert((LowerName::new(selector.owner()), selector.record_type()));
+        }
+        for selector in scenario.lossy() {
+            lossy.insert((LowerName::new(selector.owner()), selector.record_type()));
         }
         let origin = scenario.origin().clone();
         let key = match scenario.dnssec() {
@@ -130,7 +140,17 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
             key,
             corrupt: scenario.corrupt().to_vec(),
             expire: scenario.expire().to_vec(),
+            large: false,
         });
+    }
+
+    if let Some(set) = bulk.filter(|s| s.count() > 0) {
+        let key = new_key(&tld)?;
+        let (bulk_plans, delegation) = super::bulk::plans(set, &ns_host, &key)?;
+        plans.extend(bulk_plans);
+        for record in delegation {
+            add(&mut tld_records, record);
+        }
     }
 
     let tld_key = new_key(&tld)?;
@@ -146,12 +166,10 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
         key: Some(tld_key),
         corrupt: Vec::new(),
         expire: Vec::new(),
+        large: false,
     });
 
-    let mut catalogs = Vec::with_capacity(plans.len() + 1);
-    for plan in plans {
-        catalogs.push(serve(plan)?);
-    }
+    let mut catalogs = serve_all(plans)?;
     let root_signer = root_key
         .signer(&root, SIGNATURE_VALIDITY)
         .map_err(|detail| LabError::Signing {
@@ -166,7 +184,40 @@ pub fn build(catalogue: &Catalogue) -> Result<BuiltZones, LabError> {
     Ok(BuiltZones {
         catalogs,
         servfail,
+        lossy,
         root_key,
+    })
+}
+
+/// Serves every plan, signing on every core when there are many (the bulk
+/// set): signing is nearly all of the lab's start-up.
+fn serve_all(plans: Vec<ZonePlan>) -> Result<Vec<(LowerName, Catalog, Option<Denial>)>, LabError> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if plans.len() < 64 || threads < 2 {
+        return plans.into_iter().map(serve).collect();
+    }
+    let per_thread = plans.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<ZonePlan>> = Vec::new();
+    let mut plans = plans.into_iter().peekable();
+    while plans.peek().is_some() {
+        chunks.push(plans.by_ref().take(per_thread).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || chunk.into_iter().map(serve).collect::<Result<Vec<_>, _>>())
+            })
+            .collect();
+        let mut out = Vec::new();
+        for handle in handles {
+            let part = handle.join().map_err(|_| LabError::Zone {
+                zone: ".".into(),
+                detail: "a signing thread panicked".into(),
+            })??;
+            out.extend(part);
+        }
+        Ok(out)
     })
 }
 
@@ -178,6 +229,7 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         key,
         corrupt,
         expire,
+        large,
     } = plan;
     let Some(key) = key else {
         let handler = InMemoryZoneHandler::new(
@@ -198,10 +250,14 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         zone: origin.to_string(),
         detail,
     };
-    let signer = key
-        .signer(&origin, SIGNATURE_VALIDITY)
-        .map_err(signing_error)?;
-    let mut handler = signed_handler(&origin, records, signer)?;
+    let mut handler = if large {
+        super::bulk::signed_large(&origin, records, &key, SIGNATURE_VALIDITY)?
+    } else {
+        let signer = key
+            .signer(&origin, SIGNATURE_VALIDITY)
+            .map_err(signing_error)?;
+        signed_handler(&origin, records, signer)?
+    };
 
     let zone_records = handler.records_get_mut();
     for selector in &corrupt {
@@ -300,7 +356,7 @@ fn corrupt_rrsig(record: &Record) -> Record {
 }
 
 /// SOA and apex NS of a zone.
-fn zone_head(origin: &Name, ns_host: &Name) -> BTreeMap<RrKey, RecordSet> {
+pub(super) fn zone_head(origin: &Name, ns_host: &Name) -> BTreeMap<RrKey, RecordSet> {
     let (refresh, retry, expire, minimum) = SOA_TIMERS;
     // Only a 255-octet origin could refuse the label; the SOA is then
     // still well-formed with the origin itself as mailbox.
@@ -325,7 +381,7 @@ fn zone_head(origin: &Name, ns_host: &Name) -> BTreeMap<RrKey, RecordSet> {
     records
 }
 
-fn ns_record(owner: &Name, ns_host: &Name) -> Record {
+pub(super) fn ns_record(owner: &Name, ns_host: &Name) -> Record {
     Record::from_rdata(owner.clone(), RECORD_TTL, RData::NS(NS(ns_host.clone())))
 }
 
@@ -333,7 +389,7 @@ fn a_record(owner: &Name) -> Record {
     Record::from_rdata(owner.clone(), RECORD_TTL, RData::A(A(Ipv4Addr::LOCALHOST)))
 }
 
-fn ds_record(key: &ZoneKey, child: &Name) -> Result<Record, LabError> {
+pub(super) fn ds_record(key: &ZoneKey, child: &Name) -> Result<Record, LabError> {
     let ds = key.ds(child).map_err(|detail| LabError::Signing {
         zone: child.to_string(),
         detail,
@@ -345,7 +401,7 @@ fn ds_record(key: &ZoneKey, child: &Name) -> Result<Record, LabError> {
     ))
 }
 
-fn add(records: &mut BTreeMap<RrKey, RecordSet>, record: Record) {
+pub(super) fn add(records: &mut BTreeMap<RrKey, RecordSet>, record: Record) {
     let key = RrKey::new(LowerName::new(&record.name), record.record_type());
     match records.get_mut(&key) {
         Some(rrset) => {

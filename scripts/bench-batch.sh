@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Batch scale: wall time, CPU and memory of `mxtls check --input` against
+# the lab's bulk set (mxtls-lab --bulk N: N signed domains sharing four MX
+# hosts, half MTA-STS, half DANE), in a release build. Numbers, not
+# pass/fail.
+#
+#   scripts/bench-batch.sh [SIZES] [CONCURRENCIES] [MODES]
+#   scripts/bench-batch.sh "1000 10000" "32 64 256" "validate resolver off"
+#
+# One lab (started with the largest size) serves every run; each run scans
+# the first SIZE bulk domains. Per run: wall seconds, user+sys CPU seconds
+# of mxtls (the lab's CPU is not counted), CPU ms per domain, peak RSS
+# (/usr/bin/time %M), lines written, domains whose MX lookup failed, and
+# domains with at least one error finding. The lab runs on the same
+# machine, so its CPU competes with the scanner's: compare runs made on
+# one machine only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=${1:-"1000 10000"}
+concurrencies=${2:-"32 64 256"}
+modes=${3:-"validate resolver off"}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+
+if [ ! -x /usr/bin/time ]; then
+    echo "bench-batch: installing GNU time (/usr/bin/time) from Debian" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
+fi
+
+cargo build --quiet --release --features lab --bins
+bin=$CARGO_TARGET_DIR/release
+largest=0
+for n in $sizes; do [ "$n" -gt "$largest" ] && largest=$n; done
+
+dir=$(mktemp -d)
+start=$(date +%s%N)
+"$bin/mxtls-lab" --dir "$dir" --bulk "$largest" 2>"$dir/lab.log" &
+lab=$!
+trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
+for _ in $(seq 1 600); do
+    [ -f "$dir/lab.env" ] && break
+    kill -0 "$lab" 2>/dev/null || { cat "$dir/lab.log" >&2; exit 2; }
+    sleep 0.1
+done
+[ -f "$dir/lab.env" ] || { echo "bench-batch: the lab did not start within 60 s" >&2; exit 2; }
+# shellcheck disable=SC1091
+. "$dir/lab.env"
+echo "lab with $largest bulk domains ready in $(( ($(date +%s%N) - start) / 1000000 )) ms ($(grep -o 'started in [0-9]* ms' "$dir/lab.log"))"
+printf '%-8s %-9s %5s %8s %8s %8s %9s %7s %8s %7s\n' \
+    domains dnssec conc wall_s cpu_s cpu_ms/d peak_MiB lines lookfail errdoms
+
+for n in $sizes; do
+    head -n "$n" "$MXTLS_LAB_BULK" > "$dir/in.txt"
+    for mode in $modes; do
+        case $mode in
+            validate) dns=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR") ;;
+            resolver) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec resolver) ;;
+            off) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec off) ;;
+            *) echo "bench-batch: unknown mode $mode" >&2; exit 2 ;;
+        esac
+        for c in $concurrencies; do
+            /usr/bin/time -o "$dir/time" -f '%e %U %S %M' \
+                "$bin/mxtls" check "${dns[@]}" --ca-file "$MXTLS_LAB_CA" \
+                --https-port "$MXTLS_LAB_HTTPS_PORT" --smtp-port "$MXTLS_LAB_SMTP_PORT" \
+                --allow-private --input "$dir/in.txt" --jsonl --concurrency "$c" \
+                > "$dir/out.jsonl" 2>"$dir/err" || true
+            read -r wall user sys rss < <(tail -n 1 "$dir/time")
+            lines=$(wc -l < "$dir/out.jsonl")
+            lookfail=$(grep -c '"code":"mx-lookup-failed"' "$dir/out.jsonl" || true)
+            errdoms=$(grep -c '"severity":"error"' "$dir/out.jsonl" || true)
+            awk -v n="$n" -v m="$mode" -v c="$c" -v w="$wall" -v u="$user" -v s="$sys" \
+                -v r="$rss" -v l="$lines" -v f="$lookfail" -v e="$errdoms" 'BEGIN {
+                cpu = u + s
+                printf "%-8d %-9s %5d %8.2f %8.2f %8.2f %9.1f %7d %8d %7d\n",
+                    n, m, c, w, cpu, cpu * 1000 / n, r / 1024, l, f, e }'
+        done
+    done
+done

@@ -1,0 +1,175 @@
+//! The scanner's DNS client against the lab's real servers: retransmission
+//! after a lost datagram, failover past a resolver that swallows queries,
+//! the in-flight cap reported as the scanner's problem, and the chain's
+//! keys asked for once per run.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use hickory_proto::rr::{Name, RecordType};
+use mxtls::dns::transport::{Failure, Transport};
+use mxtls::dns::wire::QueryFlags;
+use mxtls::dns::{Dns, DnsConfig, Dnssec, DnssecMode, Status};
+use mxtls::lab::dns::LabDns;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
+
+async fn start_lab() -> LabDns {
+    let catalogue = mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE))
+        .expect("the shipped catalogue parses")
+        .catalogue;
+    LabDns::start(&catalogue)
+        .await
+        .expect("the lab starts on loopback")
+}
+
+fn name(text: &str) -> Name {
+    Name::from_ascii(text).expect("a valid name")
+}
+
+/// A UDP socket on loopback that reads every query and never answers; each
+/// datagram read is reported on the channel.
+async fn black_hole() -> (SocketAddr, mpsc::UnboundedReceiver<()>) {
+    let socket = UdpSocket::bind(("127.0.0.1", 0)).await.expect("bind");
+    let addr = socket.local_addr().expect("address");
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 1500];
+        while socket.recv_from(&mut buf).await.is_ok() {
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    (addr, rx)
+}
+
+async fn dns(lab: &LabDns, mode: DnssecMode, server: SocketAddr, dir: &Path) -> Dns {
+    let anchor = dir.join("root.key");
+    std::fs::write(&anchor, lab.trust_anchor_dnskey()).expect("write the anchor");
+    Dns::new(&DnsConfig {
+        mode,
+        servers: vec![server],
+        trust_anchor: Some(anchor),
+        step_timeout: Duration::from_secs(6),
+    })
+    .await
+    .expect("the lab's resolver passes the start-up check")
+}
+
+#[tokio::test]
+async fn a_lost_datagram_is_retransmitted_and_the_answer_still_arrives() {
+    let lab = start_lab().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mx = name("lossy-mx.test.");
+    // Validating locally: the authoritative server loses the first query
+    // and sees the retransmission.
+    let validate = dns(&lab, DnssecMode::Validate, lab.authoritative(), dir.path()).await;
+    let answer = validate.lookup(&mx, RecordType::MX).await;
+    assert_eq!(answer.status, Status::Found, "{:?}", answer.error);
+    assert_eq!(answer.dnssec, Dnssec::Secure);
+    assert!(lab.queries(&mx, RecordType::MX) >= 2);
+    // Trusting the AD bit: the raw client retransmits to the validating
+    // resolver, which lost the first query.
+    let resolver = dns(
+        &lab,
+        DnssecMode::Resolver,
+        lab.validating_resolver(),
+        dir.path(),
+    )
+    .await;
+    let answer = resolver.lookup(&mx, RecordType::MX).await;
+    assert_eq!(answer.status, Status::Found, "{:?}", answer.error);
+    assert_eq!(answer.dnssec, Dnssec::Secure);
+}
+
+#[tokio::test]
+async fn a_resolver_that_swallows_queries_is_passed_over_for_the_next() {
+    let lab = start_lab().await;
+    let (hole, mut swallowed) = black_hole().await;
+    let transport = Transport::new(&[hole, lab.validating_resolver()], Duration::from_secs(6));
+    let flags = QueryFlags {
+        dnssec_ok: true,
+        checking_disabled: false,
+    };
+    // Queries start at each resolver in turn: the first goes to the
+    // silent one, and its retransmission to the lab's resolver.
+    for _ in 0..2 {
+        let reply = transport
+            .query(&name("secure.test."), RecordType::MX, flags)
+            .await
+            .expect("the second resolver answers");
+        assert!(reply.metadata.authentic_data);
+        assert!(!reply.answers.is_empty());
+    }
+    tokio::time::timeout(Duration::from_secs(10), swallowed.recv())
+        .await
+        .expect("the silent resolver was asked")
+        .expect("the channel is open");
+}
+
+#[tokio::test]
+async fn a_query_left_waiting_by_the_scanners_own_cap_is_not_blamed_on_the_name() {
+    let (hole, _swallowed) = black_hole().await;
+    // One query in flight at a time: the second waits for the first.
+    let transport = Transport::with_cap(&[hole], Duration::from_secs(1), 1);
+    let flags = QueryFlags {
+        dnssec_ok: false,
+        checking_disabled: false,
+    };
+    let (a, b) = (name("a.test."), name("b.test."));
+    let (first, second) = tokio::join!(
+        transport.query(&a, RecordType::MX, flags),
+        transport.query(&b, RecordType::MX, flags),
+    );
+    // The query that went out first timed out while the other waited for
+    // its place: the scanner's load. The other was sent with nobody
+    // waiting behind it: an ordinary unanswered query.
+    let mut results = [first, second];
+    results.sort_by_key(|r| matches!(r, Err(Failure::Unanswered(_))));
+    match &results[0] {
+        Err(Failure::Overloaded(why)) => assert!(why.contains("--concurrency"), "{why}"),
+        other => panic!("expected the scanner's overload, got {other:?}"),
+    }
+    assert!(
+        matches!(&results[1], Err(Failure::Unanswered(_))),
+        "{:?}",
+        results[1]
+    );
+}
+
+#[tokio::test]
+async fn a_second_domain_under_the_same_zone_does_not_ask_for_its_keys_again() {
+    let lab = start_lab().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let validate = dns(&lab, DnssecMode::Validate, lab.authoritative(), dir.path()).await;
+    let first = validate.lookup(&name("secure.test."), RecordType::MX).await;
+    assert_eq!(first.dnssec, Dnssec::Secure, "{:?}", first.error);
+    // The start-up check's root DNSKEY query went out beside the
+    // validator's own, not before it.
+    let root_keys = lab.queries(&Name::root(), RecordType::DNSKEY);
+    assert!((1..=2).contains(&root_keys), "{root_keys}");
+    let tld_keys = lab.queries(&name("test."), RecordType::DNSKEY);
+    let tld_ds = lab.queries(&name("test."), RecordType::DS);
+    assert!(tld_keys >= 1 && tld_ds >= 1);
+    // Another domain under the same TLD: its own keys are fetched, the
+    // TLD's and the root's are not.
+    let second = validate
+        .lookup(&name("dual-cert-single-key.test."), RecordType::MX)
+        .await;
+    assert_eq!(second.dnssec, Dnssec::Secure, "{:?}", second.error);
+    assert!(lab.queries(&name("dual-cert-single-key.test."), RecordType::DNSKEY) >= 1);
+    assert_eq!(lab.queries(&name("test."), RecordType::DNSKEY), tld_keys);
+    assert_eq!(lab.queries(&name("test."), RecordType::DS), tld_ds);
+    assert_eq!(lab.queries(&Name::root(), RecordType::DNSKEY), root_keys);
+    // A second record of the first domain asks for nothing of its chain.
+    let keys = lab.queries(&name("secure.test."), RecordType::DNSKEY);
+    let txt = validate
+        .lookup(&name("_smtp._tls.secure.test."), RecordType::TXT)
+        .await;
+    assert_eq!(txt.dnssec, Dnssec::Secure, "{:?}", txt.error);
+    assert_eq!(lab.queries(&name("secure.test."), RecordType::DNSKEY), keys);
+}
