@@ -148,7 +148,10 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
                     s.mx,
                     connect_word(s.connect)
                 ),
-                "Check that the server listens on port 25 and that no firewall blocks it, then scan again.",
+                format!(
+                    "Check that the server listens on port {} and that no firewall blocks it, then scan again.",
+                    s.probe.port
+                ),
             ));
             continue;
         }
@@ -222,15 +225,34 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
         let what = what_the_server_did(&s.probe.outcome)
             .map(|w| format!(": {w}"))
             .unwrap_or_default();
-        out.push(Finding::new(
+        let finding = Finding::new(
             severity,
             Code::for_session_failure(failure),
             &subject,
             format!("{failure} ({reason}) at {} ({}){what}. {who}", s.ip, s.mx),
-            advice_for(failure, reason, &s.mx),
-        ));
+            advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
+        );
+        out.push(match session_cause(failure, reason, &s.mx) {
+            Some((code, subject)) => finding.following(code, Some(subject)),
+            None => finding,
+        });
     }
     out
+}
+
+/// The finding about the MX host that a session failure follows from:
+/// fixing it fixes every session to that host (`root_cause`).
+fn session_cause(failure: ResultType, reason: &str, mx: &str) -> Option<(Code, String)> {
+    let host = mx.trim_end_matches('.');
+    match failure {
+        // `mta_sts::assess` names the host as the policy shows it.
+        ResultType::ValidationFailure if reason == "mx-not-covered" => Some((
+            Code::StsPolicyMxNotCovered,
+            crate::mta_sts::escape_str(host),
+        )),
+        ResultType::DnssecInvalid => Some((Code::TlsaDnssecBogus, format!("_25._tcp.{host}"))),
+        _ => None,
+    }
 }
 
 /// What the server did, in words, where the reason code alone would leave
@@ -453,13 +475,17 @@ fn refusal(
 ) -> Option<Finding> {
     let failure = v.result.failure()?;
     let reason = v.reason.as_deref().unwrap_or("");
-    Some(Finding::new(
+    let finding = Finding::new(
         severity,
         Code::for_session_failure(failure),
         format!("{} {}", s.mx, s.ip),
         message(failure, reason),
-        advice_for(failure, reason, &s.mx),
-    ))
+        advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
+    );
+    Some(match session_cause(failure, reason, &s.mx) {
+        Some((code, subject)) => finding.following(code, Some(subject)),
+        None => finding,
+    })
 }
 
 fn connect_word(c: Connect) -> &'static str {
@@ -472,9 +498,21 @@ fn connect_word(c: Connect) -> &'static str {
     }
 }
 
-fn advice_for(result: ResultType, reason: &str, host: &str) -> String {
+/// The DANE-EE record (`3 1 1`, SHA-256 of the public key, RFC 7672
+/// §3.1.1) that matches the key the server serves, as a zone-file line.
+fn served_key_record(s: &SessionOut) -> Option<String> {
+    let record = crate::dane::coverage::record_for((3, 1, 1), s.probe.chain())?;
+    Some(format!(
+        "_25._tcp.{}. IN TLSA {}",
+        s.mx.trim_end_matches('.'),
+        record.to_presentation()
+    ))
+}
+
+fn advice_for(result: ResultType, reason: &str, host: &str, served: Option<&str>) -> String {
     use ResultType as T;
     match result {
+        T::TlsaInvalid if served.is_some() => format!("Publish the record of the key served now, `{}`, beside or instead of the records at _25._tcp.{host} (keep the old one until the new key is served everywhere, then remove it).", served.unwrap_or_default()),
         T::StarttlsNotSupported if reason.starts_with("starttls-refused") => "The server advertises STARTTLS but refuses it: check its TLS certificate and key configuration (e.g. Postfix `smtpd_tls_chain_files`) and its logs.".to_string(),
         T::StarttlsNotSupported => "Enable STARTTLS on the server (e.g. Postfix `smtpd_tls_security_level = may` with a certificate).".to_string(),
         T::CertificateExpired => format!("Renew the certificate of {host} and reload the server; automate renewal (ACME)."),

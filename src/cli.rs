@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dns::DnssecMode;
 use crate::render::sink::Format;
+use crate::render::table::ColorChoice;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,6 +33,15 @@ pub enum Command {
         after_help = "Examples:\n  mxtls explain mx-certificate-expired\n  mxtls explain --list\n\nThe same entries, as one page: docs/FINDINGS.md.\nExit status: 0 explained, 2 unknown code."
     )]
     Explain(ExplainArgs),
+    /// Print a shell completion script. Example for bash:
+    /// mxtls completions bash > /etc/bash_completion.d/mxtls
+    Completions {
+        /// The shell: bash, elvish, fish, powershell or zsh.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff). Example: mxtls man > mxtls.1; man ./mxtls.1
+    Man,
     /// Past scans of a domain stored with `check --db`, one line each:
     /// time, outcome, error and warning counts.
     #[command(
@@ -94,7 +104,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n  mxtls check --input domains.txt --format summary\n  mxtls check --format sarif --ignore tlsrpt-missing example.com > mxtls.sarif\n\nExit status: 0 no errors found, 1 at least one finding at or above --fail-on\n(default error), 2 bad usage or nothing could be scanned (e.g. no resolver\nanswers), 3 scanned but could not tell: for a domain, no MX address could\nbe probed (not public, refused, unreachable, turned away)."
+    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n  mxtls check --input domains.txt --format summary\n  mxtls check --format sarif --ignore tlsrpt-missing example.com > mxtls.sarif\n\nExit status: 0 no errors found, 1 at least one finding at or above --fail-on\n(default error), 2 bad usage or nothing could be scanned (e.g. no resolver\nanswers), 3 scanned but could not tell: for a domain, no MX address could\nbe probed (not public, refused, unreachable, turned away).\n\nEnvironment: every option can also be set as MXTLS_<OPTION> (e.g.\nMXTLS_RESOLVER=127.0.0.1:53, MXTLS_TRUST_ANCHOR=root.key); repeatable\noptions take a comma-separated list; a flag takes true or false. The\noption given on the command line wins. NO_COLOR, TERM=dumb, COLUMNS and\nLC_ALL/LC_CTYPE/LANG are read for the summary (see --color, --plain)."
 )]
 pub struct CheckArgs {
     /// Domains to check (A-labels or U-labels), e.g. example.com.
@@ -104,7 +114,7 @@ pub struct CheckArgs {
     /// Read domains from FILE, one per line, '#' starts a comment; '-' reads
     /// standard input. Combines with domains given as arguments.
     /// Example: --input domains.txt
-    #[arg(long, value_name = "FILE|-")]
+    #[arg(long, value_name = "FILE|-", env = "MXTLS_INPUT")]
     pub input: Option<PathBuf>,
 
     /// Output format on stdout. table: the human summary. json: one JSON
@@ -129,7 +139,12 @@ pub struct CheckArgs {
     /// DNS server to ask, IP[:PORT] (port 53 by default); repeat for
     /// fallbacks. Default: the system's resolvers from /etc/resolv.conf.
     /// Example: --resolver 127.0.0.1:5353 --resolver [::1]:53
-    #[arg(long = "resolver", value_name = "IP[:PORT]")]
+    #[arg(
+        long = "resolver",
+        value_name = "IP[:PORT]",
+        env = "MXTLS_RESOLVER",
+        value_delimiter = ','
+    )]
     pub resolvers: Vec<String>,
 
     /// How DNSSEC status is learned. validate: check signatures locally from
@@ -138,14 +153,20 @@ pub struct CheckArgs {
     /// path to that resolver too, so use it only with a validating resolver
     /// on this host or over a secured link (RFC 7672 §2.1.1). off: no DNSSEC;
     /// every answer is indeterminate and DANE cannot apply.
-    #[arg(long, value_enum, default_value = "validate", value_name = "MODE")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "validate",
+        value_name = "MODE",
+        env = "MXTLS_DNSSEC"
+    )]
     pub dnssec: DnssecMode,
 
     /// Replace the built-in root trust anchors with the DNSKEY or DS records
     /// for "." in FILE (zone-file lines, as in unbound's root.key). A DS is
     /// matched against the root DNSKEY RRset fetched from the resolver.
     /// Example: --trust-anchor lab-root.key
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "MXTLS_TRUST_ANCHOR")]
     pub trust_anchor: Option<PathBuf>,
 
     /// Seconds allowed for each network step: one DNS query with its
@@ -153,7 +174,12 @@ pub struct CheckArgs {
     /// --policy-timeout). The DNS lookups and the policy fetch of a domain
     /// are bounded by 5 times this plus --policy-timeout, a whole domain by
     /// 15 times this plus --policy-timeout.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        env = "MXTLS_TIMEOUT"
+    )]
     pub timeout: f64,
 
     /// Seconds allowed for the whole MTA-STS policy fetch: connecting (to
@@ -161,83 +187,112 @@ pub struct CheckArgs {
     /// headers and the body. The default is the minute RFC 8461 §3.3
     /// suggests. A policy that arrives but takes more than 2 s gets a
     /// warning: some senders give up sooner. Example: --policy-timeout 10
-    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 60.0,
+        env = "MXTLS_POLICY_TIMEOUT"
+    )]
     pub policy_timeout: f64,
 
     /// Also trust the CA certificates in this PEM file (besides the Mozilla
     /// roots of webpki-roots) for the MTA-STS policy host.
     /// Example: --ca-file lab-ca.pem
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", env = "MXTLS_CA_FILE")]
     pub ca_file: Option<PathBuf>,
 
     /// Trust only the CAs of --ca-file, not the built-in roots.
-    #[arg(long, requires = "ca_file")]
+    #[arg(long, requires = "ca_file", env = "MXTLS_CA_FILE_ONLY")]
     pub ca_file_only: bool,
 
     /// TCP port of the MX hosts' SMTP servers (25; for labs and tests).
-    #[arg(long, value_name = "N", default_value_t = 25)]
+    #[arg(long, value_name = "N", default_value_t = 25, env = "MXTLS_SMTP_PORT")]
     pub smtp_port: u16,
 
     /// Name sent with EHLO. Default: this host's name when it is a
     /// fully-qualified domain name, else mxtls.invalid. Some servers refuse
     /// names that do not resolve. Example: --ehlo-name scanner.example.com
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "MXTLS_EHLO_NAME")]
     pub ehlo_name: Option<String>,
 
     /// TCP port of the MTA-STS policy host (443; for labs and tests).
-    #[arg(long, value_name = "N", default_value_t = 443)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 443,
+        env = "MXTLS_HTTPS_PORT"
+    )]
     pub https_port: u16,
 
     /// Also connect to loopback, private, link-local and other non-public
     /// addresses. By default they are refused (with a finding), so that a
     /// hostile domain cannot turn a scanning service against its own
     /// network.
-    #[arg(long)]
+    #[arg(long, env = "MXTLS_ALLOW_PRIVATE")]
     pub allow_private: bool,
 
     /// Exit with status 1 when a finding is at least this severe: error
     /// (default), warning, info (any finding), or never. The same words as
     /// the findings' severities. Example for CI: --fail-on warning
-    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "error",
+        value_name = "LEVEL",
+        env = "MXTLS_FAIL_ON"
+    )]
     pub fail_on: FailOn,
 
     /// Accept a known finding: it is still shown (marked ignored in the
     /// JSON) but does not count towards the severity or the exit status.
     /// CODE for every domain, CODE@DOMAIN for one; repeatable.
     /// Example: --ignore tlsrpt-missing --ignore mx-cname@example.com
-    #[arg(long, value_name = "CODE[@DOMAIN]")]
+    #[arg(
+        long,
+        value_name = "CODE[@DOMAIN]",
+        env = "MXTLS_IGNORE",
+        value_delimiter = ','
+    )]
     pub ignore: Vec<String>,
 
     /// Also write the HTML report (as --format html) to FILE, whatever
     /// --format says. Example: --html report.html
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "MXTLS_HTML")]
     pub html: Option<PathBuf>,
 
     /// Make the absence of DANE an error: every MX must have a secure,
     /// usable TLSA RRset.
-    #[arg(long)]
+    #[arg(long, env = "MXTLS_REQUIRE_DANE")]
     pub require_dane: bool,
 
     /// Make the absence of a valid MTA-STS record and policy an error.
-    #[arg(long)]
+    #[arg(long, env = "MXTLS_REQUIRE_STS")]
     pub require_sts: bool,
 
     /// Pre-flight: judge this planned MTA-STS policy file as if it were
     /// served now, against today's MX hosts and their certificates.
     /// Example: --sts-policy new-mta-sts.txt
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "MXTLS_STS_POLICY")]
     pub sts_policy: Option<PathBuf>,
 
     /// Pre-flight: judge this planned TLSA record (presentation format,
     /// repeatable) as if published and signed for every MX host, against
     /// the certificates they serve now — "will mail still flow after the
-    /// rollover?". Example: --tlsa "3 1 1 8f3c…"
-    #[arg(long, value_name = "RR")]
+    /// rollover?". A whole zone-file line is taken too, and then applies
+    /// to the MX host its owner names (_25._tcp.<host>, TTL and class
+    /// optional). Examples: --tlsa "3 1 1 8f3c…",
+    /// --tlsa "_25._tcp.mx.example.com. 3600 IN TLSA 3 1 1 8f3c…"
+    #[arg(long, value_name = "RR", env = "MXTLS_TLSA", value_delimiter = ',')]
     pub tlsa: Vec<String>,
 
     /// Pre-flight: judge this planned MX host (repeatable, in preference
     /// order) instead of the published MX set. Example: --mx mx2.example.com
-    #[arg(long = "mx", value_name = "HOST")]
+    #[arg(
+        long = "mx",
+        value_name = "HOST",
+        env = "MXTLS_MX",
+        value_delimiter = ','
+    )]
     pub mx: Vec<String>,
 
     /// Write the synthetic RFC 8460 TLS report: to FILE (a `.gz` name is
@@ -245,11 +300,16 @@ pub struct CheckArgs {
     /// says, gzipped), or to standard output with `-` (instead of the
     /// summary). The target is checked before scanning.
     /// Example: --report reports/
-    #[arg(long, value_name = "FILE|DIR/|-")]
+    #[arg(long, value_name = "FILE|DIR/|-", env = "MXTLS_REPORT")]
     pub report: Option<std::ffi::OsString>,
 
     /// organization-name of the report.
-    #[arg(long, value_name = "NAME", default_value = "mxtls")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "mxtls",
+        env = "MXTLS_REPORT_ORG"
+    )]
     pub report_org: String,
 
     /// contact-info of the report (a mail address or URI). Its domain also
@@ -257,12 +317,18 @@ pub struct CheckArgs {
     #[arg(
         long,
         value_name = "TEXT",
-        default_value = "mailto:postmaster@mxtls.invalid"
+        default_value = "mailto:postmaster@mxtls.invalid",
+        env = "MXTLS_REPORT_CONTACT"
     )]
     pub report_contact: String,
 
     /// How many domains are scanned at once (with --input or several domains).
-    #[arg(long, value_name = "N", default_value_t = 32)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 32,
+        env = "MXTLS_CONCURRENCY"
+    )]
     pub concurrency: usize,
 
     /// Warn about certificates (every MX chain, the MTA-STS policy host's
@@ -283,6 +349,35 @@ pub struct CheckArgs {
     /// `mxtls diff`). Created when missing. Example: --db mxtls.db
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// Colour in the summary. auto: only on a terminal, and not when
+    /// NO_COLOR is set (to anything but empty) or TERM is dumb. always:
+    /// also into pipes and despite NO_COLOR. never: no colour.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        env = "MXTLS_COLOR"
+    )]
+    pub color: ColorChoice,
+
+    /// Draw the summary with ASCII only (no box drawing, arrows or
+    /// symbols; other characters as \u{..}). Also chosen when LC_ALL,
+    /// LC_CTYPE or LANG (the first one set) names no UTF-8 character set,
+    /// e.g. LC_ALL=C. The summary's width is the terminal's, or COLUMNS.
+    #[arg(long, env = "MXTLS_PLAIN")]
+    pub plain: bool,
+
+    /// Show what happened: after each summary, the DNS answers with their
+    /// DNSSEC status and every session's SMTP dialogue (commands and
+    /// replies, escaped for the terminal, capped).
+    #[arg(short, long, env = "MXTLS_VERBOSE")]
+    pub verbose: bool,
+
+    /// Log what mxtls and its libraries do (tracing, level debug) on
+    /// standard error.
+    #[arg(long, env = "MXTLS_DEBUG")]
+    pub debug: bool,
 }
 
 /// The severity that fails the run (`--fail-on`).

@@ -116,9 +116,19 @@ impl DomainReport {
         self.findings.iter().filter(|f| !f.ignored)
     }
 
-    /// How many counted findings have this severity.
+    /// How many counted findings of this severity stand on their own: a
+    /// finding that follows from another (`caused_by`) is counted with it
+    /// (`root_cause`).
     pub fn count(&self, severity: Severity) -> usize {
-        self.counted().filter(|f| f.severity == severity).count()
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| {
+                !f.ignored
+                    && f.severity == severity
+                    && crate::root_cause::root_of(&self.findings, *i) == *i
+            })
+            .count()
     }
 
     /// How many findings were accepted with `--ignore`.

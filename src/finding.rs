@@ -266,10 +266,30 @@ pub struct Finding {
     pub message: String,
     /// What to do next: the record to publish, the line to change.
     pub advice: String,
+    /// The finding this one follows from, when fixing that one fixes this
+    /// one too (`root_cause`): shown under it, counted once with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caused_by: Option<Cause>,
     /// Accepted with `--ignore`: shown, but not counted in the severity
     /// tally or the exit status.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ignored: bool,
+}
+
+/// Which finding another follows from: its code, and its subject where
+/// the code alone does not say which (one per MX host, say).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    pub code: Code,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl Cause {
+    /// Whether `f` is the finding this cause names.
+    pub fn names(&self, f: &Finding) -> bool {
+        f.code == self.code && self.subject.as_ref().is_none_or(|s| *s == f.subject)
+    }
 }
 
 impl Finding {
@@ -286,8 +306,22 @@ impl Finding {
             subject: subject.into(),
             message: message.into(),
             advice: advice.into(),
+            caused_by: None,
             ignored: false,
         }
+    }
+
+    /// The same finding, following from the finding of `code` (about
+    /// `subject`, when given). `root_cause::settle` drops the link when no
+    /// such finding is among the domain's.
+    pub fn following(mut self, code: Code, subject: Option<String>) -> Self {
+        self.caused_by = Some(Cause { code, subject });
+        self
+    }
+
+    /// Whether this finding stands on its own (it is nobody's consequence).
+    pub fn is_root(&self) -> bool {
+        self.caused_by.is_none()
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod cli_docs;
 pub mod dane;
 pub mod datetime;
 pub mod discover;
@@ -32,6 +33,7 @@ pub mod preflight;
 pub mod probe;
 pub mod render;
 pub mod rollover;
+pub mod root_cause;
 pub mod run;
 pub mod sanitize;
 pub mod scan;

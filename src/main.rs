@@ -6,19 +6,44 @@ use mxtls::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: not errors, on stdout.
             let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One error style: `mxtls: …`, as every other diagnostic.
+            let text = e.render().to_string();
+            eprint!(
+                "{}",
+                text.strip_prefix("error: ")
+                    .map_or(text.clone(), |rest| format!("mxtls: {rest}"))
+            );
             if let Some(hint) = mxtls::cli::subcommand_hint(&e, std::env::args().skip(1)) {
                 eprintln!("{hint}");
             }
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    // Explaining a code needs no runtime: it reads the catalogue.
+    // Explaining a code, the history and the generated docs need no runtime.
     match &cli.command {
         Command::Explain(args) => return ExitCode::from(mxtls::explain::command(args)),
         Command::History(args) => return ExitCode::from(mxtls::history::command::history(args)),
         Command::Diff(args) => return ExitCode::from(mxtls::history::command::diff(args)),
+        Command::Completions { shell } => {
+            mxtls::cli_docs::completions(*shell, &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Command::Man => {
+            return match mxtls::cli_docs::man(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mxtls: cannot write the man page: {e}");
+                    ExitCode::from(mxtls::run::exit::OPERATIONAL)
+                }
+            };
+        }
+        Command::Check(args) if args.debug => mxtls::run::init_debug_log(),
         Command::Check(_) => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -36,6 +61,12 @@ fn main() -> ExitCode {
         Command::Explain(args) => mxtls::explain::command(&args),
         Command::History(args) => mxtls::history::command::history(&args),
         Command::Diff(args) => mxtls::history::command::diff(&args),
+        Command::Completions { .. } | Command::Man => exit_for_docs(),
     };
     ExitCode::from(code)
+}
+
+/// The generated docs were written before the runtime started.
+fn exit_for_docs() -> u8 {
+    mxtls::run::exit::PASSED
 }

@@ -330,7 +330,17 @@ pub fn sentence(
     let sts_failed = select(&|s| failing(&s.results.sts));
     let dane_passed = select(&|s| passing(&s.results.tlsa));
     let everywhere = |passed: usize| passed > 0 && passed == judged.len();
-    let dane_ok = everywhere(dane_passed.len());
+    // "Every MX" is said only of every MX: a host DANE does not apply to,
+    // or one no session reached, is not covered by what the judged
+    // sessions show (the `dane-partial` and `mx-connect-failed` findings).
+    let all_hosts_dane = mx
+        .iter()
+        .filter(|h| !h.addresses.is_empty())
+        .all(|h| h.tlsa.applies);
+    let all_reached = sessions
+        .iter()
+        .all(|s| s.connect == Connect::Ok || s.untested.is_some());
+    let dane_ok = everywhere(dane_passed.len()) && all_hosts_dane && all_reached;
     let sts_ok =
         sts_mode == Some(Mode::Enforce) && everywhere(select(&|s| passing(&s.results.sts)).len());
 

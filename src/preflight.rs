@@ -22,6 +22,10 @@ use crate::mta_sts::policy::{self, StsPolicy};
 pub struct Preflight {
     pub mx: Vec<Name>,
     pub tlsa: Vec<TlsaRecord>,
+    /// For each planned TLSA record, the MX host its owner name names
+    /// when it was given as a zone-file line (`_25._tcp.<host>`); such a
+    /// record is planned for that host only.
+    pub tlsa_hosts: Vec<Option<String>>,
     pub sts_policy: Option<(PathBuf, StsPolicy)>,
 }
 
@@ -57,7 +61,7 @@ pub enum PreflightError {
         "--tlsa {value:?} is not a TLSA record: {reason} (expected e.g. \"3 1 1 <64 hex digits>\")"
     )]
     Tlsa { value: String, reason: String },
-    #[error("--mx {value:?} is not a host name: {reason}")]
+    #[error("--mx \"{value}\" is not a host name: {reason}")]
     Mx { value: String, reason: String },
 }
 
@@ -73,8 +77,9 @@ impl Preflight {
         for value in mx {
             let text = value.trim().trim_end_matches('.');
             let name = Name::from_utf8(format!("{text}.")).map_err(|e| PreflightError::Mx {
-                value: value.clone(),
-                reason: e.to_string(),
+                value: crate::sanitize::for_terminal(value, 300),
+                reason: bad_character(text)
+                    .unwrap_or_else(|| crate::sanitize::for_terminal(&e.to_string(), 200)),
             })?;
             if text.is_empty() || text.parse::<std::net::IpAddr>().is_ok() {
                 return Err(PreflightError::Mx {
@@ -85,11 +90,14 @@ impl Preflight {
             out.mx.push(name);
         }
         for value in tlsa {
-            let rr = TlsaRecord::parse_presentation(value).map_err(|e| PreflightError::Tlsa {
+            let err = |reason: String| PreflightError::Tlsa {
                 value: value.clone(),
-                reason: e.to_string(),
-            })?;
+                reason,
+            };
+            let (host, rdata) = split_zone_line(value).map_err(err)?;
+            let rr = TlsaRecord::parse_presentation(&rdata).map_err(|e| err(e.to_string()))?;
             out.tlsa.push(rr);
+            out.tlsa_hosts.push(host);
         }
         if let Some(path) = sts_policy {
             let body = std::fs::read(path).map_err(|source| PreflightError::Read {
@@ -113,22 +121,92 @@ impl Preflight {
         }
     }
 
-    /// The planned TLSA set for `host`, as if published and signed.
-    pub fn tlsa_for(&self, host: &MxHost) -> Tlsa {
-        Tlsa {
+    /// The planned TLSA set for `host`, as if published and signed; `None`
+    /// when every planned record names another host (then what is
+    /// published stays).
+    pub fn tlsa_for(&self, host: &MxHost) -> Option<Tlsa> {
+        let name = host.host.trim_end_matches('.').to_ascii_lowercase();
+        let records: Vec<TlsaRecord> = self
+            .tlsa
+            .iter()
+            .zip(&self.tlsa_hosts)
+            .filter(|(_, owner)| owner.as_ref().is_none_or(|o| *o == name))
+            .map(|(r, _)| r.clone())
+            .collect();
+        if records.is_empty() {
+            return None;
+        }
+        Some(Tlsa {
             status: TlsaStatus::Found,
             name: Some(format!("_25._tcp.{}", host.host)),
             base_domain: Some(host.cname.clone().unwrap_or_else(|| host.host.clone())),
             dnssec: Dnssec::Secure,
-            records: self.tlsa.iter().map(TlsaRecord::to_presentation).collect(),
-            usable: self.tlsa.iter().filter(|t| t.is_usable()).count(),
+            records: records.iter().map(TlsaRecord::to_presentation).collect(),
+            usable: records.iter().filter(|t| t.is_usable()).count(),
             applies: true,
             reason: "planned TLSA records (--tlsa), judged as if published and signed".into(),
-            parsed: self.tlsa.clone(),
+            parsed: records,
             planned: true,
             error: None,
-        }
+        })
     }
+}
+
+/// The first character a host name may not hold, shown so that an
+/// invisible one (a control character, a space) can be seen.
+fn bad_character(text: &str) -> Option<String> {
+    let (at, c) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '-' || *c == '.'))?;
+    let shown = match c {
+        ' ' => "a space".to_string(),
+        c => format!("'{}'", c.escape_default()),
+    };
+    Some(format!(
+        "character {} is {shown}: a host name has letters, digits, hyphens and dots only",
+        at + 1
+    ))
+}
+
+/// `--tlsa` takes the RDATA (`3 1 1 <hex>`) or a whole zone-file line as
+/// admins paste it (`_25._tcp.mx.example. 3600 IN TLSA 3 1 1 <hex>`, TTL
+/// and class optional). A line's owner must be `_25._tcp.<host>`: the
+/// name SMTP clients look up (RFC 7672 §2.2, port 25 whatever the lab
+/// uses). Returns the host the owner names, if any, and the RDATA.
+fn split_zone_line(value: &str) -> Result<(Option<String>, String), String> {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    let Some(first) = words.first() else {
+        return Err("it is empty".into());
+    };
+    if first.parse::<u8>().is_ok() {
+        return Ok((None, value.trim().to_string()));
+    }
+    let mut rest = &words[1..];
+    if rest.first().is_some_and(|w| w.parse::<u32>().is_ok()) {
+        rest = &rest[1..];
+    }
+    if rest.first().is_some_and(|w| w.eq_ignore_ascii_case("IN")) {
+        rest = &rest[1..];
+    }
+    match rest.first() {
+        Some(t) if t.eq_ignore_ascii_case("TLSA") => {}
+        Some(t) => {
+            return Err(format!(
+                "a zone-file line must have type TLSA after the owner, TTL and class, not {:?}",
+                crate::sanitize::for_terminal(t, 20)
+            ));
+        }
+        None => return Err("the zone-file line has no type and no RDATA".into()),
+    }
+    let owner = first.trim_end_matches('.').to_ascii_lowercase();
+    let Some(host) = owner.strip_prefix("_25._tcp.").filter(|h| !h.is_empty()) else {
+        return Err(format!(
+            "the owner {:?} is not _25._tcp.<MX host>, the name senders look up for SMTP (RFC 7672 §2.2)",
+            crate::sanitize::for_terminal(first, 80)
+        ));
+    };
+    Ok((Some(host.to_string()), rest[1..].join(" ")))
 }
 
 #[cfg(test)]
@@ -146,6 +224,56 @@ mod tests {
         let err = Preflight::parse(&[], &[], Some(&dir)).expect_err("no mx line");
         assert!(err.to_string().contains("--sts-policy"), "{err}");
         let _ = std::fs::remove_file(&dir);
+    }
+
+    #[test]
+    fn a_tlsa_zone_file_line_is_taken_with_or_without_ttl_and_class() {
+        let hex = "ab".repeat(32);
+        for line in [
+            format!("_25._tcp.mx.example. 3600 IN TLSA 3 1 1 {hex}"),
+            format!("_25._tcp.MX.example. IN TLSA 3 1 1 {hex}"),
+            format!("_25._tcp.mx.example 300 TLSA 3 1 1 {hex}"),
+            format!("_25._tcp.mx.example. TLSA 3 1 1 {hex}"),
+        ] {
+            let p = Preflight::parse(&[], std::slice::from_ref(&line), None).expect(&line);
+            assert_eq!(p.tlsa_hosts, [Some("mx.example".to_string())], "{line}");
+            assert_eq!(
+                p.tlsa[0].to_presentation(),
+                format!("3 1 1 {hex}"),
+                "{line}"
+            );
+        }
+        let p = Preflight::parse(&[], &[format!("3 1 1 {hex}")], None).expect("rdata");
+        assert_eq!(p.tlsa_hosts, [None]);
+        for (line, want) in [
+            (
+                format!("_443._tcp.mx.example. IN TLSA 3 1 1 {hex}"),
+                "_25._tcp",
+            ),
+            (format!("mx.example. IN TLSA 3 1 1 {hex}"), "_25._tcp"),
+            (
+                format!("_25._tcp.mx.example. IN TXT 3 1 1 {hex}"),
+                "type TLSA",
+            ),
+            ("_25._tcp.mx.example. IN TLSA".to_string(), "TLSA record"),
+        ] {
+            let err = Preflight::parse(&[], std::slice::from_ref(&line), None).expect_err(&line);
+            assert!(err.to_string().contains(want), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn an_invalid_character_in_mx_is_shown_visibly() {
+        for (value, want) in [
+            ("mx\u{1b}1.example", "character 3 is '\\u{1b}'"),
+            ("mx 1.example", "character 3 is a space"),
+            ("mx_1.example", "character 3 is '_'"),
+        ] {
+            let err = Preflight::parse(&[value.into()], &[], None).expect_err(value);
+            let text = err.to_string();
+            assert!(text.contains(want), "{value:?}: {text}");
+            assert!(!text.contains('\x1b'), "{value:?}: {text}");
+        }
     }
 
     #[test]

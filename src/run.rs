@@ -177,6 +177,16 @@ fn ehlo_name(given: Option<&str>) -> Result<String, UsageError> {
     })
 }
 
+/// `--debug`: tracing events of mxtls and its libraries (hickory's, and
+/// rustls's through `log`) at level debug, on stderr.
+pub fn init_debug_log() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .try_init();
+}
+
 /// Runs `mxtls check`; returns the exit status. Diagnostics go to stderr.
 pub async fn check(args: CheckArgs) -> u8 {
     match check_inner(args).await {
@@ -337,7 +347,14 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
     let options = render::sink::Options {
         total,
-        colour: render::table::colour_on_stdout(),
+        layout: render::table::Layout {
+            verbose: args.verbose,
+            ..render::table::Layout::decide(
+                &render::table::Environment::of_stdout(),
+                args.color,
+                args.plain,
+            )
+        },
         fail_on: args.fail_on.threshold(),
     };
     let mut sink = render::sink::for_format(format, options, std::io::stdout().lock());

@@ -238,7 +238,9 @@ impl Scanner {
         let mut discovery = discovery;
         if !self.preflight.tlsa.is_empty() {
             for host in &mut discovery.mx {
-                host.tlsa = self.preflight.tlsa_for(host);
+                if let Some(planned) = self.preflight.tlsa_for(host) {
+                    host.tlsa = planned;
+                }
             }
         }
         let mut sts = assess::assess(&domain.ascii, sts, mx_hosts.as_deref(), self.sts.slow_after);
@@ -346,6 +348,7 @@ impl Scanner {
             sts.policy.as_ref().map(|p| p.max_age()),
         ));
         sort_findings(&mut findings);
+        crate::root_cause::settle(&mut findings);
         let report = tls_report::build(
             &tls_report::ReportInput {
                 domain: &domain.ascii,

@@ -171,7 +171,9 @@ fn human_summary_shows_the_mx_hosts_and_findings() {
     assert!(text.contains("ERROR"), "{text}");
     assert!(text.contains("null MX"), "{text}");
     assert!(
-        text.lines().all(|l| l.chars().count() <= 80),
+        // A footnote (`[n] record`) holds a record whole, however long.
+        text.lines()
+            .all(|l| l.chars().count() <= 80 || l.starts_with('[')),
         "fits 80 columns:\n{text}"
     );
     assert_eq!(out.status.code(), Some(1));

@@ -81,6 +81,15 @@ fn observed(key: &str, json: &Value, exit: i32) -> String {
             })
             .unwrap_or_default(),
         "exit" => exit.to_string(),
+        // Errors that stand on their own: what the summary counts.
+        "root_errors" => json["findings"]
+            .as_array()
+            .map_or(0, |a| {
+                a.iter()
+                    .filter(|f| f["severity"] == "error" && f.get("caused_by").is_none())
+                    .count()
+            })
+            .to_string(),
         other => panic!("the catalogue expects unknown key {other:?}"),
     }
 }
@@ -136,6 +145,25 @@ fn check_all(via: Via) {
                 for code in want.split(',').map(str::trim).filter(|c| !c.is_empty()) {
                     if !have.iter().any(|h| h == code) {
                         failures.push(format!("{domain}: finding {code} missing; have {have:?}"));
+                    }
+                }
+                continue;
+            }
+            if key == "caused_by" {
+                // `code<cause` pairs: a finding of `code` follows from one
+                // of `cause`, and that one is among the findings.
+                for pair in want.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                    let (code, cause) = pair.split_once('<').unwrap_or((pair, ""));
+                    let findings = json["findings"].as_array().cloned().unwrap_or_default();
+                    let linked = findings
+                        .iter()
+                        .any(|f| f["code"] == code && f["caused_by"]["code"] == cause);
+                    let present = findings.iter().any(|f| f["code"] == cause);
+                    if !linked || !present {
+                        failures.push(format!(
+                            "{domain}: no {code} caused by a present {cause}; findings {}",
+                            json["findings"]
+                        ));
                     }
                 }
                 continue;

@@ -397,7 +397,45 @@ fn judge_coverage(
             pattern: h.pattern.as_ref().map(|m| m.raw().to_string()),
         })
         .collect();
-    (out, coverage_findings(&cov, domain, policy.mode()))
+    let mut findings = coverage_findings(&cov, domain, policy.mode());
+    let missing: Vec<String> = cov
+        .uncovered()
+        .map(|h| escape_str(h.strip_suffix('.').unwrap_or(h)).to_ascii_lowercase())
+        .collect();
+    if !missing.is_empty() {
+        let text = policy_with(policy, &missing);
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.code == Code::StsPolicyMxNotCovered)
+        {
+            f.advice
+                .push_str(&format!(". The whole policy to serve:\n{text}"));
+        }
+    }
+    (out, findings)
+}
+
+/// The policy text with `missing` hosts added as `mx:` lines, one
+/// backticked line each (RFC 8461 §3.2 order: version, mode, mx, max_age),
+/// ready to copy into the file.
+fn policy_with(policy: &StsPolicy, missing: &[String]) -> String {
+    let mut lines = vec![
+        "version: STSv1".to_string(),
+        format!("mode: {}", policy.mode()),
+    ];
+    lines.extend(
+        policy
+            .mx()
+            .iter()
+            .map(|m| format!("mx: {}", escape_str(m.raw()))),
+    );
+    lines.extend(missing.iter().map(|h| format!("mx: {h}")));
+    lines.push(format!("max_age: {}", policy.max_age()));
+    lines
+        .iter()
+        .map(|l| format!("`{l}`"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn host_problem(host: &NameFacts) -> String {
@@ -564,6 +602,30 @@ mod tests {
             findings[1].message.contains("gone.example.com"),
             "{}",
             findings[1].message
+        );
+    }
+
+    #[test]
+    fn an_uncovered_host_gets_the_whole_policy_to_serve_with_its_mx_line() {
+        let policy = crate::mta_sts::policy::parse(
+            b"version: STSv1\nmode: enforce\nmx: mx1.example.com\nmax_age: 604800\n",
+        )
+        .expect("valid policy");
+        let hosts = [
+            "mx1.example.com.".to_string(),
+            "mx2.example.com.".to_string(),
+        ];
+        let (_, findings) = judge_coverage(&policy, &hosts, "example.com");
+        let f = findings
+            .iter()
+            .find(|f| f.code == Code::StsPolicyMxNotCovered)
+            .expect("mx2 is not covered");
+        assert!(
+            f.advice.ends_with(
+                "`version: STSv1`\n`mode: enforce`\n`mx: mx1.example.com`\n`mx: mx2.example.com`\n`max_age: 604800`"
+            ),
+            "{}",
+            f.advice
         );
     }
 

@@ -361,7 +361,7 @@ pub fn assess_record(domain: &str, rrset: &[Vec<Vec<u8>>]) -> StsRecordAssessmen
     };
     match txt_record::select(rrset, TAG) {
         Selection::None { near_misses } if near_misses.is_empty() => {
-            assessment.reason = Some(format!("no TXT record at {subject} starts with `{TAG}`"));
+            assessment.reason = Some(format!("no TXT record at {subject} begins with `{TAG}`"));
         }
         Selection::None { near_misses } => {
             assessment.status = StsRecordStatus::Invalid;

@@ -1,6 +1,7 @@
 //! Turning scan results into what people and programs read.
 
 pub mod csv;
+pub mod fill;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -12,6 +13,7 @@ pub mod sink;
 pub mod summary;
 pub mod table;
 pub mod tally;
+pub mod verbose;
 
 /// The JSON word of a value that serialises as a string (a status, a
 /// mode), for formats that show it as text; empty for anything else.

@@ -44,8 +44,8 @@ pub trait Sink {
 pub struct Options {
     /// How many domains are scanned.
     pub total: usize,
-    /// Colour for the table.
-    pub colour: bool,
+    /// How the table is drawn: width, colour, ASCII, `-v`.
+    pub layout: table::Layout,
     /// `--fail-on`: the severity that fails (JUnit failures); `None`: never.
     pub fail_on: Option<Severity>,
 }
@@ -60,7 +60,7 @@ pub fn for_format<'a, W: Write + 'a>(
     match format {
         Format::Table => Box::new(TableSink {
             out,
-            colour: options.colour,
+            layout: options.layout,
             total,
         }),
         Format::Json => document(out, total, |r| format!("{}\n", json::document(r))),
@@ -96,13 +96,13 @@ pub fn for_format<'a, W: Write + 'a>(
 /// Summaries, printed as each domain ends: a batch is read as it goes.
 struct TableSink<W> {
     out: W,
-    colour: bool,
+    layout: table::Layout,
     total: usize,
 }
 
 impl<W: Write> Sink for TableSink<W> {
     fn domain(&mut self, _index: usize, report: DomainReport) -> io::Result<()> {
-        let text = table::summary_styled(&report, self.colour);
+        let text = table::summary_with(&report, self.layout);
         // A batch separates its summaries by a blank line.
         if self.total > 1 {
             writeln!(self.out, "{text}")

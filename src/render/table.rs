@@ -1,8 +1,11 @@
 //! The human summary: what is published, what a sender does with it, what
 //! each mail server answered, and what to fix.
 //!
-//! Four parts, laid out for an 80-column terminal (comfy-table's dynamic
-//! arrangement wraps long text rather than cutting it):
+//! Four parts, laid out for the terminal's width ([`Layout`]: the
+//! terminal's, or `COLUMNS`, else 80 columns). Wide columns are filled by
+//! `fill`, which never cuts a URL, a record or a policy line: what does
+//! not fit beside other words gets a line of its own, and what is wider
+//! than the column is printed whole below the table:
 //!
 //! 1. a headline: the domain, the count of findings, and one sentence on
 //!    what senders do today, derived from the sessions' verdicts;
@@ -12,15 +15,16 @@
 //!    the server did, its certificate, and the RFC 8460 verdicts;
 //! 4. findings with advice, most severe first (the scan sorts them).
 //!
-//! Colour is the caller's choice ([`summary_styled`]); [`summary`] never
-//! colours. Everything that came from the network passes through
+//! Colour and ASCII-only drawing are the caller's choice ([`Layout`]);
+//! [`summary`] never colours. Everything that came from the network passes through
 //! [`for_terminal`] before it is laid out.
 
 use std::io::IsTerminal;
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, Width};
 
+use super::fill::fill;
 use crate::dns::{Dnssec, DnssecMode};
 use crate::document::DomainReport;
 use crate::evidence::{MxHost, MxStatus, TlsaStatus};
@@ -36,8 +40,14 @@ use crate::smtp::session::{Connect, Outcome, Stage};
 use crate::tlsrpt::TlsRptStatus;
 use crate::verdict::SessionResult;
 
-/// Width the summary is laid out for: fits a classic terminal.
-const WIDTH: u16 = 80;
+/// Width the summary is laid out for when nothing says otherwise: fits a
+/// classic terminal.
+pub const DEFAULT_WIDTH: u16 = 80;
+
+/// Narrowest and widest layouts: below 60 columns the tables cannot show
+/// a record beside its name; beyond 250 lines are too long to read.
+const MIN_WIDTH: u16 = 60;
+const MAX_WIDTH: u16 = 250;
 
 /// Longest host name shown before it is cut (a DNS name has at most 253).
 const HOST_MAX: usize = 100;
@@ -48,27 +58,133 @@ const TEXT_MAX: usize = 400;
 /// The widest a column of host names is kept unbroken; longer names wrap.
 const HOST_COLUMN_MAX: u16 = 30;
 
-/// Whether the summary printed on stdout should be coloured: only on a
-/// terminal, and never when `NO_COLOR` is set to a non-empty value
-/// (<https://no-color.org>).
-pub fn colour_on_stdout() -> bool {
-    std::io::stdout().is_terminal() && colour_allowed(std::env::var_os("NO_COLOR").as_deref())
+/// How the summary is drawn: its width, colour, and whether only ASCII
+/// may be used (a non-UTF-8 locale, `--plain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub width: u16,
+    pub colour: bool,
+    pub ascii: bool,
+    /// `-v`: the DNS answers and each session's SMTP dialogue follow.
+    pub verbose: bool,
 }
 
-/// The `NO_COLOR` rule: absent or empty allows colour.
-fn colour_allowed(no_color: Option<&std::ffi::OsStr>) -> bool {
-    no_color.is_none_or(|v| v.is_empty())
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            width: DEFAULT_WIDTH,
+            colour: false,
+            ascii: false,
+            verbose: false,
+        }
+    }
 }
 
-/// The summary of one domain, without colour (for files, pipes and tests).
+/// `--color`: whether the summary is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set or TERM is dumb.
+    #[default]
+    Auto,
+    /// Always, even into a pipe or with NO_COLOR set.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What the environment says, read once (`Layout::decide` is pure).
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub stdout_is_terminal: bool,
+    /// The terminal's width in columns, when stdout is one.
+    pub terminal_width: Option<u16>,
+    pub columns: Option<String>,
+    pub no_color: Option<String>,
+    pub term: Option<String>,
+    /// `LC_ALL`, `LC_CTYPE`, `LANG`, in that order of precedence.
+    pub locale: [Option<String>; 3],
+}
+
+impl Environment {
+    /// The environment of this process, for its standard output.
+    pub fn of_stdout() -> Environment {
+        let var = |name: &str| std::env::var(name).ok();
+        let stdout_is_terminal = std::io::stdout().is_terminal();
+        Environment {
+            stdout_is_terminal,
+            terminal_width: stdout_is_terminal
+                .then(|| terminal_size::terminal_size_of(std::io::stdout()))
+                .flatten()
+                .map(|(w, _)| w.0),
+            columns: var("COLUMNS"),
+            no_color: var("NO_COLOR"),
+            term: var("TERM"),
+            locale: [var("LC_ALL"), var("LC_CTYPE"), var("LANG")],
+        }
+    }
+}
+
+impl Layout {
+    /// The layout for standard output: width from `COLUMNS`, else the
+    /// terminal, else 80; colour by `--color` (auto: a terminal, no
+    /// `NO_COLOR` (<https://no-color.org>), `TERM` not `dumb`); ASCII with
+    /// `--plain` or when the locale in force names no UTF-8 character set.
+    pub fn decide(env: &Environment, color: ColorChoice, plain: bool) -> Layout {
+        fn set(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|v| !v.is_empty())
+        }
+        let width = set(&env.columns)
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .or(env.terminal_width)
+            .unwrap_or(DEFAULT_WIDTH)
+            .clamp(MIN_WIDTH, MAX_WIDTH);
+        let colour = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                env.stdout_is_terminal
+                    && set(&env.no_color).is_none()
+                    && set(&env.term) != Some("dumb")
+            }
+        };
+        // The first of LC_ALL, LC_CTYPE, LANG that is set decides (POSIX);
+        // none set is taken as UTF-8, as on today's systems.
+        let locale = env.locale.iter().find_map(set);
+        let utf8 = locale.is_none_or(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("utf-8") || l.contains("utf8")
+        });
+        Layout {
+            width,
+            colour,
+            ascii: plain || !utf8,
+            verbose: false,
+        }
+    }
+}
+
+/// The summary of one domain, without colour, 80 columns (for files,
+/// pipes and tests).
 pub fn summary(r: &DomainReport) -> String {
-    summary_styled(r, false)
+    summary_with(r, Layout::default())
 }
 
-/// The summary of one domain; with `colour`, severities and verdicts are
-/// coloured with terminal escape sequences.
+/// The summary of one domain, 80 columns; with `colour`, severities and
+/// verdicts are coloured with terminal escape sequences.
 pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
-    let paint = Paint { colour };
+    summary_with(
+        r,
+        Layout {
+            colour,
+            ..Layout::default()
+        },
+    )
+}
+
+/// The summary of one domain, drawn as `layout` says.
+pub fn summary_with(r: &DomainReport, layout: Layout) -> String {
+    let paint = Paint { layout };
+    let width = usize::from(layout.width);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -76,33 +192,53 @@ pub fn summary_styled(r: &DomainReport, colour: bool) -> String {
     // `--at`: certificate dates shown as of the day judged.
     let now = crate::render::over_time::judged_unix(r).unwrap_or(now);
     let mut out = String::new();
-    out.push_str(&wrap(&headline(r), usize::from(WIDTH)));
-    out.push_str(&wrap(&r.headline, usize::from(WIDTH)));
+    out.push_str(&wrap(&paint.text(headline(r)), width));
+    out.push_str(&wrap(&paint.text(r.headline.clone()), width));
     for note in crate::render::over_time::notes(r) {
-        out.push_str(&wrap(&note, usize::from(WIDTH)));
+        out.push_str(&wrap(&paint.text(note), width));
     }
     if let Some(note) = planned_note(r) {
-        out.push_str(&wrap(&note, usize::from(WIDTH)));
+        out.push_str(&wrap(&paint.text(note), width));
     }
     if let Some(t) = senders_table(r, paint) {
         out.push_str("\nWhat senders do\n");
         out.push_str(&t.to_string());
         out.push('\n');
     }
+    let mut notes = Vec::new();
     out.push_str("\nDNS and policies\n");
-    out.push_str(&dns_table(r, paint).to_string());
+    out.push_str(&dns_table(r, paint, &mut notes).to_string());
     out.push('\n');
+    out.push_str(&footnotes(&notes, paint));
     if let Some(t) = servers_table(r, paint, now) {
         out.push_str("\nMail servers (one STARTTLS session per address)\n");
         out.push_str(&t.to_string());
         out.push('\n');
     }
     if !r.findings.is_empty() {
-        out.push_str("\nFindings, most severe first\n");
-        out.push_str(&findings_table(r, paint).to_string());
+        let mut notes = Vec::new();
         out.push('\n');
+        out.push_str(&wrap(
+            "Findings, most severe first; what follows from another is shown under it",
+            width,
+        ));
+        out.push_str(&findings_table(r, paint, &mut notes).to_string());
+        out.push('\n');
+        out.push_str(&footnotes(&notes, paint));
+    }
+    if layout.verbose {
+        out.push_str(&paint.text(super::verbose::details(r)));
     }
     out
+}
+
+/// What was too wide for its column, whole, one per line: `[1] text`.
+fn footnotes(notes: &[String], paint: Paint) -> String {
+    notes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("[{}] {}\n", i + 1, paint.text(n.clone())))
+        .collect()
 }
 
 /// One row per kind of sender, from the outlook: what happens to the mail,
@@ -165,27 +301,63 @@ enum Tone {
 
 #[derive(Clone, Copy)]
 struct Paint {
-    colour: bool,
+    layout: Layout,
 }
 
 impl Paint {
     fn table(self) -> Table {
         let mut t = Table::new();
-        t.load_style(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(WIDTH)
-            // Whether to style is decided by the caller, never by
-            // comfy-table's own look at stdout.
-            .force_no_tty();
-        if self.colour {
+        t.load_style(if self.layout.ascii {
+            ASCII_FULL_CONDENSED
+        } else {
+            UTF8_FULL_CONDENSED
+        })
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(self.layout.width)
+        // Whether to style is decided by the caller, never by
+        // comfy-table's own look at stdout.
+        .force_no_tty();
+        if self.layout.colour {
             t.enforce_styling();
         }
         t
     }
 
+    /// Text as this layout may draw it: in ASCII, our own symbols get
+    /// ASCII stand-ins and any other character outside ASCII (an IDN, a
+    /// name in a certificate) is written as `\u{…}`.
+    fn text(self, text: String) -> String {
+        if !self.layout.ascii || text.is_ascii() {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                c if c.is_ascii() => out.push(c),
+                '→' => out.push_str("->"),
+                '↳' => out.push_str("`-"),
+                '—' | '–' => out.push('-'),
+                '§' => out.push_str("section "),
+                '…' => out.push_str("..."),
+                '×' => out.push('x'),
+                '“' | '”' => out.push('"'),
+                '‘' | '’' => out.push('\''),
+                '≥' => out.push_str(">="),
+                '≤' => out.push_str("<="),
+                c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            }
+        }
+        out
+    }
+
+    /// A cell of plain text.
+    fn plain(self, text: impl Into<String>) -> Cell {
+        Cell::new(self.text(text.into()))
+    }
+
     fn cell(self, text: impl Into<String>, tone: Tone) -> Cell {
-        let cell = Cell::new(text.into());
-        if !self.colour {
+        let cell = self.plain(text);
+        if !self.layout.colour {
             return cell;
         }
         match tone {
@@ -234,6 +406,8 @@ fn planned_note(r: &DomainReport) -> Option<String> {
     })
 }
 
+/// The count of findings that stand on their own (a finding that follows
+/// from another is counted with it, `root_cause`), then how many follow.
 fn verdict(r: &DomainReport) -> String {
     let count = |s| r.count(s);
     let (errors, warnings, infos) = (
@@ -259,7 +433,26 @@ fn verdict(r: &DomainReport) -> String {
     if r.ignored() > 0 {
         parts.push(format!("{} ignored (--ignore)", r.ignored()));
     }
-    parts.join(", ")
+    let roots = errors + warnings + infos;
+    let following = r.counted().count().saturating_sub(roots);
+    let causes = crate::root_cause::groups(&r.findings)
+        .iter()
+        .filter(|(_, following)| !following.is_empty())
+        .count();
+    let mut text = parts.join(", ");
+    if following > 0 {
+        text.push_str(&format!(
+            " (and {} that follow{} from {})",
+            plural(following, "finding"),
+            if following == 1 { "s" } else { "" },
+            match (roots, causes) {
+                (1, _) => "it",
+                (_, 1) => "one of them",
+                _ => "some of them",
+            }
+        ));
+    }
+    text
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -294,9 +487,17 @@ fn wrap(text: &str, width: usize) -> String {
 
 // ------------------------------------------------------- DNS and policies
 
-fn dns_table(r: &DomainReport, paint: Paint) -> Table {
+/// The DNS and policy rows. The details column is filled by `fill` (see
+/// the module doc); the three short columns take what their words need.
+fn dns_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Table {
     let mut t = paint.table();
-    t.set_header(vec!["", "Status", "DNSSEC", "Details"]);
+    t.set_header(
+        ["", "Status", "DNSSEC", "Details"]
+            .into_iter()
+            .map(|h| paint.plain(h))
+            .collect::<Vec<_>>(),
+    );
+    let mut rows: Vec<(Vec<Cell>, String)> = Vec::new();
     let dnssec = |d: Dnssec| -> String {
         if r.dnssec_mode == DnssecMode::Off {
             "not checked".to_string()
@@ -339,12 +540,14 @@ fn dns_table(r: &DomainReport, paint: Paint) -> Table {
             TEXT_MAX,
         ),
     };
-    t.add_row(vec![
-        Cell::new("MX"),
-        paint.cell(mx_status, mx_tone),
-        paint.cell(dnssec(r.mx_lookup.dnssec), dnssec_tone(r.mx_lookup.dnssec)),
-        Cell::new(mx_details),
-    ]);
+    rows.push((
+        vec![
+            paint.plain("MX"),
+            paint.cell(mx_status, mx_tone),
+            paint.cell(dnssec(r.mx_lookup.dnssec), dnssec_tone(r.mx_lookup.dnssec)),
+        ],
+        mx_details,
+    ));
 
     // DANE: the TLSA records of each MX host (RFC 7672 §2.2).
     for h in &r.mx {
@@ -374,16 +577,14 @@ fn dns_table(r: &DomainReport, paint: Paint) -> Table {
             _ => format!("{host}: {}", for_terminal(&tlsa.reason, TEXT_MAX)),
         };
         let dnssec_cell = if tlsa.status == TlsaStatus::Skipped {
-            Cell::new("—")
+            paint.plain("—")
         } else {
             paint.cell(dnssec(tlsa.dnssec), dnssec_tone(tlsa.dnssec))
         };
-        t.add_row(vec![
-            Cell::new("DANE"),
-            paint.cell(status, tone),
-            dnssec_cell,
-            Cell::new(details),
-        ]);
+        rows.push((
+            vec![paint.plain("DANE"), paint.cell(status, tone), dnssec_cell],
+            details,
+        ));
     }
 
     // MTA-STS: the record, then the policy it points to.
@@ -425,12 +626,14 @@ fn dns_table(r: &DomainReport, paint: Paint) -> Table {
             s
         }
     };
-    t.add_row(vec![
-        Cell::new("MTA-STS"),
-        paint.cell(rec_status, rec_tone),
-        paint.cell(dnssec(rec.dnssec), dnssec_tone(rec.dnssec)),
-        Cell::new(rec_details),
-    ]);
+    rows.push((
+        vec![
+            paint.plain("MTA-STS"),
+            paint.cell(rec_status, rec_tone),
+            paint.cell(dnssec(rec.dnssec), dnssec_tone(rec.dnssec)),
+        ],
+        rec_details,
+    ));
     if !nothing_published {
         let (status, tone) = match pol.status {
             PolicyStatus::Valid => ("valid", Tone::Good),
@@ -465,12 +668,14 @@ fn dns_table(r: &DomainReport, paint: Paint) -> Table {
                 s
             }
         };
-        t.add_row(vec![
-            Cell::new("STS policy"),
-            paint.cell(status, tone),
-            Cell::new("—"),
-            Cell::new(format!("{}: {details}", for_terminal(&pol.host, HOST_MAX))),
-        ]);
+        rows.push((
+            vec![
+                paint.plain("STS policy"),
+                paint.cell(status, tone),
+                paint.plain("—"),
+            ],
+            format!("{}: {details}", for_terminal(&pol.host, HOST_MAX)),
+        ));
     }
 
     // TLSRPT (RFC 8460 §3).
@@ -502,15 +707,42 @@ fn dns_table(r: &DomainReport, paint: Paint) -> Table {
             TEXT_MAX,
         ),
     };
-    t.add_row(vec![
-        Cell::new("TLSRPT"),
-        paint.cell(status, tone),
-        paint.cell(dnssec(rpt.dnssec), dnssec_tone(rpt.dnssec)),
-        Cell::new(details),
-    ]);
+    rows.push((
+        vec![
+            paint.plain("TLSRPT"),
+            paint.cell(status, tone),
+            paint.cell(dnssec(rpt.dnssec), dnssec_tone(rpt.dnssec)),
+        ],
+        details,
+    ));
+    // Borders and padding: five borders, two spaces per column.
+    let short = |i: usize| {
+        rows.iter()
+            .map(|(cells, _)| cells[i].content().chars().count())
+            .chain(std::iter::once(["", "Status", "DNSSEC"][i].len()))
+            .max()
+            .unwrap_or(0)
+    };
+    let widths = [short(0), short(1), short(2)];
+    let details = usize::from(paint.layout.width)
+        .saturating_sub(widths.iter().sum::<usize>() + 5 + 8)
+        .max(20);
+    for (mut cells, text) in rows {
+        let filled = fill(&paint.text(text), details, notes.len() + 1);
+        notes.extend(filled.notes);
+        cells.push(paint.plain(filled.text));
+        t.add_row(cells);
+    }
+    let fixed = |w: usize| {
+        ColumnConstraint::Absolute(Width::Fixed(u16::try_from(w + 2).unwrap_or(u16::MAX)))
+    };
+    for (i, w) in widths.iter().chain(std::iter::once(&details)).enumerate() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(fixed(*w));
+        }
+    }
     t
 }
-
 /// ` (7 days)` for a max_age of at least a day.
 fn in_days(seconds: u32) -> String {
     let days = seconds / 86_400;
@@ -588,7 +820,11 @@ fn servers_table(r: &DomainReport, paint: Paint, now: i64) -> Option<Table> {
                     host_width: host.chars().count(),
                     session_width: 0,
                     verdict_width: 0,
-                    cells: vec![Cell::new(host), paint.cell(why, Tone::Bad), Cell::new("—")],
+                    cells: vec![
+                        paint.plain(host),
+                        paint.cell(why, Tone::Bad),
+                        paint.plain("—"),
+                    ],
                 },
             );
             continue;
@@ -609,9 +845,9 @@ fn servers_table(r: &DomainReport, paint: Paint, now: i64) -> Option<Table> {
                     session_width: 0,
                     verdict_width: 0,
                     cells: vec![
-                        Cell::new(format!("{host}\n{}", a.ip)),
+                        paint.plain(format!("{host}\n{}", a.ip)),
                         paint.cell("not probed", Tone::Doubt),
-                        Cell::new("—"),
+                        paint.plain("—"),
                     ],
                 },
             };
@@ -634,7 +870,7 @@ fn servers_table(r: &DomainReport, paint: Paint, now: i64) -> Option<Table> {
     // The verdict column may grow past its usual bound when the session
     // column needs little room (no certificate to show).
     let host_width = host_width.min(usize::from(HOST_COLUMN_MAX));
-    let room = usize::from(WIDTH)
+    let room = usize::from(paint.layout.width)
         .saturating_sub(SERVERS_OVERHEAD + host_width + session_width.min(SESSION_COLUMN_WANT));
     let verdict_max = u16::try_from(room.max(VERDICT_COLUMN_MAX)).unwrap_or(u16::MAX);
     if let Some(c) = t.column_mut(0) {
@@ -691,8 +927,8 @@ fn session_row(s: &SessionOut, paint: Paint, now: i64) -> Row {
         session_width,
         verdict_width,
         cells: vec![
-            Cell::new(format!("{mx}\n{ip}")),
-            Cell::new(session.join("\n")),
+            paint.plain(format!("{mx}\n{ip}")),
+            paint.plain(session.join("\n")),
             paint.cell(verdict.join("\n"), tone),
         ],
     }
@@ -848,32 +1084,78 @@ fn unescape(value: &str) -> String {
 
 // ---------------------------------------------------------------- findings
 
-fn findings_table(r: &DomainReport, paint: Paint) -> Table {
+/// Advice as lines: ours may hold several (a policy to copy, one line
+/// each); each is escaped for the terminal.
+fn advice_lines(advice: &str) -> String {
+    advice
+        .split('\n')
+        .take(40)
+        .map(|l| for_terminal(l, TEXT_MAX))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Width of the severity column: `warning` and its padding.
+const SEVERITY_COLUMN: u16 = 9;
+
+/// Each finding that stands on its own, with what follows from it shown
+/// under it (`root_cause`): their code and message, but not their advice,
+/// which fixing the cause makes moot.
+fn findings_table(r: &DomainReport, paint: Paint, notes: &mut Vec<String>) -> Table {
     let mut t = paint.table();
     t.set_header(vec![
-        "",
-        "Finding (`mxtls explain CODE` tells more), what to do",
+        paint.plain(""),
+        paint.plain("Finding (`mxtls explain CODE` tells more), what to do"),
     ]);
-    for f in &r.findings {
-        let (word, tone) = match f.severity {
-            _ if f.ignored => ("ignored", Tone::Plain),
-            Severity::Error => ("ERROR", Tone::Bad),
-            Severity::Warning => ("warning", Tone::Doubt),
-            Severity::Info => ("info", Tone::Note),
-        };
-        let message = for_terminal(&f.message, TEXT_MAX);
-        let subject = for_terminal(&f.subject, HOST_MAX);
-        // The subject is shown only when the message does not name it.
-        let named = subject.split(' ').all(|part| message.contains(part));
-        // The code first, on a line of its own: what to look up in
-        // `mxtls explain` and docs/FINDINGS.md, and what the JSON keys on.
-        let mut text = if named {
-            format!("{}\n{message}", f.code)
-        } else {
-            format!("{}\n{subject}: {message}", f.code)
-        };
-        text.push_str(&format!("\n→ {}", for_terminal(&f.advice, TEXT_MAX)));
-        t.add_row(vec![paint.cell(word, tone), Cell::new(text)]);
+    // Borders (three), the severity column, padding of the text column.
+    let column = paint.layout.width.saturating_sub(SEVERITY_COLUMN + 3);
+    let text_width = usize::from(column.saturating_sub(2));
+    for (root, following) in crate::root_cause::groups(&r.findings) {
+        for i in std::iter::once(root).chain(following) {
+            let f = &r.findings[i];
+            let (word, tone) = match f.severity {
+                _ if f.ignored => ("ignored", Tone::Plain),
+                Severity::Error => ("ERROR", Tone::Bad),
+                Severity::Warning => ("warning", Tone::Doubt),
+                Severity::Info => ("info", Tone::Note),
+            };
+            let message = for_terminal(&f.message, TEXT_MAX);
+            let subject = for_terminal(&f.subject, HOST_MAX);
+            // The subject is shown only when the message does not name it.
+            let named = subject.split(' ').all(|part| message.contains(part));
+            let said = if named {
+                message
+            } else {
+                format!("{subject}: {message}")
+            };
+            // The code first, on a line of its own: what to look up in
+            // `mxtls explain` and docs/FINDINGS.md, and what the JSON keys on.
+            let (severity_cell, text) = match &f.caused_by {
+                None => (
+                    paint.cell(word, tone),
+                    format!("{}\n{said}\n→ {}", f.code, advice_lines(&f.advice)),
+                ),
+                Some(cause) => (
+                    paint.plain("  ↳"),
+                    format!(
+                        "{} ({}), follows from {}\n{said}",
+                        f.code,
+                        f.severity.as_str(),
+                        cause.code
+                    ),
+                ),
+            };
+            let filled = fill(&paint.text(text), text_width, notes.len() + 1);
+            notes.extend(filled.notes);
+            t.add_row(vec![severity_cell, paint.plain(filled.text)]);
+        }
+    }
+    let fixed = |w: u16| ColumnConstraint::Absolute(Width::Fixed(w));
+    if let Some(c) = t.column_mut(0) {
+        c.set_constraint(fixed(SEVERITY_COLUMN));
+    }
+    if let Some(c) = t.column_mut(1) {
+        c.set_constraint(fixed(column));
     }
     t
 }
@@ -981,7 +1263,14 @@ mod tests {
                 "point at the host",
             ),
         ]);
-        let table = findings_table(&r, Paint { colour: false }).to_string();
+        let table = findings_table(
+            &r,
+            Paint {
+                layout: Layout::default(),
+            },
+            &mut Vec::new(),
+        )
+        .to_string();
         let rows: Vec<&str> = table.lines().collect();
         let row_of = |code: &str| {
             rows.iter()
@@ -1023,18 +1312,99 @@ mod tests {
     }
 
     #[test]
-    fn no_color_set_to_anything_but_empty_disables_colour() {
-        for (value, want) in [
-            (None, true),
-            (Some(""), true),
-            (Some("1"), false),
-            (Some("0"), false),
+    fn colour_width_and_ascii_follow_the_options_and_the_environment() {
+        let tty = Environment {
+            stdout_is_terminal: true,
+            terminal_width: Some(132),
+            ..Environment::default()
+        };
+        let with = |f: &dyn Fn(&mut Environment)| {
+            let mut e = tty.clone();
+            f(&mut e);
+            e
+        };
+        let auto = |e: &Environment| Layout::decide(e, ColorChoice::Auto, false);
+        assert!(auto(&tty).colour, "a terminal gets colour");
+        assert_eq!(auto(&tty).width, 132, "the terminal's width");
+        assert!(!auto(&tty).ascii, "no locale set is taken as UTF-8");
+        for (name, env, colour) in [
+            (
+                "NO_COLOR=1",
+                with(&|e| e.no_color = Some("1".into())),
+                false,
+            ),
+            (
+                "NO_COLOR=0",
+                with(&|e| e.no_color = Some("0".into())),
+                false,
+            ),
+            (
+                "NO_COLOR empty",
+                with(&|e| e.no_color = Some(String::new())),
+                true,
+            ),
+            ("TERM=dumb", with(&|e| e.term = Some("dumb".into())), false),
+            ("TERM=xterm", with(&|e| e.term = Some("xterm".into())), true),
+            ("a pipe", with(&|e| e.stdout_is_terminal = false), false),
         ] {
-            assert_eq!(
-                colour_allowed(value.map(std::ffi::OsStr::new)),
-                want,
-                "NO_COLOR={value:?}"
-            );
+            assert_eq!(auto(&env).colour, colour, "{name}");
+        }
+        let piped = with(&|e| e.stdout_is_terminal = false);
+        assert!(Layout::decide(&piped, ColorChoice::Always, false).colour);
+        let no_color = with(&|e| e.no_color = Some("1".into()));
+        assert!(Layout::decide(&no_color, ColorChoice::Always, false).colour);
+        assert!(!Layout::decide(&tty, ColorChoice::Never, false).colour);
+        for (columns, want) in [
+            ("100", 100),
+            ("20", MIN_WIDTH),
+            ("9999", MAX_WIDTH),
+            ("x", 132),
+        ] {
+            let env = with(&|e| e.columns = Some(columns.into()));
+            assert_eq!(auto(&env).width, want, "COLUMNS={columns}");
+        }
+        assert_eq!(auto(&Environment::default()).width, DEFAULT_WIDTH);
+        for (locale, ascii) in [
+            ([Some("C"), None, Some("en_US.UTF-8")], true),
+            ([None, Some("POSIX"), None], true),
+            ([None, None, Some("en_US.ISO-8859-1")], true),
+            ([Some(""), Some("C.utf8"), None], false),
+            ([None, None, Some("de_DE.UTF-8")], false),
+        ] {
+            let env = with(&|e| e.locale = locale.map(|l| l.map(String::from)));
+            assert_eq!(auto(&env).ascii, ascii, "{locale:?}");
+        }
+        assert!(
+            Layout::decide(&tty, ColorChoice::Auto, true).ascii,
+            "--plain"
+        );
+    }
+
+    #[test]
+    fn ascii_layout_has_only_ascii_and_the_width_is_kept() {
+        let r = report(vec![
+            finding(
+                Severity::Error,
+                "broken at bücher.example — see RFC 7672 §3",
+            ),
+            finding(Severity::Warning, "weak").following(Code::MxNull, None),
+        ]);
+        for width in [60u16, 80, 120] {
+            let layout = Layout {
+                width,
+                ascii: true,
+                ..Layout::default()
+            };
+            let out = summary_with(&r, layout);
+            assert!(out.is_ascii(), "{out}");
+            assert!(out.contains("b\\u{fc}cher"), "{out}");
+            assert!(out.contains("section"), "{out}");
+            for line in out.lines() {
+                assert!(
+                    line.chars().count() <= usize::from(width),
+                    "{width}: {line:?}"
+                );
+            }
         }
     }
 

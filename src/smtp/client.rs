@@ -43,6 +43,7 @@ use super::plaintext::{self, Recording};
 use super::quick_ack::QuickAck;
 use super::reply::{Ehlo, Reply, ReplyError, ReplyReader};
 use super::session::*;
+use super::transcript::Transcript;
 use super::verifier::RecordingVerifier;
 use crate::sanitize::for_terminal;
 
@@ -218,6 +219,7 @@ async fn run(
     let tls = match handshake {
         Ok(Ok(tls)) => tls,
         Ok(Err((e, stream))) => {
+            s.transcript.event(&format!("TLS handshake failed: {e}"));
             if let Some(text) = plaintext::plaintext_line(stream.first()) {
                 return s.decide(Outcome::PlaintextAfterStarttls {
                     text,
@@ -267,12 +269,19 @@ async fn run(
         ocsp_stapled: s.ocsp.is_some(),
     });
     s.decide(Outcome::TlsEstablished);
+    if let Some(info) = &s.tls {
+        let event = format!(
+            "TLS handshake done: {} {}, {} certificate(s)",
+            info.version, info.cipher, info.chain_len
+        );
+        s.transcript.event(&event);
+    }
     tls_up();
 
     // EHLO again, under TLS (RFC 3207 §4.2).
     let mut secure = ReplyReader::new(tls);
     let t = Instant::now();
-    match exchange(&mut secure, Some(&ehlo_command), step).await {
+    match exchange(&mut secure, Some(&ehlo_command), step, &mut s.transcript).await {
         Ok(reply) if reply.code().get() == 250 => {
             s.ehlo_tls = Some(EhloSummary::from_ehlo(&Ehlo::from_reply(&reply)));
         }
@@ -288,7 +297,7 @@ async fn run(
         Err(failure) => s.ehlo_tls_error = Some(failure),
     }
     s.timings.ehlo_tls_ms = Some(millis(t.elapsed()));
-    quit(&mut secure, step).await;
+    quit(&mut secure, step, &mut s.transcript).await;
     let _ = timeout(step.min(QUIT_WAIT), secure.get_mut().shutdown()).await;
 }
 
@@ -301,6 +310,7 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
     let step = cfg.step_timeout;
     let addr = SocketAddr::new(s.ip, cfg.port);
     let t = Instant::now();
+    s.transcript.event(&format!("connecting to {addr}"));
     let tcp = match timeout(step, TcpStream::connect(addr)).await {
         Ok(Ok(tcp)) => tcp,
         Ok(Err(e)) => {
@@ -329,7 +339,7 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
     // Greeting (RFC 5321 §3.1: 220, or 554/421 to refuse).
     s.stage = Some(Stage::Greeting);
     let t = Instant::now();
-    let greeting = match exchange(&mut plain, None, step).await {
+    let greeting = match exchange(&mut plain, None, step, &mut s.transcript).await {
         Ok(reply) => reply,
         Err(failure) => {
             s.protocol_error(Stage::Greeting, failure);
@@ -346,7 +356,14 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
     // EHLO.
     s.stage = Some(Stage::Ehlo);
     let t = Instant::now();
-    let reply = match exchange(&mut plain, Some(&ehlo_command(cfg)), step).await {
+    let reply = match exchange(
+        &mut plain,
+        Some(&ehlo_command(cfg)),
+        step,
+        &mut s.transcript,
+    )
+    .await
+    {
         Ok(reply) => reply,
         Err(failure) => {
             s.protocol_error(Stage::Ehlo, failure);
@@ -356,21 +373,21 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
     s.timings.ehlo_ms = Some(millis(t.elapsed()));
     if let Err(outcome) = expect(&reply, 250, Stage::Ehlo, RefusalStage::Ehlo) {
         s.decide(outcome);
-        quit(&mut plain, step).await;
+        quit(&mut plain, step, &mut s.transcript).await;
         return None;
     }
     let ehlo = Ehlo::from_reply(&reply);
     s.ehlo = Some(EhloSummary::from_ehlo(&ehlo));
     if !ehlo.has("STARTTLS") {
         s.decide(Outcome::StarttlsNotOffered);
-        quit(&mut plain, step).await;
+        quit(&mut plain, step, &mut s.transcript).await;
         return None;
     }
 
     // STARTTLS (RFC 3207 §4: 220 to go ahead, 454 or 501 to refuse).
     s.stage = Some(Stage::Starttls);
     let t = Instant::now();
-    let reply = match exchange(&mut plain, Some("STARTTLS\r\n"), step).await {
+    let reply = match exchange(&mut plain, Some("STARTTLS\r\n"), step, &mut s.transcript).await {
         Ok(reply) => reply,
         Err(failure) => {
             s.protocol_error(Stage::Starttls, failure);
@@ -383,7 +400,7 @@ async fn open_starttls(s: &mut Session, cfg: &ProbeConfig) -> Option<QuickAck> {
             code: reply.code(),
             text: for_terminal(&reply.text(), TEXT_DISPLAY_MAX),
         });
-        quit(&mut plain, step).await;
+        quit(&mut plain, step, &mut s.transcript).await;
         return None;
     }
     let (tcp, leftover) = plain.into_parts();
@@ -521,7 +538,11 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     reader: &mut ReplyReader<S>,
     command: Option<&str>,
     step: Duration,
+    log: &mut Transcript,
 ) -> Result<Reply, StepFailure> {
+    if let Some(command) = command {
+        log.sent(command);
+    }
     let work = async {
         if let Some(command) = command {
             let stream = reader.get_mut();
@@ -536,18 +557,27 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         }
         reader.read_reply().await.map_err(reply_failure)
     };
-    match timeout(step, work).await {
+    let result = match timeout(step, work).await {
         Ok(result) => result,
         Err(_) => Err(StepFailure {
             kind: FailureKind::Timeout,
             detail: format!("no complete reply within {} ms", step.as_millis()),
         }),
+    };
+    match &result {
+        Ok(reply) => log.received(reply),
+        Err(failure) => log.event(&failure.detail),
     }
+    result
 }
 
 /// Says goodbye without waiting long for the 221 (RFC 5321 §4.1.1.10).
-async fn quit<S: AsyncRead + AsyncWrite + Unpin>(reader: &mut ReplyReader<S>, step: Duration) {
-    let _ = exchange(reader, Some("QUIT\r\n"), step.min(QUIT_WAIT)).await;
+async fn quit<S: AsyncRead + AsyncWrite + Unpin>(
+    reader: &mut ReplyReader<S>,
+    step: Duration,
+    log: &mut Transcript,
+) {
+    let _ = exchange(reader, Some("QUIT\r\n"), step.min(QUIT_WAIT), log).await;
 }
 
 /// Checks that `reply` has code `want`: 4xx/5xx is a refusal that leaves

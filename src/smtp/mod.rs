@@ -36,4 +36,5 @@ mod quick_ack;
 pub mod reply;
 pub mod route;
 pub mod session;
+pub mod transcript;
 pub mod verifier;

@@ -375,6 +375,9 @@ pub struct Session {
     /// Whether the handshake failure is worth the legacy session.
     #[serde(skip)]
     pub(super) legacy_wanted: bool,
+    /// The dialogue as it went over the wire (shown by `-v`).
+    #[serde(skip)]
+    pub(super) transcript: super::transcript::Transcript,
 }
 
 impl Session {
@@ -419,7 +422,13 @@ impl Session {
             stage: None,
             decided: false,
             legacy_wanted: false,
+            transcript: Default::default(),
         }
+    }
+
+    /// The SMTP dialogue: commands sent, replies received, escaped.
+    pub fn transcript(&self) -> &super::transcript::Transcript {
+        &self.transcript
     }
 
     pub(super) fn decide(&mut self, outcome: Outcome) {

@@ -189,7 +189,7 @@ impl Context<'_> {
                 self.subject
             ),
             format!(
-                "publish a TXT record at {}: \"{}\" (and make sure that mailbox exists)",
+                "publish this TXT record (and make sure that mailbox exists): `{}. IN TXT \"{}\"`",
                 self.subject,
                 self.example()
             ),
@@ -200,7 +200,7 @@ impl Context<'_> {
             records: Vec::new(),
             rua: Vec::new(),
             reason: Some(format!(
-                "no TXT record at {} begins with \"{TAG}\"",
+                "no TXT record at {} begins with `{TAG}`",
                 self.subject
             )),
             findings: vec![finding],
