@@ -201,6 +201,13 @@ pub struct CheckArgs {
     /// How many domains are scanned at once (with --input or several domains).
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+
+    /// Scan only the K-th of N deterministic slices of the domains (by a
+    /// SHA-256 of the normalised name), so N copies split one list with
+    /// nothing coordinating them. auto/N takes K from JOB_COMPLETION_INDEX
+    /// + 1 (Kubernetes Indexed Jobs). Example: --shard 2/8
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
 }
 
 /// The severity that fails the run (`--fail-on`).

@@ -16,6 +16,8 @@ pub mod document;
 pub mod evidence;
 pub mod explain;
 pub mod finding;
+pub mod input;
+pub mod interrupt;
 pub mod ip_scope;
 pub mod key_variants;
 #[cfg(feature = "lab")]
@@ -31,7 +33,9 @@ pub mod run;
 pub mod sanitize;
 pub mod scan;
 pub mod session;
+pub mod shard;
 pub mod smtp;
+pub mod step;
 pub mod tls_report;
 pub mod tlsrpt;
 pub mod txt_record;

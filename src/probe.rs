@@ -319,6 +319,7 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
         // The semaphore is never closed, so acquiring only fails if it
         // were; probing without a permit is then the lesser evil.
         let _permit = settings.permits.acquire().await.ok();
+        crate::step::set(|| format!("STARTTLS to {sni} ({ip})"));
         client::probe(ip, Some(sni), &settings.config).await
     };
     match settings.cache.slot(ip, sni, None) {

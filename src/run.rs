@@ -1,7 +1,6 @@
 //! The `check` command: from arguments to output and exit status.
 
-use std::io::{BufRead, IsTerminal};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -10,6 +9,8 @@ use crate::cli::{CheckArgs, FailOn};
 use crate::dns::{self, Dns, DnsConfig};
 use crate::evidence::MxStatus;
 use crate::finding::Severity;
+use crate::input::{Input, Source};
+use crate::interrupt::{Interrupt, Signals};
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
@@ -17,12 +18,15 @@ use crate::pki::webpki::Roots;
 use crate::preflight::Preflight;
 use crate::probe::{ProbeSettings, SessionCache};
 use crate::render;
+use crate::render::progress::{self, Progress};
 use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
 use crate::render::sink::Format;
-use crate::scan::{Domain, Requirements, Scanner};
+use crate::scan::{Requirements, Scanner};
+use crate::shard::Shard;
 use crate::smtp::client::ProbeConfig;
 use crate::vantage::RunTally;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::Semaphore;
 
 /// Exit statuses (DESIGN.md).
@@ -30,50 +34,14 @@ pub mod exit {
     pub const PASSED: u8 = 0;
     pub const FINDINGS: u8 = 1;
     pub const OPERATIONAL: u8 = 2;
+    /// Stopped by SIGINT (Ctrl-C); SIGTERM gives 143 (`interrupt`).
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// An error that stops the run before anything is scanned.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
-
-/// Largest domain list read from --input (a line is a domain; beyond this,
-/// split the file).
-const MAX_INPUT_LINES: usize = 10_000_000;
-
-fn read_domains(args: &CheckArgs) -> Result<Vec<String>, UsageError> {
-    let mut out = args.domains.clone();
-    if let Some(path) = &args.input {
-        let lines: Vec<String> = if path == Path::new("-") {
-            std::io::stdin()
-                .lock()
-                .lines()
-                .take(MAX_INPUT_LINES)
-                .collect::<Result<_, _>>()
-                .map_err(|e| UsageError(format!("cannot read domains from standard input: {e}")))?
-        } else {
-            let file = std::fs::File::open(path)
-                .map_err(|e| UsageError(format!("cannot read --input {}: {e}", path.display())))?;
-            std::io::BufReader::new(file)
-                .lines()
-                .take(MAX_INPUT_LINES)
-                .collect::<Result<_, _>>()
-                .map_err(|e| UsageError(format!("cannot read --input {}: {e}", path.display())))?
-        };
-        for line in lines {
-            let content = line.split('#').next().unwrap_or_default().trim();
-            if !content.is_empty() {
-                out.push(content.to_string());
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(UsageError(
-            "no domain to check: give one or more domains, or --input FILE (try `mxtls check example.com`)".into(),
-        ));
-    }
-    Ok(out)
-}
 
 /// A timeout in seconds: more than 0, at most an hour.
 fn valid_seconds(seconds: f64) -> bool {
@@ -149,6 +117,34 @@ fn ehlo_name(given: Option<&str>) -> Result<String, UsageError> {
     })
 }
 
+/// What an interrupted run says it wrote.
+fn interrupted_message(
+    signal: Interrupt,
+    format: Format,
+    done: usize,
+    report_only: bool,
+) -> String {
+    let what = if report_only {
+        "the reports of finished domains were written; the one on standard output is incomplete"
+            .to_string()
+    } else {
+        match format {
+            Format::Jsonl => format!(
+                "{done} finished domain(s) were written, each as a whole JSON line; domains still running were dropped"
+            ),
+            Format::Json => format!(
+                "nothing was written: --json writes one document at the end ({done} domain(s) had finished); use --jsonl to keep each domain's result as it finishes"
+            ),
+            Format::Table => format!("the summaries of {done} finished domain(s) are above"),
+        }
+    };
+    format!(
+        "mxtls: interrupted by {}: {what}; exit status {}",
+        signal.name(),
+        signal.exit_status()
+    )
+}
+
 /// Runs `mxtls check`; returns the exit status. Diagnostics go to stderr.
 pub async fn check(args: CheckArgs) -> u8 {
     match check_inner(args).await {
@@ -161,27 +157,40 @@ pub async fn check(args: CheckArgs) -> u8 {
 }
 
 async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> {
-    let inputs = read_domains(&args)?;
     let format = args.output_format();
     let config = dns_config(&args)?;
-    let mut domains = Vec::new();
-    // A rejected input fails the run (exit 2) after the others are
-    // scanned: a CI job must not pass because a domain was misspelt.
-    let mut rejected = 0usize;
-    for input in &inputs {
-        match Domain::parse(input) {
-            Ok(d) => domains.push(d),
-            Err(e) => {
-                rejected += 1;
-                eprintln!("mxtls: skipping {e}");
-            }
-        }
-    }
-    if domains.is_empty() {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse(s, |v| std::env::var(v).ok()))
+        .transpose()
+        .map_err(UsageError)?;
+    if args.domains.is_empty() && args.input.is_none() {
         return Err(Box::new(UsageError(
-            "none of the domains given is a valid domain name".into(),
+            "no domain to check: give one or more domains, or --input FILE (try `mxtls check example.com`)".into(),
         )));
     }
+    let terminal = std::io::stderr().is_terminal();
+    // Rejected inputs are told as they are read; the bar, made once the
+    // total is known, takes over from there.
+    let progress_slot: Arc<std::sync::OnceLock<Arc<Progress>>> = Arc::default();
+    let note_slot = Arc::clone(&progress_slot);
+    let note: Arc<dyn Fn(String) + Send + Sync> =
+        Arc::new(move |line: String| match note_slot.get() {
+            Some(p) => p.note(&line),
+            None => eprintln!("{line}"),
+        });
+    let input = Input::start(
+        Source {
+            arguments: args.domains.clone(),
+            file: args.input.clone(),
+            shard,
+        },
+        note,
+    )
+    .map_err(UsageError)?;
+    let known_total = input.total;
+    let input_tally = Arc::clone(&input.tally);
     let preflight = Preflight::parse(&args.mx, &args.tlsa, args.sts_policy.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     let report_target = match &args.report {
@@ -195,11 +204,12 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                     "--report - writes the report to standard output; it cannot be combined with --json or --jsonl (write the report to a file or DIR/ instead)".into(),
                 )));
             }
-            if matches!(target.kind(), TargetKind::File(_)) && domains.len() > 1 {
+            let several = known_total.is_none_or(|n| n > 1);
+            if matches!(target.kind(), TargetKind::File(_)) && several {
                 return Err(Box::new(UsageError(format!(
                     "--report {} is one file, but {} domains are scanned: give a directory (ending in /) to get one report per domain",
                     raw.to_string_lossy(),
-                    domains.len()
+                    known_total.map_or("several".to_string(), |n| n.to_string())
                 ))));
             }
             check_writable(&target).map_err(|e| UsageError(format!("--report: {e}")))?;
@@ -257,26 +267,50 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             dane: args.require_dane,
             sts: args.require_sts,
         });
-    let total = domains.len();
-    let progress = total > 1 && std::io::stderr().is_terminal();
+    let single = known_total == Some(1);
+    let progress = Arc::new(if single {
+        Progress::hidden()
+    } else {
+        Progress::batch(terminal, known_total)
+    });
+    let _ = progress_slot.set(Arc::clone(&progress));
     let report_to_stdout = report_target
         .as_ref()
         .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
     let mut sink = render::sink::for_format(
         format,
-        total,
+        known_total.unwrap_or(usize::MAX),
         render::table::colour_on_stdout(),
         std::io::stdout().lock(),
     );
+    let mut signals = Signals::install();
     let mut done = 0usize;
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
-    let mut results = scanner.scan_many(domains, args.concurrency);
-    while let Some((i, report)) = results.next().await {
+    let watcher = Arc::clone(&progress);
+    let domains = input
+        .into_stream()
+        .inspect(move |(i, d)| watcher.started(*i, &d.ascii));
+    let results = scanner.scan_many(domains, args.concurrency);
+    tokio::pin!(results);
+    let mut interrupted = None;
+    let label = args.domains.first().cloned().unwrap_or_default();
+    loop {
+        let next = progress::single(single && terminal, &label, results.next());
+        let next = tokio::select! {
+            biased;
+            signal = signals.next() => {
+                interrupted = Some(signal);
+                break;
+            }
+            next = next => next,
+        };
+        let Some((i, report)) = next else { break };
         done += 1;
         worst = worst.max(report.worst());
+        progress.finished(i, report.worst() == Some(Severity::Error));
         tally.add_domain(
             report
                 .sessions
@@ -288,33 +322,56 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         {
             unreachable += 1;
         }
-        if progress {
-            eprint!("\r\x1b[2K[{done}/{total}] {}", report.domain);
-        }
         if let Some(target) = &report_target {
             match write_report(&report.report, target, &report.domain) {
-                Ok(Some(path)) if !report_to_stdout => eprintln!(
+                Ok(Some(path)) if !report_to_stdout => progress.note(&format!(
                     "mxtls: report for {} written to {}",
                     report.domain,
                     path.display()
-                ),
+                )),
                 Ok(_) => {}
                 Err(e) => {
-                    eprintln!("mxtls: cannot write the report for {}: {e}", report.domain);
+                    progress.note(&format!(
+                        "mxtls: cannot write the report for {}: {e}",
+                        report.domain
+                    ));
                     report_errors += 1;
                 }
             }
         }
         // The report on standard output is the only output.
         if !report_to_stdout {
-            sink.domain(i, report)?;
+            progress.suspend(|| sink.domain(i, report))?;
         }
     }
-    if progress {
-        eprint!("\r\x1b[2K");
+    progress.clear();
+    if let Some(signal) = interrupted {
+        // Returning drops the scans still in flight; what was written
+        // stays whole.
+        eprintln!(
+            "{}",
+            interrupted_message(signal, format, done, report_to_stdout)
+        );
+        return Ok(signal.exit_status());
     }
     if !report_to_stdout {
         sink.finish()?;
+    }
+    let total = done;
+    if total == 0 {
+        if input_tally.rejected.load(Ordering::Relaxed) > 0 {
+            return Err(Box::new(UsageError(
+                "none of the domains given is a valid domain name".into(),
+            )));
+        }
+        if let Some(shard) = shard {
+            // A small list need not reach every shard.
+            eprintln!("mxtls: shard {shard} holds none of the domains given");
+            return Ok(exit::PASSED);
+        }
+        return Err(Box::new(UsageError(
+            "no domain to check: the input holds no domain names (one per line, '#' starts a comment)".into(),
+        )));
     }
     for note in tally.untested_notes() {
         eprintln!("mxtls: note: {note}");
@@ -322,6 +379,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if report_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
+    let rejected = input_tally.rejected.load(Ordering::Relaxed);
     if rejected > 0 {
         eprintln!(
             "mxtls: {rejected} input(s) were not domain names and were skipped (see above); exit status 2 so that the run does not pass unnoticed"

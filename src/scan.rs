@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{Stream, StreamExt};
 use hickory_proto::rr::Name;
 
 use crate::classify;
@@ -166,6 +166,7 @@ impl Scanner {
     pub async fn scan(&self, domain: &Domain) -> DomainReport {
         let started = Instant::now();
         let started_at = SystemTime::now();
+        crate::step::set(|| "looking up MX, TLSA, TLSRPT and MTA-STS records".into());
         let work = async {
             tokio::join!(
                 discover::discover(&self.dns, &domain.name, &self.preflight.mx),
@@ -333,13 +334,15 @@ impl Scanner {
     }
 
     /// Scans many domains, `concurrency` at a time, yielding each report as
-    /// it ends (not in input order).
-    pub fn scan_many(
-        &self,
-        domains: Vec<Domain>,
+    /// it ends (not in input order) with the number it came with. Domains
+    /// are pulled from `domains` only as scans finish, so the input is
+    /// never held beyond the domains in flight.
+    pub fn scan_many<'a>(
+        &'a self,
+        domains: impl Stream<Item = (usize, Domain)> + 'a,
         concurrency: usize,
-    ) -> impl Stream<Item = (usize, DomainReport)> + '_ {
-        stream::iter(domains.into_iter().enumerate())
+    ) -> impl Stream<Item = (usize, DomainReport)> + 'a {
+        domains
             .map(move |(i, d)| async move { (i, self.scan(&d).await) })
             .buffer_unordered(concurrency.max(1))
     }

@@ -27,7 +27,8 @@ pub trait Sink {
 }
 
 /// The sink for `format`, writing to `out`. `total` is the number of
-/// domains; `colour` applies to the table.
+/// domains (`usize::MAX` when unknown: read from standard input); `colour`
+/// applies to the table.
 pub fn for_format<'a, W: Write + 'a>(
     format: Format,
     total: usize,
@@ -38,7 +39,7 @@ pub fn for_format<'a, W: Write + 'a>(
         Format::Table => Box::new(TableSink { out, colour, total }),
         Format::Json => Box::new(JsonSink {
             out,
-            reports: (0..total).map(|_| None).collect(),
+            reports: Vec::new(),
         }),
         Format::Jsonl => Box::new(JsonlSink { out }),
     }
@@ -67,7 +68,8 @@ impl<W: Write> Sink for TableSink<W> {
     }
 }
 
-/// One document at the end, in input order.
+/// One document at the end, in input order: it holds every report until
+/// then, so memory grows with the list (`--jsonl` does not).
 struct JsonSink<W> {
     out: W,
     reports: Vec<Option<DomainReport>>,
@@ -75,9 +77,10 @@ struct JsonSink<W> {
 
 impl<W: Write> Sink for JsonSink<W> {
     fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()> {
-        if let Some(slot) = self.reports.get_mut(index) {
-            *slot = Some(report);
+        if self.reports.len() <= index {
+            self.reports.resize_with(index + 1, || None);
         }
+        self.reports[index] = Some(report);
         Ok(())
     }
 
