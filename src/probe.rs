@@ -170,14 +170,14 @@ async fn probe_one(
         _ => None,
     };
     let primary_sni = dane_sni.clone().unwrap_or_else(|| host.host.clone());
-    let session = run(ip, &primary_sni, settings).await;
+    let (session, shared) = run(ip, &primary_sni, settings).await;
     let second = async {
         match (&dane_sni, &sts_ctx) {
             (Some(base), Some(ctx))
                 if base != &host.host
                     && matches!(ctx.mode, Some(Mode::Enforce | Mode::Testing)) =>
             {
-                Some(run(ip, &host.host, settings).await)
+                Some(run(ip, &host.host, settings).await.0)
             }
             _ => None,
         }
@@ -295,6 +295,7 @@ async fn probe_one(
         dane: v.dane,
         webpki: v.webpki,
         probe: session,
+        shared,
         tlsa_verdict: v.tlsa,
         sts_verdict: v.sts,
         opt_in_dane_verdict,
@@ -314,18 +315,26 @@ fn variant_bound(took: Duration, step: Duration) -> Duration {
         .min(step.saturating_mul(client::SESSION_STEPS))
 }
 
-async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
+/// The session to `ip` with `sni`, and whether it was shared: made
+/// earlier in the run (for another domain) rather than for this call.
+async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> (Session, bool) {
+    let made_here = std::sync::atomic::AtomicBool::new(false);
     let fresh = || async {
+        made_here.store(true, std::sync::atomic::Ordering::Relaxed);
         // The semaphore is never closed, so acquiring only fails if it
         // were; probing without a permit is then the lesser evil.
         let _permit = settings.permits.acquire().await.ok();
         crate::step::set(|| format!("STARTTLS to {sni} ({ip})"));
         client::probe(ip, Some(sni), &settings.config).await
     };
-    match settings.cache.slot(ip, sni, None) {
+    let session = match settings.cache.slot(ip, sni, None) {
         Some(slot) => slot.get_or_init(fresh).await.clone(),
         None => fresh().await,
-    }
+    };
+    (
+        session,
+        !made_here.load(std::sync::atomic::Ordering::Relaxed),
+    )
 }
 
 /// A session limited to `only`, cut off at `bound` once it has its permit

@@ -282,3 +282,48 @@ fn a_single_slow_domain_on_a_terminal_shows_its_current_step() {
         "the step is shown: {screen:?}"
     );
 }
+
+#[test]
+fn a_session_made_for_one_domain_is_shared_with_the_next_and_says_so() {
+    // Two domains with the same MX (pre-flight --mx): one STARTTLS session
+    // per address and SNI per run, so the second domain's is shared.
+    let out = Command::new(env!("CARGO_BIN_EXE_mxtls"))
+        .args(args(
+            Via::Off,
+            &[
+                "--jsonl",
+                "--fail-on",
+                "never",
+                "--concurrency",
+                "1",
+                "--mx",
+                "mx1.secure.test",
+            ],
+        ))
+        .args(["secure.test", "insecure.test"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut shared: Vec<(String, bool)> = Vec::new();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).expect("JSON line");
+        for s in v["sessions"].as_array().expect("sessions") {
+            shared.push((
+                v["domain"].as_str().unwrap_or_default().to_string(),
+                s["shared"].as_bool().expect("shared is a boolean"),
+            ));
+        }
+    }
+    let made: Vec<_> = shared.iter().filter(|(_, s)| !s).collect();
+    let reused: Vec<_> = shared.iter().filter(|(_, s)| *s).collect();
+    assert_eq!(made.len(), reused.len(), "{shared:?}");
+    assert!(!made.is_empty());
+    assert!(
+        made.iter().all(|(d, _)| d == &made[0].0),
+        "one domain made them: {shared:?}"
+    );
+    assert!(
+        reused.iter().all(|(d, _)| d != &made[0].0),
+        "the other reused them: {shared:?}"
+    );
+}
