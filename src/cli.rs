@@ -47,7 +47,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n\nExit status: 0 no errors found, 1 at least one finding of severity error,\n2 bad usage or nothing could be scanned (e.g. no resolver answers)."
+    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n\nExit status: 0 no errors found, 1 at least one finding of severity error,\n2 bad usage or nothing could be scanned (e.g. no resolver answers),\n130 interrupted by Ctrl-C (143 by SIGTERM)."
 )]
 pub struct CheckArgs {
     /// Domains to check (A-labels or U-labels), e.g. example.com.

@@ -117,10 +117,10 @@ mod tests {
     #[test]
     fn the_hash_is_the_documented_sha256_prefix() {
         // printf %s example.com | sha256sum → a379a6f6eeafb9a5…
-        assert_eq!(
-            Shard::of("example.com", u64::MAX),
-            0xa379_a6f6_eeaf_b9a5 % u64::MAX + 1
-        );
+        let h: u64 = 0xa379_a6f6_eeaf_b9a5;
+        for n in [2u64, 7, 1000] {
+            assert_eq!(Shard::of("example.com", n), h % n + 1, "N={n}");
+        }
     }
 
     #[test]

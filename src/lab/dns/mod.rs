@@ -19,6 +19,7 @@ mod auth;
 mod bulk;
 mod denial;
 mod keys;
+mod plan;
 mod validating;
 mod zone;
 
