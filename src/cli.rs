@@ -208,6 +208,13 @@ pub struct CheckArgs {
     /// + 1 (Kubernetes Indexed Jobs). Example: --shard 2/8
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+
+    /// At most N connections at once to one MX address (and 100 ms between
+    /// two connection starts to it), so that a batch over domains sharing a
+    /// provider stays polite. A 4xx greeting, EHLO or STARTTLS answer is
+    /// asked again after 1 s and 3 s; what still fails is inconclusive.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub per_ip: usize,
 }
 
 /// The severity that fails the run (`--fail-on`).

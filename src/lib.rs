@@ -26,6 +26,7 @@ pub mod mta_sts;
 pub mod mx;
 pub mod outlook;
 pub mod pki;
+pub mod politeness;
 pub mod preflight;
 pub mod probe;
 pub mod render;

@@ -22,6 +22,7 @@ use crate::key_variants::{self, DaneTarget, Seen};
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
+use crate::politeness::{self, Politeness};
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
 use crate::smtp::key_type::KeyType;
@@ -42,6 +43,9 @@ pub struct ProbeSettings {
     pub require_dane: bool,
     /// Bounds the sessions in flight across the whole run.
     pub permits: Arc<Semaphore>,
+    /// `--per-ip`, the gap between connections to one address, retries of
+    /// temporary refusals (`politeness`).
+    pub politeness: Politeness,
     /// Sessions already made in this run, by address, SNI and key type
     /// offered: domains that share MX hosts (hosted mail) are probed once
     /// per run.
@@ -321,11 +325,31 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> (Session, bool)
     let made_here = std::sync::atomic::AtomicBool::new(false);
     let fresh = || async {
         made_here.store(true, std::sync::atomic::Ordering::Relaxed);
-        // The semaphore is never closed, so acquiring only fails if it
-        // were; probing without a permit is then the lesser evil.
-        let _permit = settings.permits.acquire().await.ok();
-        crate::step::set(|| format!("STARTTLS to {sni} ({ip})"));
-        client::probe(ip, Some(sni), &settings.config).await
+        let once = || async {
+            let _polite = settings.politeness.admit(ip).await;
+            // The semaphore is never closed, so acquiring only fails if it
+            // were; probing without a permit is then the lesser evil.
+            let _permit = settings.permits.acquire().await.ok();
+            crate::step::set(|| format!("STARTTLS to {sni} ({ip})"));
+            client::probe(ip, Some(sni), &settings.config).await
+        };
+        let mut session = once().await;
+        // A busy server's 421 (postscreen, anvil) may clear: ask again a
+        // bounded number of times; what still fails stays inconclusive.
+        for delay in politeness::RETRY_DELAYS {
+            if !politeness::temporary_refusal(&session) {
+                break;
+            }
+            crate::step::set(|| {
+                format!(
+                    "{ip} refused for now; asking again in {} s",
+                    delay.as_secs()
+                )
+            });
+            tokio::time::sleep(delay).await;
+            session = once().await;
+        }
+        session
     };
     let session = match settings.cache.slot(ip, sni, None) {
         Some(slot) => slot.get_or_init(fresh).await.clone(),
@@ -349,6 +373,7 @@ async fn run_limited(
     settings: &ProbeSettings,
 ) -> Option<Session> {
     let fresh = || async {
+        let _polite = settings.politeness.admit(ip).await;
         let _permit = settings.permits.acquire().await.ok();
         let probe = client::probe_limited(ip, Some(sni), &settings.config, Some(only));
         tokio::time::timeout(bound, probe).await

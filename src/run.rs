@@ -15,6 +15,7 @@ use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
 use crate::pki::webpki::Roots;
+use crate::politeness::Politeness;
 use crate::preflight::Preflight;
 use crate::probe::{ProbeSettings, SessionCache};
 use crate::render;
@@ -60,6 +61,9 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
             "--policy-timeout {} must be a number of seconds above 0 and at most 3600 (e.g. --policy-timeout 60)",
             args.policy_timeout
         )));
+    }
+    if args.per_ip == 0 {
+        return Err(UsageError("--per-ip must be at least 1".into()));
     }
     if args.concurrency == 0 {
         return Err(UsageError("--concurrency must be at least 1".into()));
@@ -256,6 +260,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         allow_private: args.allow_private,
         require_dane: args.require_dane,
         cache: SessionCache::default(),
+        politeness: Politeness::new(args.per_ip),
         permits: Arc::new(Semaphore::new(
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
         )),

@@ -181,7 +181,10 @@ fn sigint_mid_batch_keeps_every_written_line_whole_and_exits_130() {
         .iter()
         .filter(|l| l.contains("sts-hang.test"))
         .collect();
-    assert!(hung.is_empty(), "the hanging domain was not written");
+    assert!(
+        hung.is_empty(),
+        "the hanging domain was not written: {lines:?}"
+    );
     assert!(stderr.contains("interrupted by SIGINT"), "{stderr}");
     assert!(stderr.contains("whole JSON line"), "{stderr}");
 }
@@ -326,4 +329,50 @@ fn a_session_made_for_one_domain_is_shared_with_the_next_and_says_so() {
         reused.iter().all(|(d, _)| d != &made[0].0),
         "the other reused them: {shared:?}"
     );
+}
+
+#[test]
+fn per_ip_bounds_the_connections_one_server_sees_at_once() {
+    // Twelve domains at once, most of them with MX hosts at 127.0.0.1
+    // under different names (so no session is shared), one connection at
+    // a time per address. The lab counts connections from accept to the
+    // end of its task, which may outlive the client's close by a moment:
+    // one closing while the next opens is allowed for, no more.
+    let domains = quick_domains();
+    let out = Command::new(env!("CARGO_BIN_EXE_mxtls"))
+        .args(args(
+            Via::Off,
+            &[
+                "--jsonl",
+                "--fail-on",
+                "never",
+                "--concurrency",
+                "12",
+                "--per-ip",
+                "1",
+            ],
+        ))
+        .args(&domains)
+        .output()
+        .expect("runs");
+    assert_eq!(jsonl_domains(&out.stdout).len(), domains.len());
+    let smtp = lab().servers.smtp.as_ref().expect("SMTP servers");
+    let local = smtp
+        .peak_connections("127.0.0.1".parse().expect("ip"))
+        .expect("a server on 127.0.0.1");
+    assert!(local >= 1, "the batch reached 127.0.0.1");
+    assert!(
+        local <= 2,
+        "at most one open at a time (plus one closing): {local}"
+    );
+}
+
+#[test]
+fn per_ip_zero_is_a_usage_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mxtls"))
+        .args(args(Via::Off, &["--per-ip", "0", "secure.test"]))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--per-ip"));
 }
