@@ -16,7 +16,7 @@ args=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR" --ca-file "
 mask() {
     python3 -c '
 import json, re, sys
-VOLATILE = {"bytes_read", "duration_ms", "elapsed_ms", "timings", "report-id", "date-range", "local_addr", "start-datetime", "end-datetime"}
+VOLATILE = {"bytes_read", "duration_ms", "elapsed_ms", "timings", "report-id", "date-range", "local_addr", "start-datetime", "end-datetime", "scanned_at"}
 def clean(v):
     if isinstance(v, dict):
         return {k: ("~" if k in VOLATILE else clean(x)) for k, x in v.items()}

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --quiet --features lab --bins
-bin=target/debug
+bin=${CARGO_TARGET_DIR:-target}/debug
 # shellcheck source=scripts/lab.sh
 . scripts/lab.sh
 start_lab "$bin"
@@ -43,6 +43,13 @@ echo "   publishing the current record ($key) and the next one: mail flows"
 scan --tlsa "$key" --tlsa "$next" dane-ee.test
 echo "   publishing only the next one: DANE senders stop delivering"
 scan --tlsa "$next" dane-ee.test
+
+echo "### A batch, one line per domain (--format summary); the tally goes to stderr"
+echo "== mxtls check --format summary secure.test sts-good.test dane-mismatch.test nxdomain.test mx-all-refused.test"
+"$bin/mxtls" check "${lab_args[@]}" --format summary secure.test sts-good.test \
+    dane-mismatch.test nxdomain.test mx-all-refused.test 2>&1 \
+    && echo "(exit 0)" || echo "(exit $?: 1 = findings; 3 would be: could not tell)"
+echo
 
 echo "### What a finding code means: mxtls explain"
 echo "== mxtls explain mx-tlsa-invalid"

@@ -14,7 +14,7 @@ use crate::render::sink::Format;
     name = "mxtls",
     version,
     about = "Audit how securely a domain receives mail: MX and DNSSEC, DANE (TLSA) and TLSRPT, checked the way a sending mail server does",
-    after_help = "Examples:\n  mxtls check example.com\n  mxtls check --json example.com example.org\n  mxtls check --input domains.txt --jsonl --concurrency 200\n  mxtls explain tlsrpt-missing\n\nExit status: 0 no errors found, 1 findings of severity error, 2 bad usage or nothing could be scanned."
+    after_help = "Examples:\n  mxtls check example.com\n  mxtls check --json example.com example.org\n  mxtls check --input domains.txt --jsonl --concurrency 200\n  mxtls explain tlsrpt-missing\n\nExit status: 0 no errors found, 1 findings at or above --fail-on, 2 bad usage or nothing could be scanned, 3 scanned but no MX address could be probed."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -47,7 +47,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n\nExit status: 0 no errors found, 1 at least one finding of severity error,\n2 bad usage or nothing could be scanned (e.g. no resolver answers),\n130 interrupted by Ctrl-C (143 by SIGTERM)."
+    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n  mxtls check --input domains.txt --format summary\n  mxtls check --format sarif --ignore tlsrpt-missing example.com > mxtls.sarif\n\nExit status: 0 no errors found, 1 at least one finding at or above --fail-on\n(default error), 2 bad usage or nothing could be scanned (e.g. no resolver\nanswers), 3 scanned but could not tell: for a domain, no MX address could\nbe probed (not public, refused, unreachable, turned away);\n130 interrupted by Ctrl-C (143 by SIGTERM)."
 )]
 pub struct CheckArgs {
     /// Domains to check (A-labels or U-labels), e.g. example.com.
@@ -63,7 +63,11 @@ pub struct CheckArgs {
     /// Output format on stdout. table: the human summary. json: one JSON
     /// document (schema mxtls/1), an object for one domain, an array for
     /// several. jsonl: one JSON object per domain per line, as each scan
-    /// ends (for large batches: memory stays bounded).
+    /// ends (for large batches: memory stays bounded). csv: one row per
+    /// finding; csv-domains: one row per domain (RFC 4180; text that a
+    /// spreadsheet would run as a formula gets a leading '). summary: one
+    /// line per domain. sarif: SARIF 2.1.0 for code scanning. junit: JUnit
+    /// XML for CI test reports. html: one self-contained page.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["json", "jsonl"])]
     pub format: Option<Format>,
 
@@ -145,10 +149,22 @@ pub struct CheckArgs {
     pub allow_private: bool,
 
     /// Exit with status 1 when a finding is at least this severe: error
-    /// (default), warning, or never (always 0 once something was scanned).
-    /// Example for CI: --fail-on warning
+    /// (default), warning, info (any finding), or never. The same words as
+    /// the findings' severities. Example for CI: --fail-on warning
     #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
     pub fail_on: FailOn,
+
+    /// Accept a known finding: it is still shown (marked ignored in the
+    /// JSON) but does not count towards the severity or the exit status.
+    /// CODE for every domain, CODE@DOMAIN for one; repeatable.
+    /// Example: --ignore tlsrpt-missing --ignore mx-cname@example.com
+    #[arg(long, value_name = "CODE[@DOMAIN]")]
+    pub ignore: Vec<String>,
+
+    /// Also write the HTML report (as --format html) to FILE, whatever
+    /// --format says. Example: --html report.html
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 
     /// Make the absence of DANE an error: every MX must have a secure,
     /// usable TLSA RRset.
@@ -224,8 +240,23 @@ pub enum FailOn {
     Error,
     /// Findings of severity warning or error.
     Warning,
-    /// Nothing: exit 0 whenever something was scanned.
+    /// Any finding (info, warning or error).
+    Info,
+    /// No finding: exit 1 never happens (exit 2 and 3 still do).
     Never,
+}
+
+impl FailOn {
+    /// The least severity that fails the run; `None` for never.
+    pub fn threshold(self) -> Option<crate::finding::Severity> {
+        use crate::finding::Severity;
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 impl CheckArgs {

@@ -46,11 +46,89 @@ pub struct DomainReport {
     pub report: crate::tlsrpt::report::Report,
     /// Wall time of the scan of this domain.
     pub duration_ms: u64,
+    /// When the scan of this domain started (RFC 3339, UTC).
+    pub scanned_at: String,
+    /// The mxtls version that made this document.
+    pub mxtls_version: &'static str,
+}
+
+/// The version written into every document (`mxtls_version`).
+pub const MXTLS_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What one domain's scan comes to, for tallies, summaries and exit status.
+/// Ordered from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DomainStatus {
+    /// No error or warning counted (info findings may remain).
+    Clean,
+    /// At least one warning counted, no error.
+    Warnings,
+    /// MX addresses were found but none could be tested (not public,
+    /// refused, unreachable, turned away): what senders do is unknown.
+    Untested,
+    /// At least one error counted.
+    Errors,
+}
+
+impl DomainStatus {
+    /// The word used in the summary line and the per-domain CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DomainStatus::Clean => "clean",
+            DomainStatus::Warnings => "warnings",
+            DomainStatus::Untested => "untested",
+            DomainStatus::Errors => "errors",
+        }
+    }
 }
 
 impl DomainReport {
-    /// The most severe finding, if any.
+    /// The most severe finding counted (ignored ones are not), if any.
     pub fn worst(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.counted().map(|f| f.severity).max()
+    }
+
+    /// The findings that count towards the severity and the exit status:
+    /// all but those accepted with `--ignore`.
+    pub fn counted(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.ignored)
+    }
+
+    /// How many counted findings have this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.counted().filter(|f| f.severity == severity).count()
+    }
+
+    /// How many findings were accepted with `--ignore`.
+    pub fn ignored(&self) -> usize {
+        self.findings.iter().filter(|f| f.ignored).count()
+    }
+
+    /// Scanned, but nothing could be told about the mail servers: there
+    /// were MX addresses, and no session got far enough for any kind of
+    /// sender to deliver or refuse (every address not public, refused,
+    /// unreachable, timed out or turned away with a 4xx).
+    pub fn untested(&self) -> bool {
+        self.mx.iter().any(|h| !h.addresses.is_empty())
+            && self
+                .outlook
+                .senders
+                .iter()
+                .all(|s| s.outcome == crate::outlook::Delivery::Untested)
+    }
+
+    /// What the scan comes to: errors first, then "could not tell", then
+    /// warnings (an untested domain always has the warning saying why).
+    pub fn status(&self) -> DomainStatus {
+        if self.count(Severity::Error) > 0 {
+            DomainStatus::Errors
+        } else if self.untested() {
+            DomainStatus::Untested
+        } else if self.count(Severity::Warning) > 0 {
+            DomainStatus::Warnings
+        } else {
+            DomainStatus::Clean
+        }
     }
 }

@@ -6,8 +6,8 @@
 //! command and the JSON cannot disagree about a code.
 
 use crate::cli::ExplainArgs;
+use crate::exit;
 use crate::finding::{Code, Entry};
-use crate::run::exit;
 
 /// Runs `mxtls explain`: prints the entry, or the list, and returns the
 /// exit status (2 for an unknown code, as for other usage errors).
@@ -30,16 +30,49 @@ pub fn command(args: &ExplainArgs) -> u8 {
     }
 }
 
-/// What `mxtls explain CODE` prints for one code.
+/// What `mxtls explain CODE` prints for one code: what it means, why it
+/// matters, the RFC section, how to fix it and an example, each value
+/// wrapped at 80 columns under its label.
 pub fn entry_text(e: &Entry) -> String {
-    format!(
-        "{code}\n  severity: {severity} (by default; a finding may be milder or graver in its case)\n  about:    {title}\n  rule:     {rfc}\n  fix:      {advice}\n",
-        code = e.code,
-        severity = e.severity.as_str(),
-        title = e.title,
-        rfc = e.rfc,
-        advice = e.advice,
-    )
+    let severity = format!(
+        "{} (by default; a finding may be milder or graver in its case)",
+        e.severity.as_str()
+    );
+    let mut out = format!("{}\n", e.code);
+    for (label, value) in [
+        ("severity:", severity.as_str()),
+        ("means:", e.title),
+        ("matters:", e.why),
+        ("rule:", e.rfc),
+        ("fix:", e.advice),
+        ("example:", e.example),
+    ] {
+        out.push_str(&format!("  {label:<9} "));
+        out.push_str(&wrap(value, 80 - 12, &" ".repeat(12)));
+        out.push('\n');
+    }
+    out
+}
+
+/// Greedy word wrap at `width` characters; lines after the first start
+/// with `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0usize;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        if line > 0 && line + 1 + len > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += len;
+    }
+    out
 }
 
 /// Every code with its default severity and title, one a line, in
@@ -160,12 +193,14 @@ pub fn findings_markdown() -> String {
     for code in Code::ALL {
         let e = code.entry();
         out.push_str(&format!(
-            "\n## {c}\n\n{t}.\n\n- severity: {s}\n- rule: {r}\n- fix: {a}\n",
+            "\n## {c}\n\n{t}.\n\n- severity: {s}\n- why it matters: {w}\n- rule: {r}\n- fix: {a}\n- example: {x}\n",
             c = e.code,
             t = e.title,
             s = e.severity.as_str(),
+            w = e.why,
             r = e.rfc,
             a = e.advice,
+            x = e.example,
         ));
     }
     out
@@ -206,6 +241,44 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_says_what_why_rule_fix_and_example() {
+        let e = Code::MxTlsaInvalid.entry();
+        let text = entry_text(&e);
+        for (label, value) in [
+            ("means:", e.title),
+            ("matters:", e.why),
+            ("rule:", e.rfc),
+            ("fix:", e.advice),
+            ("example:", e.example),
+        ] {
+            // Continuation lines unwrapped: each field is one line again.
+            let unwrapped = text.replace(&format!("\n{}", " ".repeat(12)), " ");
+            assert!(
+                unwrapped
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(label) && l.contains(value)),
+                "{label} {value:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_fit_80_columns() {
+        for code in Code::ALL {
+            let text = entry_text(&code.entry());
+            for line in text.lines() {
+                // A word longer than the width (a long hash) may overflow.
+                let long_word = line.split(' ').any(|w| w.chars().count() > 80 - 12);
+                assert!(
+                    line.chars().count() <= 80 || long_word,
+                    "{}: {line:?}",
+                    code.as_str()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_list_has_every_code_once_with_its_severity() {
         let list = list_text();
         assert_eq!(list.lines().count(), Code::ALL.len());
@@ -226,6 +299,11 @@ mod tests {
             let e = code.entry();
             assert!(page.contains(&format!("\n## {}\n", e.code)), "{}", e.code);
             assert!(page.contains(e.advice), "{}", e.code);
+            assert!(
+                page.contains(e.why) && page.contains(e.example),
+                "{}",
+                e.code
+            );
         }
     }
 }

@@ -16,8 +16,8 @@ impl Interrupt {
     #[must_use]
     pub fn exit_status(self) -> u8 {
         match self {
-            Interrupt::Int => 130,
-            Interrupt::Term => 143,
+            Interrupt::Int => crate::exit::INTERRUPTED,
+            Interrupt::Term => crate::exit::TERMINATED,
         }
     }
 

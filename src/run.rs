@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::cli::{CheckArgs, FailOn};
+use crate::cli::CheckArgs;
 use crate::dns::{self, Dns, DnsConfig};
 use crate::evidence::MxStatus;
 use crate::finding::Severity;
+use crate::ignore::{self, IgnoreRule};
 use crate::input::{Input, Source};
 use crate::interrupt::{Interrupt, Signals};
 use crate::mta_sts::fetch::FetchConfig;
@@ -30,14 +31,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::sync::Semaphore;
 
-/// Exit statuses (DESIGN.md).
-pub mod exit {
-    pub const PASSED: u8 = 0;
-    pub const FINDINGS: u8 = 1;
-    pub const OPERATIONAL: u8 = 2;
-    /// Stopped by SIGINT (Ctrl-C); SIGTERM gives 143 (`interrupt`).
-    pub const INTERRUPTED: u8 = 130;
-}
+/// Exit statuses (DESIGN.md; README, "Exit status").
+pub use crate::exit;
 
 /// An error that stops the run before anything is scanned.
 #[derive(Debug, thiserror::Error)]
@@ -133,11 +128,11 @@ fn interrupted_message(
             .to_string()
     } else {
         match format {
-            Format::Jsonl => format!(
-                "{done} finished domain(s) were written, each as a whole JSON line; domains still running were dropped"
+            Format::Jsonl | Format::Csv | Format::CsvDomains | Format::Summary => format!(
+                "{done} finished domain(s) were written, each as whole lines (a whole JSON line with --jsonl); domains still running were dropped"
             ),
-            Format::Json => format!(
-                "nothing was written: --json writes one document at the end ({done} domain(s) had finished); use --jsonl to keep each domain's result as it finishes"
+            Format::Json | Format::Sarif | Format::Junit | Format::Html => format!(
+                "nothing was written: this format is one document written at the end ({done} domain(s) had finished); use --jsonl to keep each domain's result as it finishes"
             ),
             Format::Table => format!("the summaries of {done} finished domain(s) are above"),
         }
@@ -195,6 +190,11 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     .map_err(UsageError)?;
     let known_total = input.total;
     let input_tally = Arc::clone(&input.tally);
+    let ignores = args
+        .ignore
+        .iter()
+        .map(|v| IgnoreRule::parse(v).map_err(|e| UsageError(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
     let preflight = Preflight::parse(&args.mx, &args.tlsa, args.sts_policy.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
     let report_target = match &args.report {
@@ -203,9 +203,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                 .map_err(|e| UsageError(format!("--report: {e}")))?
                 .with_directory_gzip(true);
             let stdout = matches!(target.kind(), TargetKind::Stdout);
-            if stdout && format != Format::Table {
+            if stdout && (format != Format::Table || args.html.is_some()) {
                 return Err(Box::new(UsageError(
-                    "--report - writes the report to standard output; it cannot be combined with --json or --jsonl (write the report to a file or DIR/ instead)".into(),
+                    "--report - writes the report to standard output; it cannot be combined with another --format, --json, --jsonl or --html (write the report to a file or DIR/ instead)".into(),
                 )));
             }
             let several = known_total.is_none_or(|n| n > 1);
@@ -236,6 +236,14 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         None => Roots::new(Vec::new(), false).map_err(|e| UsageError(e.to_string()))?,
     };
     let ehlo_name = ehlo_name(args.ehlo_name.as_deref())?;
+    // Created before scanning, so that an unwritable path fails at once.
+    let html_file = match &args.html {
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .map_err(|e| UsageError(format!("cannot write --html {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     // The resolver check queries the network: usage errors come first.
     let dns = Dns::new(&config).await?;
     for note in dns.notes() {
@@ -282,18 +290,24 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let report_to_stdout = report_target
         .as_ref()
         .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
-    let mut sink = render::sink::for_format(
-        format,
-        known_total.unwrap_or(usize::MAX),
-        render::table::colour_on_stdout(),
-        std::io::stdout().lock(),
-    );
-    let mut signals = Signals::install();
+    let options = render::sink::Options {
+        total: known_total.unwrap_or(usize::MAX),
+        colour: render::table::colour_on_stdout(),
+        fail_on: args.fail_on.threshold(),
+    };
+    let mut sink = render::sink::for_format(format, options, std::io::stdout().lock());
+    if let Some(file) = html_file {
+        let html = render::sink::for_format(Format::Html, options, std::io::BufWriter::new(file));
+        sink = Box::new(render::sink::Both(sink, html));
+    }
+    let mut batch = render::tally::Tally::default();
+    let mut untested: Vec<String> = Vec::new();
     let mut done = 0usize;
     let mut worst: Option<Severity> = None;
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
+    let mut signals = Signals::install();
     let watcher = Arc::clone(&progress);
     let domains = input
         .into_stream()
@@ -312,10 +326,15 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             }
             next = next => next,
         };
-        let Some((i, report)) = next else { break };
+        let Some((i, mut report)) = next else { break };
         done += 1;
+        ignore::apply(&ignores, &mut report);
         worst = worst.max(report.worst());
         progress.finished(i, report.worst() == Some(Severity::Error));
+        batch.add(&report);
+        if report.untested() && untested.len() < 10 {
+            untested.push(report.domain.clone());
+        }
         tally.add_domain(
             report
                 .sessions
@@ -381,6 +400,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     for note in tally.untested_notes() {
         eprintln!("mxtls: note: {note}");
     }
+    if total > 1 {
+        eprintln!("{}", batch.line());
+    }
     if report_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
@@ -411,13 +433,25 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         eprintln!("mxtls: {diagnostic}");
         return Ok(exit::OPERATIONAL);
     }
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Never => None,
-    };
-    Ok(match (threshold, worst) {
-        (Some(t), Some(w)) if w >= t => exit::FINDINGS,
-        _ => exit::PASSED,
-    })
+    // Findings decide first: a definite failure says more than "could not
+    // tell", and stderr names the untested domains either way.
+    if batch.untested > 0 {
+        eprintln!(
+            "mxtls: could not tell for {} domain(s) ({}{}): no MX address could be probed (see the findings); exit status 3 unless findings fail the run",
+            batch.untested,
+            untested.join(", "),
+            if batch.untested > untested.len() {
+                ", …"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(
+        match (args.fail_on.threshold(), worst, batch.untested > 0) {
+            (Some(t), Some(w), _) if w >= t => exit::FINDINGS,
+            (_, _, true) => exit::UNTESTED,
+            _ => exit::PASSED,
+        },
+    )
 }

@@ -307,6 +307,8 @@ impl Scanner {
             headline,
             report,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            scanned_at: crate::datetime::format_rfc3339(started_at),
+            mxtls_version: crate::document::MXTLS_VERSION,
         }
     }
 

@@ -34,10 +34,14 @@ fn a_known_code_is_explained_with_severity_rule_and_fix() {
     for part in [
         "severity: error",
         e.title,
+        e.why,
         "RFC 8460 §4.3.1",
         "Renew the certificate",
+        e.example,
     ] {
-        assert!(stdout.contains(part), "missing {part:?} in:\n{stdout}");
+        // Values are wrapped at 80 columns: compare with single spaces.
+        let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(part), "missing {part:?} in:\n{stdout}");
     }
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }

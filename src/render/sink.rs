@@ -4,8 +4,9 @@
 
 use std::io::{self, Write};
 
-use super::{json, table};
+use super::{csv, html, json, junit, sarif, summary, table};
 use crate::document::DomainReport;
+use crate::finding::Severity;
 
 /// The output formats of `mxtls check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +17,18 @@ pub enum Format {
     Json,
     /// One JSON object per domain per line, written as each scan ends.
     Jsonl,
+    /// CSV, one row per finding (RFC 4180, formula-safe).
+    Csv,
+    /// CSV, one row per domain: status, counts, policies, codes.
+    CsvDomains,
+    /// One line per domain: status, counts and codes.
+    Summary,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML: a test suite per domain, a test case per finding.
+    Junit,
+    /// One self-contained HTML page.
+    Html,
 }
 
 /// Receives each finished domain, then the end of the run.
@@ -26,22 +39,58 @@ pub trait Sink {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// The sink for `format`, writing to `out`. `total` is the number of
-/// domains (`usize::MAX` when unknown: read from standard input); `colour`
-/// applies to the table.
+/// What the sinks need to know about the run besides the format.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How many domains are scanned (`usize::MAX` when unknown: read
+    /// from standard input).
+    pub total: usize,
+    /// Colour for the table.
+    pub colour: bool,
+    /// `--fail-on`: the severity that fails (JUnit failures); `None`: never.
+    pub fail_on: Option<Severity>,
+}
+
+/// The sink for `format`, writing to `out`.
 pub fn for_format<'a, W: Write + 'a>(
     format: Format,
-    total: usize,
-    colour: bool,
+    options: Options,
     out: W,
 ) -> Box<dyn Sink + 'a> {
+    let total = options.total;
     match format {
-        Format::Table => Box::new(TableSink { out, colour, total }),
-        Format::Json => Box::new(JsonSink {
+        Format::Table => Box::new(TableSink {
             out,
-            reports: Vec::new(),
+            colour: options.colour,
+            total,
         }),
-        Format::Jsonl => Box::new(JsonlSink { out }),
+        Format::Json => document(out, |r| format!("{}\n", json::document(r))),
+        Format::Jsonl => Box::new(LineSink {
+            out,
+            header: None,
+            line: |r| format!("{}\n", json::line(r)),
+        }),
+        Format::Csv => Box::new(LineSink {
+            out,
+            header: Some(csv::header(csv::FINDING_COLUMNS)),
+            line: csv::finding_rows,
+        }),
+        Format::CsvDomains => Box::new(LineSink {
+            out,
+            header: Some(csv::header(csv::DOMAIN_COLUMNS)),
+            line: csv::domain_row,
+        }),
+        Format::Summary => Box::new(LineSink {
+            out,
+            header: None,
+            line: summary::line,
+        }),
+        Format::Sarif => document(out, |r| format!("{}\n", sarif::document(r))),
+        Format::Junit => {
+            let fail_on = options.fail_on;
+            document(out, move |r| junit::document(r, fail_on))
+        }
+        Format::Html => document(out, html::document),
     }
 }
 
@@ -68,14 +117,27 @@ impl<W: Write> Sink for TableSink<W> {
     }
 }
 
-/// One document at the end, in input order: it holds every report until
-/// then, so memory grows with the list (`--jsonl` does not).
-struct JsonSink<W> {
+/// A sink for a format that is one document over every domain (JSON,
+/// SARIF, JUnit, HTML): the reports are held, in input order, until the
+/// end, so memory grows with the list (the line formats do not).
+fn document<'a, W: Write + 'a>(
     out: W,
-    reports: Vec<Option<DomainReport>>,
+    render: impl Fn(&[DomainReport]) -> String + 'a,
+) -> Box<dyn Sink + 'a> {
+    Box::new(DocumentSink {
+        out,
+        reports: Vec::new(),
+        render,
+    })
 }
 
-impl<W: Write> Sink for JsonSink<W> {
+struct DocumentSink<W, F> {
+    out: W,
+    reports: Vec<Option<DomainReport>>,
+    render: F,
+}
+
+impl<W: Write, F: Fn(&[DomainReport]) -> String> Sink for DocumentSink<W, F> {
     fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()> {
         if self.reports.len() <= index {
             self.reports.resize_with(index + 1, || None);
@@ -86,23 +148,54 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         let kept: Vec<DomainReport> = self.reports.drain(..).flatten().collect();
-        writeln!(self.out, "{}", json::document(&kept))?;
+        self.out.write_all((self.render)(&kept).as_bytes())?;
         self.out.flush()
     }
 }
 
-/// A line per domain, flushed at once: a reader sees each as it ends.
-struct JsonlSink<W> {
+/// Lines per domain (JSON lines, CSV rows, summary lines), flushed at once:
+/// a reader sees each domain as it ends. An optional header comes first.
+struct LineSink<W> {
     out: W,
+    header: Option<String>,
+    line: fn(&DomainReport) -> String,
 }
 
-impl<W: Write> Sink for JsonlSink<W> {
+impl<W: Write> LineSink<W> {
+    fn write_header(&mut self) -> io::Result<()> {
+        if let Some(h) = self.header.take() {
+            self.out.write_all(h.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Sink for LineSink<W> {
     fn domain(&mut self, _index: usize, report: DomainReport) -> io::Result<()> {
-        writeln!(self.out, "{}", json::line(&report))?;
+        self.write_header()?;
+        self.out.write_all((self.line)(&report).as_bytes())?;
         self.out.flush()
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        // A run with no domain finished still gets its CSV header.
+        self.write_header()?;
         self.out.flush()
+    }
+}
+
+/// Two sinks fed the same domains (`--html FILE` beside `--format`).
+pub struct Both<'a>(pub Box<dyn Sink + 'a>, pub Box<dyn Sink + 'a>);
+
+impl Sink for Both<'_> {
+    fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()> {
+        self.0.domain(index, report.clone())?;
+        self.1.domain(index, report)
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let first = self.0.finish();
+        let second = self.1.finish();
+        first.and(second)
     }
 }

@@ -230,7 +230,7 @@ fn planned_note(r: &DomainReport) -> Option<String> {
 }
 
 fn verdict(r: &DomainReport) -> String {
-    let count = |s| r.findings.iter().filter(|f| f.severity == s).count();
+    let count = |s| r.count(s);
     let (errors, warnings, infos) = (
         count(Severity::Error),
         count(Severity::Warning),
@@ -250,6 +250,9 @@ fn verdict(r: &DomainReport) -> String {
     // "info" is a mass noun, so it takes no plural.
     if infos > 0 {
         parts.push(format!("{infos} info"));
+    }
+    if r.ignored() > 0 {
+        parts.push(format!("{} ignored (--ignore)", r.ignored()));
     }
     parts.join(", ")
 }
@@ -848,6 +851,7 @@ fn findings_table(r: &DomainReport, paint: Paint) -> Table {
     ]);
     for f in &r.findings {
         let (word, tone) = match f.severity {
+            _ if f.ignored => ("ignored", Tone::Plain),
             Severity::Error => ("ERROR", Tone::Bad),
             Severity::Warning => ("warning", Tone::Doubt),
             Severity::Info => ("info", Tone::Note),
@@ -940,6 +944,8 @@ mod tests {
                 Vec::new(),
             ),
             duration_ms: 0,
+            scanned_at: "2026-01-02T03:04:05Z".into(),
+            mxtls_version: crate::document::MXTLS_VERSION,
         }
     }
 
