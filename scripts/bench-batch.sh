@@ -13,7 +13,8 @@
 # (/usr/bin/time %M), lines written, domains whose MX lookup failed, and
 # domains with at least one error finding. The lab runs on the same
 # machine, so its CPU competes with the scanner's: compare runs made on
-# one machine only.
+# one machine only. MXTLS_BENCH_BIN=DIR uses the binaries in DIR instead
+# of building (to compare a saved build with the current one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${1:-"1000 10000"}
@@ -26,8 +27,12 @@ if [ ! -x /usr/bin/time ]; then
     if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
 fi
 
-cargo build --quiet --release --features lab --bins
-bin=$CARGO_TARGET_DIR/release
+if [ -n "${MXTLS_BENCH_BIN:-}" ]; then
+    bin=$MXTLS_BENCH_BIN
+else
+    cargo build --quiet --release --features lab --bins
+    bin=$CARGO_TARGET_DIR/release
+fi
 largest=0
 for n in $sizes; do [ "$n" -gt "$largest" ] && largest=$n; done
 

@@ -104,7 +104,7 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n  mxtls check --input domains.txt --format summary\n  mxtls check --format sarif --ignore tlsrpt-missing example.com > mxtls.sarif\n\nExit status: 0 no errors found, 1 at least one finding at or above --fail-on\n(default error), 2 bad usage or nothing could be scanned (e.g. no resolver\nanswers), 3 scanned but could not tell: for a domain, no MX address could\nbe probed (not public, refused, unreachable, turned away).\n\nEnvironment: every option can also be set as MXTLS_<OPTION> (e.g.\nMXTLS_RESOLVER=127.0.0.1:53, MXTLS_TRUST_ANCHOR=root.key); repeatable\noptions take a comma-separated list; a flag takes true or false. The\noption given on the command line wins. NO_COLOR, TERM=dumb, COLUMNS and\nLC_ALL/LC_CTYPE/LANG are read for the summary (see --color, --plain)."
+    after_help = "Examples:\n  mxtls check example.com\n      the human summary: MX hosts, DNSSEC, TLSA, TLSRPT, findings with advice\n  mxtls check --json example.com | jq .findings\n  mxtls check --dnssec resolver --resolver 127.0.0.1 example.com\n  mxtls check --input domains.txt --jsonl --concurrency 200 > results.jsonl\n  mxtls check --input domains.txt --format summary\n  mxtls check --format sarif --ignore tlsrpt-missing example.com > mxtls.sarif\n\nExit status: 0 no errors found, 1 at least one finding at or above --fail-on\n(default error), 2 bad usage or nothing could be scanned (e.g. no resolver\nanswers), 3 scanned but could not tell: for a domain, no MX address could\nbe probed (not public, refused, unreachable, turned away);\n130 interrupted by Ctrl-C (143 by SIGTERM).\n\nEnvironment: every option can also be set as MXTLS_<OPTION> (e.g.\nMXTLS_RESOLVER=127.0.0.1:53, MXTLS_TRUST_ANCHOR=root.key); repeatable\noptions take a comma-separated list; a flag takes true or false. The\noption given on the command line wins. NO_COLOR, TERM=dumb, COLUMNS and\nLC_ALL/LC_CTYPE/LANG are read for the summary (see --color, --plain)."
 )]
 pub struct CheckArgs {
     /// Domains to check (A-labels or U-labels), e.g. example.com.
@@ -378,6 +378,20 @@ pub struct CheckArgs {
     /// standard error.
     #[arg(long, env = "MXTLS_DEBUG")]
     pub debug: bool,
+
+    /// Scan only the K-th of N deterministic slices of the domains (by a
+    /// SHA-256 of the normalised name), so N copies split one list with
+    /// nothing coordinating them. auto/N takes K from JOB_COMPLETION_INDEX
+    /// + 1 (Kubernetes Indexed Jobs). Example: --shard 2/8
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// At most N connections at once to one MX address (and 100 ms between
+    /// two connection starts to it), so that a batch over domains sharing a
+    /// provider stays polite. A 4xx greeting, EHLO or STARTTLS answer is
+    /// asked again after 1 s and 3 s; what still fails is inconclusive.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub per_ip: usize,
 }
 
 /// The severity that fails the run (`--fail-on`).

@@ -11,3 +11,7 @@ pub const OPERATIONAL: u8 = 2;
 /// Scanned, but for at least one domain nothing could be told: it has MX
 /// addresses and none could be probed.
 pub const UNTESTED: u8 = 3;
+/// Stopped by SIGINT (Ctrl-C): 128 + 2, as shells report it.
+pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM: 128 + 15.
+pub const TERMINATED: u8 = 143;

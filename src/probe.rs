@@ -23,6 +23,7 @@ use crate::key_variants::{self, DaneTarget, Seen};
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::pki::facts::{self, CertFacts};
 use crate::pki::webpki::Roots;
+use crate::politeness::{self, Politeness};
 use crate::session::{Results, SessionOut};
 use crate::smtp::client::{self, ProbeConfig};
 use crate::smtp::key_type::KeyType;
@@ -45,6 +46,9 @@ pub struct ProbeSettings {
     pub judge_at: Option<UnixTime>,
     /// Bounds the sessions in flight across the whole run.
     pub permits: Arc<Semaphore>,
+    /// `--per-ip`, the gap between connections to one address, retries of
+    /// temporary refusals (`politeness`).
+    pub politeness: Politeness,
     /// Sessions already made in this run, by address, SNI and key type
     /// offered: domains that share MX hosts (hosted mail) are probed once
     /// per run.
@@ -60,6 +64,8 @@ type Slot = Arc<Cell>;
 /// One session of the run, and word of its handshake before it ends.
 struct Cell {
     session: OnceCell<Session>,
+    /// The domain whose scan made the session (the others share it).
+    made_for: std::sync::OnceLock<String>,
     /// True once the handshake has succeeded; also touched when the
     /// session ends, so that a waiter looks again.
     tls_up: watch::Sender<bool>,
@@ -69,6 +75,7 @@ impl Default for Cell {
     fn default() -> Cell {
         Cell {
             session: OnceCell::new(),
+            made_for: std::sync::OnceLock::new(),
             tls_up: watch::Sender::new(false),
         }
     }
@@ -219,10 +226,10 @@ async fn probe_one(
     // came up in it.
     let (ended, ended_rx) = watch::channel(None);
     let primary = async {
-        let session = run(ip, &primary_sni, settings).await;
+        let (session, shared) = run(ip, &primary_sni, settings, domain).await;
         let took = Duration::from_millis(session.timings.total_ms);
         let _ = ended.send(Some((took, session.outcome == Outcome::TlsEstablished)));
-        session
+        (session, shared)
     };
     let second = async {
         match (&dane_sni, &sts_ctx) {
@@ -230,7 +237,7 @@ async fn probe_one(
                 if base != &host.host
                     && matches!(ctx.mode, Some(Mode::Enforce | Mode::Testing)) =>
             {
-                Some(run(ip, &host.host, settings).await)
+                Some(run(ip, &host.host, settings, domain).await.0)
             }
             _ => None,
         }
@@ -262,7 +269,7 @@ async fn probe_one(
         });
         join_all(runs).await
     };
-    let (session, second, variants) = tokio::join!(primary, second, variants);
+    let ((session, shared), second, variants) = tokio::join!(primary, second, variants);
     let variant_bound = variant_bound(
         Duration::from_millis(session.timings.total_ms),
         settings.config.step_timeout,
@@ -357,6 +364,7 @@ async fn probe_one(
         dane: v.dane,
         webpki: v.webpki,
         probe: session,
+        shared,
         tlsa_verdict: v.tlsa,
         sts_verdict: v.sts,
         opt_in_dane_verdict,
@@ -383,9 +391,11 @@ fn variant_bound(took: Duration, step: Duration) -> Duration {
 /// for it and `probe_one` then finds it there (made or in progress): every
 /// (address, SNI) is still probed once per run, and what the session
 /// observes never depends on the verdicts that are judged after it.
-/// Addresses `probe_all` would not probe are left alone.
+/// Addresses `probe_all` would not probe are left alone. `domain` is the
+/// domain whose scan announced them (the session is its own, not shared).
 pub async fn early_sessions(
     settings: &ProbeSettings,
+    domain: &str,
     mut announced: tokio::sync::mpsc::UnboundedReceiver<(String, IpAddr)>,
 ) -> std::convert::Infallible {
     use futures_util::stream::FuturesUnordered;
@@ -398,7 +408,7 @@ pub async fn early_sessions(
                     let probed = settings.allow_private || ip_scope::non_public_reason(ip).is_none();
                     if probed && settings.cache.slot(ip, &host, None).is_some() {
                         running.push(async move {
-                            run(ip, &host, settings).await;
+                            run(ip, &host, settings, domain).await;
                         });
                     }
                 }
@@ -410,17 +420,40 @@ pub async fn early_sessions(
     }
 }
 
-async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
+/// The session to `ip` with `sni`, and whether it was shared: made earlier
+/// in the run for another domain rather than for `domain`'s scan.
+async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings, domain: &str) -> (Session, bool) {
     async fn fresh(
         ip: IpAddr,
         sni: &str,
         settings: &ProbeSettings,
         tls_up: &(dyn Fn() + Send + Sync),
     ) -> Session {
-        // The semaphore is never closed, so acquiring only fails if it
-        // were; probing without a permit is then the lesser evil.
-        let _permit = settings.permits.acquire().await.ok();
-        client::probe_telling(ip, Some(sni), &settings.config, None, tls_up).await
+        let once = || async {
+            let _polite = settings.politeness.admit(ip).await;
+            // The semaphore is never closed, so acquiring only fails if it
+            // were; probing without a permit is then the lesser evil.
+            let _permit = settings.permits.acquire().await.ok();
+            crate::step::set(|| format!("STARTTLS to {sni} ({ip})"));
+            client::probe_telling(ip, Some(sni), &settings.config, None, tls_up).await
+        };
+        let mut session = once().await;
+        // A busy server's 421 (postscreen, anvil) may clear: ask again a
+        // bounded number of times; what still fails stays inconclusive.
+        for delay in politeness::RETRY_DELAYS {
+            if !politeness::temporary_refusal(&session) {
+                break;
+            }
+            crate::step::set(|| {
+                format!(
+                    "{ip} refused for now; asking again in {} s",
+                    delay.as_secs()
+                )
+            });
+            tokio::time::sleep(delay).await;
+            session = once().await;
+        }
+        session
     }
     match settings.cache.slot(ip, sni, None) {
         Some(cell) => {
@@ -429,14 +462,18 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings) -> Session {
             };
             let session = cell
                 .session
-                .get_or_init(|| fresh(ip, sni, settings, &tell))
+                .get_or_init(|| async {
+                    let _ = cell.made_for.set(domain.to_string());
+                    fresh(ip, sni, settings, &tell).await
+                })
                 .await
                 .clone();
             // Whoever waits for the handshake looks again: it is over.
             cell.tls_up.send_modify(|_| {});
-            session
+            let shared = cell.made_for.get().is_some_and(|d| d != domain);
+            (session, shared)
         }
-        None => fresh(ip, sni, settings, &|| {}).await,
+        None => (fresh(ip, sni, settings, &|| {}).await, false),
     }
 }
 
@@ -455,6 +492,7 @@ async fn run_limited(
 ) -> Option<Session> {
     let step = settings.config.step_timeout;
     let fresh = || async {
+        let _polite = settings.politeness.admit(ip).await;
         let _permit = settings.permits.acquire().await.ok();
         let start = tokio::time::Instant::now();
         let probe = client::probe_limited(ip, Some(sni), &settings.config, Some(only));

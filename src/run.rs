@@ -1,7 +1,6 @@
 //! The `check` command: from arguments to output and exit status.
 
-use std::io::{BufRead, IsTerminal};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -12,20 +11,26 @@ use crate::evidence::MxStatus;
 use crate::finding::Severity;
 use crate::history::History;
 use crate::ignore::{self, IgnoreRule};
+use crate::input::{Input, Source};
+use crate::interrupt::{Interrupt, Signals};
 use crate::lookahead::Clock;
 use crate::mta_sts::fetch::FetchConfig;
 use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
 use crate::pki::webpki::Roots;
+use crate::politeness::Politeness;
 use crate::preflight::Preflight;
 use crate::probe::{ProbeSettings, SessionCache};
 use crate::render;
+use crate::render::progress::{self, Progress};
 use crate::render::rfc8460::{ReportTarget, TargetKind, check_writable, write as write_report};
 use crate::render::sink::Format;
-use crate::scan::{Domain, Requirements, Scanner};
+use crate::scan::{Requirements, Scanner};
+use crate::shard::Shard;
 use crate::smtp::client::ProbeConfig;
 use crate::vantage::RunTally;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::Semaphore;
 
 /// Exit statuses (DESIGN.md; README, "Exit status").
@@ -35,44 +40,6 @@ pub use crate::exit;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
-
-/// Largest domain list read from --input (a line is a domain; beyond this,
-/// split the file).
-const MAX_INPUT_LINES: usize = 10_000_000;
-
-fn read_domains(args: &CheckArgs) -> Result<Vec<String>, UsageError> {
-    let mut out = args.domains.clone();
-    if let Some(path) = &args.input {
-        let lines: Vec<String> = if path == Path::new("-") {
-            std::io::stdin()
-                .lock()
-                .lines()
-                .take(MAX_INPUT_LINES)
-                .collect::<Result<_, _>>()
-                .map_err(|e| UsageError(format!("cannot read domains from standard input: {e}")))?
-        } else {
-            let file = std::fs::File::open(path)
-                .map_err(|e| UsageError(format!("cannot read --input {}: {e}", path.display())))?;
-            std::io::BufReader::new(file)
-                .lines()
-                .take(MAX_INPUT_LINES)
-                .collect::<Result<_, _>>()
-                .map_err(|e| UsageError(format!("cannot read --input {}: {e}", path.display())))?
-        };
-        for line in lines {
-            let content = line.split('#').next().unwrap_or_default().trim();
-            if !content.is_empty() {
-                out.push(content.to_string());
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(UsageError(
-            "no domain to check: give one or more domains, or --input FILE (try `mxtls check example.com`)".into(),
-        ));
-    }
-    Ok(out)
-}
 
 /// A timeout in seconds: more than 0, at most an hour.
 fn valid_seconds(seconds: f64) -> bool {
@@ -91,6 +58,9 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
             "--policy-timeout {} must be a number of seconds above 0 and at most 3600 (e.g. --policy-timeout 60)",
             args.policy_timeout
         )));
+    }
+    if args.per_ip == 0 {
+        return Err(UsageError("--per-ip must be at least 1".into()));
     }
     if args.concurrency == 0 {
         return Err(UsageError("--concurrency must be at least 1".into()));
@@ -140,9 +110,6 @@ fn clock(args: &CheckArgs) -> Result<Clock, UsageError> {
     })
 }
 
-/// Finished reports that may wait for the output and the history.
-const REPORTS_WAITING: usize = 4;
-
 /// Most STARTTLS sessions in flight at once, whatever --concurrency says:
 /// each holds a socket and a TLS state.
 const MAX_SESSIONS: usize = 1024;
@@ -187,6 +154,34 @@ pub fn init_debug_log() {
         .try_init();
 }
 
+/// What an interrupted run says it wrote.
+fn interrupted_message(
+    signal: Interrupt,
+    format: Format,
+    done: usize,
+    report_only: bool,
+) -> String {
+    let what = if report_only {
+        "the reports of finished domains were written; the one on standard output is incomplete"
+            .to_string()
+    } else {
+        match format {
+            Format::Jsonl | Format::Csv | Format::CsvDomains | Format::Summary => format!(
+                "{done} finished domain(s) were written, each as whole lines (a whole JSON line with --jsonl); domains still running were dropped"
+            ),
+            Format::Json | Format::Sarif | Format::Junit | Format::Html => format!(
+                "nothing was written: this format is one document written at the end ({done} domain(s) had finished); use --jsonl to keep each domain's result as it finishes"
+            ),
+            Format::Table => format!("the summaries of {done} finished domain(s) are above"),
+        }
+    };
+    format!(
+        "mxtls: interrupted by {}: {what}; exit status {}",
+        signal.name(),
+        signal.exit_status()
+    )
+}
+
 /// Runs `mxtls check`; returns the exit status. Diagnostics go to stderr.
 pub async fn check(args: CheckArgs) -> u8 {
     match check_inner(args).await {
@@ -199,27 +194,40 @@ pub async fn check(args: CheckArgs) -> u8 {
 }
 
 async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> {
-    let inputs = read_domains(&args)?;
     let format = args.output_format();
     let config = dns_config(&args)?;
-    let mut domains = Vec::new();
-    // A rejected input fails the run (exit 2) after the others are
-    // scanned: a CI job must not pass because a domain was misspelt.
-    let mut rejected = 0usize;
-    for input in &inputs {
-        match Domain::parse(input) {
-            Ok(d) => domains.push(d),
-            Err(e) => {
-                rejected += 1;
-                eprintln!("mxtls: skipping {e}");
-            }
-        }
-    }
-    if domains.is_empty() {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse(s, |v| std::env::var(v).ok()))
+        .transpose()
+        .map_err(UsageError)?;
+    if args.domains.is_empty() && args.input.is_none() {
         return Err(Box::new(UsageError(
-            "none of the domains given is a valid domain name".into(),
+            "no domain to check: give one or more domains, or --input FILE (try `mxtls check example.com`)".into(),
         )));
     }
+    let terminal = std::io::stderr().is_terminal();
+    // Rejected inputs are told as they are read; the bar, made once the
+    // total is known, takes over from there.
+    let progress_slot: Arc<std::sync::OnceLock<Arc<Progress>>> = Arc::default();
+    let note_slot = Arc::clone(&progress_slot);
+    let note: Arc<dyn Fn(String) + Send + Sync> =
+        Arc::new(move |line: String| match note_slot.get() {
+            Some(p) => p.note(&line),
+            None => eprintln!("{line}"),
+        });
+    let input = Input::start(
+        Source {
+            arguments: args.domains.clone(),
+            file: args.input.clone(),
+            shard,
+        },
+        note,
+    )
+    .map_err(UsageError)?;
+    let known_total = input.total;
+    let input_tally = Arc::clone(&input.tally);
     let ignores = args
         .ignore
         .iter()
@@ -238,11 +246,12 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
                     "--report - writes the report to standard output; it cannot be combined with another --format, --json, --jsonl or --html (write the report to a file or DIR/ instead)".into(),
                 )));
             }
-            if matches!(target.kind(), TargetKind::File(_)) && domains.len() > 1 {
+            let several = known_total.is_none_or(|n| n > 1);
+            if matches!(target.kind(), TargetKind::File(_)) && several {
                 return Err(Box::new(UsageError(format!(
                     "--report {} is one file, but {} domains are scanned: give a directory (ending in /) to get one report per domain",
                     raw.to_string_lossy(),
-                    domains.len()
+                    known_total.map_or("several".to_string(), |n| n.to_string())
                 ))));
             }
             check_writable(&target).map_err(|e| UsageError(format!("--report: {e}")))?;
@@ -328,6 +337,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         require_dane: args.require_dane,
         judge_at,
         cache: SessionCache::default(),
+        politeness: Politeness::new(args.per_ip),
         permits: Arc::new(Semaphore::new(
             args.concurrency.saturating_mul(4).clamp(16, MAX_SESSIONS),
         )),
@@ -340,13 +350,18 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             sts: args.require_sts,
         })
         .with_clock(clock);
-    let total = domains.len();
-    let progress = total > 1 && std::io::stderr().is_terminal();
+    let single = known_total == Some(1);
+    let progress = Arc::new(if single {
+        Progress::hidden()
+    } else {
+        Progress::batch(terminal, known_total)
+    });
+    let _ = progress_slot.set(Arc::clone(&progress));
     let report_to_stdout = report_target
         .as_ref()
         .is_some_and(|t| matches!(t.kind(), TargetKind::Stdout));
     let options = render::sink::Options {
-        total,
+        total: known_total.unwrap_or(usize::MAX),
         layout: render::table::Layout {
             verbose: args.verbose,
             ..render::table::Layout::decide(
@@ -369,22 +384,29 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut unreachable = 0usize;
     let mut report_errors = 0usize;
     let mut tally = RunTally::default();
-    // The scans run in a task of their own, so that writing output and
-    // storing history here does not hold them up; a few finished reports
-    // wait at most (memory stays bounded by --concurrency).
-    let (sender, mut results) =
-        tokio::sync::mpsc::channel::<(usize, crate::document::DomainReport)>(REPORTS_WAITING);
-    let concurrency = args.concurrency;
-    tokio::spawn(async move {
-        let mut scans = scanner.scan_many(domains, concurrency);
-        while let Some(done) = scans.next().await {
-            if sender.send(done).await.is_err() {
+    let mut signals = Signals::install();
+    let watcher = Arc::clone(&progress);
+    let domains = input
+        .into_stream()
+        .inspect(move |(i, d)| watcher.started(*i, &d.ascii));
+    // Scans run in this task: a single domain's steps are task-local
+    // (`step`), and the bounded number of scans in flight bounds memory.
+    let results = scanner.scan_many(domains, args.concurrency);
+    tokio::pin!(results);
+    let mut interrupted = None;
+    let mut history_errors = 0usize;
+    let label = args.domains.first().cloned().unwrap_or_default();
+    loop {
+        let next = progress::single(single && terminal, &label, results.next());
+        let next = tokio::select! {
+            biased;
+            signal = signals.next() => {
+                interrupted = Some(signal);
                 break;
             }
-        }
-    });
-    let mut history_errors = 0usize;
-    while let Some((i, mut report)) = results.recv().await {
+            next = next => next,
+        };
+        let Some((i, mut report)) = next else { break };
         if done == 0 {
             for note in dns_check.ready().await?.iter() {
                 eprintln!("mxtls: note: {note}");
@@ -401,6 +423,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         }
         ignore::apply(&ignores, &mut report);
         worst = worst.max(report.worst());
+        progress.finished(i, report.worst() == Some(Severity::Error));
         batch.add(&report);
         if report.untested() && untested.len() < 10 {
             untested.push(report.domain.clone());
@@ -416,34 +439,57 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         {
             unreachable += 1;
         }
-        if progress {
-            eprint!("\r\x1b[2K[{done}/{total}] {}", report.domain);
-        }
         if let Some(target) = &report_target {
             match write_report(&report.report, target, &report.domain) {
-                Ok(Some(path)) if !report_to_stdout => eprintln!(
+                Ok(Some(path)) if !report_to_stdout => progress.note(&format!(
                     "mxtls: report for {} written to {}",
                     report.domain,
                     path.display()
-                ),
+                )),
                 Ok(_) => {}
                 Err(e) => {
-                    eprintln!("mxtls: cannot write the report for {}: {e}", report.domain);
+                    progress.note(&format!(
+                        "mxtls: cannot write the report for {}: {e}",
+                        report.domain
+                    ));
                     report_errors += 1;
                 }
             }
         }
         // The report on standard output is the only output.
         if !report_to_stdout {
-            sink.domain(i, report)?;
+            progress.suspend(|| sink.domain(i, report))?;
         }
     }
-    if progress {
-        eprint!("\r\x1b[2K");
+    progress.clear();
+    if let Some(signal) = interrupted {
+        // Returning drops the scans still in flight; what was written
+        // stays whole.
+        eprintln!(
+            "{}",
+            interrupted_message(signal, format, done, report_to_stdout)
+        );
+        return Ok(signal.exit_status());
     }
     dns_check.ready().await?;
     if !report_to_stdout {
         sink.finish()?;
+    }
+    let total = done;
+    if total == 0 {
+        if input_tally.rejected.load(Ordering::Relaxed) > 0 {
+            return Err(Box::new(UsageError(
+                "none of the domains given is a valid domain name".into(),
+            )));
+        }
+        if let Some(shard) = shard {
+            // A small list need not reach every shard.
+            eprintln!("mxtls: shard {shard} holds none of the domains given");
+            return Ok(exit::PASSED);
+        }
+        return Err(Box::new(UsageError(
+            "no domain to check: the input holds no domain names (one per line, '#' starts a comment)".into(),
+        )));
     }
     for note in tally.untested_notes() {
         eprintln!("mxtls: note: {note}");
@@ -454,6 +500,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     if report_errors > 0 || history_errors > 0 {
         return Ok(exit::OPERATIONAL);
     }
+    let rejected = input_tally.rejected.load(Ordering::Relaxed);
     if rejected > 0 {
         eprintln!(
             "mxtls: {rejected} input(s) were not domain names and were skipped (see above); exit status 2 so that the run does not pass unnoticed"

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{Stream, StreamExt};
 use hickory_proto::rr::Name;
 
 use crate::classify;
@@ -189,7 +189,7 @@ impl Scanner {
             }
         };
         let scan = self.scan_timed(domain, &timeline, &on_addresses);
-        let early = probe::early_sessions(&self.probe, announced);
+        let early = probe::early_sessions(&self.probe, &domain.ascii, announced);
         // `early_sessions` never ends: the scan's end drops the sessions
         // it no longer waits for (a domain cut off by its bound).
         tokio::select! {
@@ -210,6 +210,7 @@ impl Scanner {
     ) -> DomainReport {
         let started = Instant::now();
         let started_at = SystemTime::now();
+        crate::step::set(|| "looking up MX, TLSA, TLSRPT and MTA-STS records".into());
         // The signatures of this domain's answers, for the look-ahead.
         let (logged_dns, signature_log) = self.dns.with_signature_log();
         let dns = TimedDns {
@@ -421,13 +422,15 @@ impl Scanner {
     }
 
     /// Scans many domains, `concurrency` at a time, yielding each report as
-    /// it ends (not in input order).
-    pub fn scan_many(
-        &self,
-        domains: Vec<Domain>,
+    /// it ends (not in input order) with the number it came with. Domains
+    /// are pulled from `domains` only as scans finish, so the input is
+    /// never held beyond the domains in flight.
+    pub fn scan_many<'a>(
+        &'a self,
+        domains: impl Stream<Item = (usize, Domain)> + 'a,
         concurrency: usize,
-    ) -> impl Stream<Item = (usize, DomainReport)> + '_ {
-        stream::iter(domains.into_iter().enumerate())
+    ) -> impl Stream<Item = (usize, DomainReport)> + 'a {
+        domains
             .map(move |(i, d)| async move { (i, self.scan(&d).await) })
             .buffer_unordered(concurrency.max(1))
     }

@@ -58,6 +58,11 @@ pub struct SessionOut {
     pub webpki: Option<crate::pki::webpki::WebPkiVerdict>,
     /// The SMTP dialogue: SNI, EHLO keywords, TLS details, timings, outcome.
     pub probe: Session,
+    /// True when this session was made earlier in the run for another
+    /// domain with an MX at the same address and SNI, and its evidence is
+    /// used here without probing again (hosted mail: one session per
+    /// provider address per run).
+    pub shared: bool,
     /// Per-policy verdicts with their reasons, for the report.
     #[serde(skip)]
     pub tlsa_verdict: Option<Verdict>,

@@ -102,6 +102,15 @@ pub struct Dns {
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
 const MAX_ALIASES: usize = 8;
 
+/// Answers the validating resolver keeps (validate mode). Bounded so that
+/// a batch's memory does not grow with its list (README, "Bounds"): the
+/// entries reused across domains are few (the root, the TLDs, the parents,
+/// the shared MX hosts) and stay in the LRU.
+pub const RESPONSE_CACHE_ENTRIES: u64 = 4_096;
+
+/// Validation proofs kept (validate mode), bounded for the same reason.
+pub const VALIDATION_CACHE_ENTRIES: usize = 4_096;
+
 impl Dns {
     pub async fn new(config: &DnsConfig) -> Result<Dns, DnsSetupError> {
         let servers: Vec<SocketAddr> = if config.servers.is_empty() {
@@ -554,7 +563,7 @@ fn build_validator(transport: &Transport, anchors: TrustAnchors) -> Validator {
         // Bounded like every cache of a run; a proof is kept for its
         // RRset's TTL, at most MAX_AGE (RRSIG validity is rechecked when
         // the chain cache fetches the keys again).
-        .validation_cache_size(65_536)
+        .validation_cache_size(VALIDATION_CACHE_ENTRIES)
         .positive_validation_ttl(Duration::ZERO..=super::chain::MAX_AGE);
     let mut options = DnsRequestOptions::default();
     options.use_edns = true;
@@ -562,7 +571,7 @@ fn build_validator(transport: &Transport, anchors: TrustAnchors) -> Validator {
     options.edns_payload_len = 1232;
     options.recursion_desired = true;
     Validator {
-        client: CachingClient::new(32_768, validating, false),
+        client: CachingClient::new(RESPONSE_CACHE_ENTRIES, validating, false),
         upstream,
         options,
     }

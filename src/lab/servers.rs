@@ -232,7 +232,7 @@ impl Lab {
 }
 
 /// Behaviour names the catalogue's `[[smtp]]` entries may use.
-pub const BEHAVIOURS: [&str; 16] = [
+pub const BEHAVIOURS: [&str; 17] = [
     "good",
     "no-starttls",
     "starttls-454",
@@ -240,6 +240,7 @@ pub const BEHAVIOURS: [&str; 16] = [
     "tls11-only",
     "slow-greeting",
     "greeting-421",
+    "greeting-421-twice",
     "multi-line-greeting",
     "endless-greeting",
     "huge-line",
@@ -261,6 +262,8 @@ fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
         // Long enough to outlast an impatient client, short enough for tests.
         "slow-greeting" => SmtpBehaviour::SlowGreeting(std::time::Duration::from_secs(3)),
         "greeting-421" => SmtpBehaviour::Greeting421,
+        // As many 421s in a row as mxtls retries (politeness::RETRY_DELAYS).
+        "greeting-421-twice" => SmtpBehaviour::Greeting421Cycle(2),
         "multi-line-greeting" => SmtpBehaviour::MultiLineGreeting,
         "endless-greeting" => SmtpBehaviour::EndlessGreeting,
         "huge-line" => SmtpBehaviour::HugeLine,

@@ -162,6 +162,11 @@ pub enum SmtpBehaviour {
     SlowGreeting(Duration),
     /// Greets with `421` and closes (a busy server).
     Greeting421,
+    /// Greets with `421` and closes this many connections in a row, then
+    /// serves the next as `Good`, and again: Postfix's postscreen and anvil
+    /// turning away a client until it has waited and come back. In cycles,
+    /// so that every scan in a test process (one lab) meets the same.
+    Greeting421Cycle(u32),
     /// Greets in three lines (`220-…`, then `220 …`).
     MultiLineGreeting,
     /// Sends `220-` continuation lines forever, one every 10 ms.
@@ -222,6 +227,8 @@ pub struct LabSmtp {
     port: u16,
     addrs: Vec<SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
+    /// Each server's connection counters, by address.
+    counters: Vec<(IpAddr, Arc<Counters>)>,
 }
 
 impl Drop for LabSmtp {
@@ -265,6 +272,8 @@ impl LabSmtp {
         for server in servers {
             served.push(Arc::new(Served {
                 behaviour: server.behaviour,
+                accepted: std::sync::atomic::AtomicU32::new(0),
+                counters: Arc::default(),
                 // The legacy-only server never runs rustls (its key may
                 // have no private half).
                 acceptor: match server.behaviour {
@@ -277,14 +286,30 @@ impl LabSmtp {
         let listeners = bind_all_retrying(&ips, port).await?;
         let mut addrs = Vec::with_capacity(listeners.len());
         let mut tasks = Vec::with_capacity(listeners.len());
-        for (listener, served) in listeners.into_iter().zip(served) {
+        let mut counters = Vec::with_capacity(listeners.len());
+        for ((listener, served), ip) in listeners.into_iter().zip(served).zip(ips) {
             if let Ok(addr) = listener.local_addr() {
                 addrs.push(addr);
             }
+            counters.push((ip, Arc::clone(&served.counters)));
             tasks.push(tokio::spawn(accept_loop(listener, served, delay)));
         }
         let port = addrs.first().map_or(port, SocketAddr::port);
-        Ok(LabSmtp { port, addrs, tasks })
+        Ok(LabSmtp {
+            port,
+            addrs,
+            tasks,
+            counters,
+        })
+    }
+
+    /// The most connections the server at `ip` has had open at once, as
+    /// Postfix's anvil counts them (to check a client's per-address limit).
+    pub fn peak_connections(&self, ip: IpAddr) -> Option<usize> {
+        self.counters
+            .iter()
+            .find(|(a, _)| *a == ip)
+            .map(|(_, c)| c.peak.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The port every server listens on (give it to `--smtp-port`).
@@ -298,9 +323,19 @@ impl LabSmtp {
     }
 }
 
+/// Connections open now at one server, and the most open at once.
+#[derive(Debug, Default)]
+struct Counters {
+    open: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
 /// What a connection task needs to know about its server.
 struct Served {
     behaviour: SmtpBehaviour,
+    /// Connections accepted so far (for `Greeting421Cycle`).
+    accepted: std::sync::atomic::AtomicU32,
+    counters: Arc<Counters>,
     /// The TLS server, for every behaviour that completes handshakes.
     acceptor: Option<TlsAcceptor>,
     /// The chain it presents, leaf first.
@@ -453,12 +488,16 @@ async fn accept_loop(listener: TcpListener, served: Arc<Served>, delay: Duration
             continue;
         }
         let served = Arc::clone(&served);
+        use std::sync::atomic::Ordering::Relaxed;
+        let now_open = served.counters.open.fetch_add(1, Relaxed) + 1;
+        served.counters.peak.fetch_max(now_open, Relaxed);
         connections.spawn(async move {
             // Either way the connection is over; errors are the client's
             // doing and of no interest to the lab.
             let _ = stream.set_nodelay(true);
             let link = Link::new(stream, delay);
-            let _ = timeout(CONNECTION_LIFETIME, serve(link, served)).await;
+            let _ = timeout(CONNECTION_LIFETIME, serve(link, Arc::clone(&served))).await;
+            served.counters.open.fetch_sub(1, Relaxed);
         });
     }
 }
@@ -466,6 +505,14 @@ async fn accept_loop(listener: TcpListener, served: Arc<Served>, delay: Duration
 async fn serve(mut stream: Link<TcpStream>, served: Arc<Served>) -> io::Result<()> {
     let behaviour = served.behaviour;
     let banner = format!("220 {HOST_NAME} ESMTP Postfix\r\n");
+    let nth = served
+        .accepted
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let behaviour = match behaviour {
+        SmtpBehaviour::Greeting421Cycle(k) if nth % (k + 1) < k => SmtpBehaviour::Greeting421,
+        SmtpBehaviour::Greeting421Cycle(_) => SmtpBehaviour::Good,
+        other => other,
+    };
     match behaviour {
         SmtpBehaviour::SlowGreeting(delay) => {
             sleep(delay).await;

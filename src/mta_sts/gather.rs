@@ -173,7 +173,10 @@ async fn fetch_if_published(
         return (None, Some(why));
     }
     (
-        Some(fetch::fetch(domain, &usable, &config.fetch).await),
+        {
+            crate::step::set(|| format!("fetching the MTA-STS policy from mta-sts.{domain}"));
+            Some(fetch::fetch(domain, &usable, &config.fetch).await)
+        },
         None,
     )
 }

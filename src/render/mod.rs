@@ -7,6 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod markup;
 pub mod over_time;
+pub mod progress;
 pub mod rfc8460;
 pub mod sarif;
 pub mod sink;

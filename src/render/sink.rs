@@ -42,7 +42,8 @@ pub trait Sink {
 /// What the sinks need to know about the run besides the format.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// How many domains are scanned.
+    /// How many domains are scanned (`usize::MAX` when unknown: read
+    /// from standard input).
     pub total: usize,
     /// How the table is drawn: width, colour, ASCII, `-v`.
     pub layout: table::Layout,
@@ -63,7 +64,7 @@ pub fn for_format<'a, W: Write + 'a>(
             layout: options.layout,
             total,
         }),
-        Format::Json => document(out, total, |r| format!("{}\n", json::document(r))),
+        Format::Json => document(out, |r| format!("{}\n", json::document(r))),
         Format::Jsonl => Box::new(LineSink {
             out,
             header: None,
@@ -84,12 +85,12 @@ pub fn for_format<'a, W: Write + 'a>(
             header: None,
             line: summary::line,
         }),
-        Format::Sarif => document(out, total, |r| format!("{}\n", sarif::document(r))),
+        Format::Sarif => document(out, |r| format!("{}\n", sarif::document(r))),
         Format::Junit => {
             let fail_on = options.fail_on;
-            document(out, total, move |r| junit::document(r, fail_on))
+            document(out, move |r| junit::document(r, fail_on))
         }
-        Format::Html => document(out, total, html::document),
+        Format::Html => document(out, html::document),
     }
 }
 
@@ -118,15 +119,14 @@ impl<W: Write> Sink for TableSink<W> {
 
 /// A sink for a format that is one document over every domain (JSON,
 /// SARIF, JUnit, HTML): the reports are held, in input order, until the
-/// end.
+/// end, so memory grows with the list (the line formats do not).
 fn document<'a, W: Write + 'a>(
     out: W,
-    total: usize,
     render: impl Fn(&[DomainReport]) -> String + 'a,
 ) -> Box<dyn Sink + 'a> {
     Box::new(DocumentSink {
         out,
-        reports: (0..total).map(|_| None).collect(),
+        reports: Vec::new(),
         render,
     })
 }
@@ -139,9 +139,10 @@ struct DocumentSink<W, F> {
 
 impl<W: Write, F: Fn(&[DomainReport]) -> String> Sink for DocumentSink<W, F> {
     fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()> {
-        if let Some(slot) = self.reports.get_mut(index) {
-            *slot = Some(report);
+        if self.reports.len() <= index {
+            self.reports.resize_with(index + 1, || None);
         }
+        self.reports[index] = Some(report);
         Ok(())
     }
 

@@ -1533,6 +1533,7 @@ mod tests {
             dane: None,
             webpki: None,
             probe,
+            shared: false,
             tlsa_verdict: None,
             sts_verdict: None,
             opt_in_dane_verdict: None,

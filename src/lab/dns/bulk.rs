@@ -24,7 +24,7 @@ use hickory_server::{
 use time::OffsetDateTime;
 
 use super::keys::ZoneKey;
-use super::zone::{ZonePlan, add, ds_record, ns_record, zone_head};
+use super::plan::{ZonePlan, add, ds_record, ns_record, zone_head};
 use crate::lab::{LabError, bulk::BulkSet, catalogue::RECORD_TTL};
 
 fn name(text: &str) -> Result<Name, LabError> {

@@ -21,6 +21,7 @@ mod delayed;
 mod denial;
 mod keys;
 mod lossy;
+mod plan;
 mod query_log;
 mod validating;
 mod zone;

@@ -14,7 +14,6 @@
 
 use std::{
     collections::{BTreeMap, HashSet},
-    net::Ipv4Addr,
     sync::Arc,
     time::{Duration, SystemTime},
 };
@@ -24,10 +23,7 @@ use hickory_proto::{
         DnssecSigner,
         rdata::{DNSSECRData, RRSIG},
     },
-    rr::{
-        DNSClass, LowerName, Name, RData, Record, RecordSet, RecordType, RrKey,
-        rdata::{A, NS, SOA},
-    },
+    rr::{DNSClass, LowerName, Name, RData, Record, RecordSet, RecordType, RrKey},
 };
 use hickory_server::{
     dnssec::NxProofKind,
@@ -41,10 +37,11 @@ use time::OffsetDateTime;
 
 use super::denial::Denial;
 use super::keys::ZoneKey;
+use super::plan::{ZonePlan, a_record, add, ds_record, ns_record, zone_head};
 use crate::lab::{
     LabError,
     bulk::BulkSet,
-    catalogue::{Catalogue, DnssecMode, RECORD_TTL, RrsetSelector},
+    catalogue::{Catalogue, DnssecMode, RrsetSelector},
 };
 
 /// How long the lab's good signatures stay valid.
@@ -53,8 +50,6 @@ pub(super) const SIGNATURE_VALIDITY: Duration = Duration::from_secs(30 * 24 * 36
 const EXPIRED_INCEPTION_AGO: Duration = Duration::from_secs(10 * 24 * 3600);
 /// Validity of an expired RRSIG: it ended a week ago.
 const EXPIRED_VALIDITY: Duration = Duration::from_secs(3 * 24 * 3600);
-/// SOA timers (RFC 1912 §2.2 values; minimum = negative-caching TTL, RFC 2308).
-const SOA_TIMERS: (i32, i32, i32, u32) = (3600, 900, 604_800, 300);
 
 /// The zones, ready to serve, and what the validators need.
 pub struct BuiltZones {
@@ -71,21 +66,6 @@ pub struct BuiltZones {
     pub changed: Vec<(LowerName, Catalog, Option<Denial>, Switch)>,
     /// Those switches, by the scenario's domain.
     pub zone_switches: BTreeMap<String, Switch>,
-}
-
-/// One zone before it becomes a handler.
-pub(super) struct ZonePlan {
-    pub(super) origin: Name,
-    pub(super) records: BTreeMap<RrKey, RecordSet>,
-    pub(super) key: Option<ZoneKey>,
-    pub(super) corrupt: Vec<RrsetSelector>,
-    pub(super) expire: Vec<RrsetSelector>,
-    /// Many delegations: signed by `bulk::signed_large` (see there).
-    pub(super) large: bool,
-    /// How long the zone's signatures are valid.
-    pub(super) validity: Duration,
-    /// The records of the zone's second state, with the same SOA and NS.
-    pub(super) changed: Option<BTreeMap<RrKey, RecordSet>>,
 }
 
 /// Builds, signs and breaks every zone of the catalogue, and the bulk
@@ -403,62 +383,4 @@ fn corrupt_rrsig(record: &Record) -> Record {
         )));
     }
     record
-}
-
-/// SOA and apex NS of a zone.
-pub(super) fn zone_head(origin: &Name, ns_host: &Name) -> BTreeMap<RrKey, RecordSet> {
-    let (refresh, retry, expire, minimum) = SOA_TIMERS;
-    // Only a 255-octet origin could refuse the label; the SOA is then
-    // still well-formed with the origin itself as mailbox.
-    let hostmaster = origin
-        .prepend_label("hostmaster")
-        .unwrap_or_else(|_| origin.clone());
-    let soa = SOA::new(
-        ns_host.clone(),
-        hostmaster,
-        1,
-        refresh,
-        retry,
-        expire,
-        minimum,
-    );
-    let mut records = BTreeMap::new();
-    add(
-        &mut records,
-        Record::from_rdata(origin.clone(), RECORD_TTL, RData::SOA(soa)),
-    );
-    add(&mut records, ns_record(origin, ns_host));
-    records
-}
-
-pub(super) fn ns_record(owner: &Name, ns_host: &Name) -> Record {
-    Record::from_rdata(owner.clone(), RECORD_TTL, RData::NS(NS(ns_host.clone())))
-}
-
-fn a_record(owner: &Name) -> Record {
-    Record::from_rdata(owner.clone(), RECORD_TTL, RData::A(A(Ipv4Addr::LOCALHOST)))
-}
-
-pub(super) fn ds_record(key: &ZoneKey, child: &Name) -> Result<Record, LabError> {
-    let ds = key.ds(child).map_err(|detail| LabError::Signing {
-        zone: child.to_string(),
-        detail,
-    })?;
-    Ok(Record::from_rdata(
-        child.clone(),
-        RECORD_TTL,
-        RData::DNSSEC(DNSSECRData::DS(ds)),
-    ))
-}
-
-pub(super) fn add(records: &mut BTreeMap<RrKey, RecordSet>, record: Record) {
-    let key = RrKey::new(LowerName::new(&record.name), record.record_type());
-    match records.get_mut(&key) {
-        Some(rrset) => {
-            rrset.insert(record, 0);
-        }
-        None => {
-            records.insert(key, RecordSet::from(record));
-        }
-    }
 }
