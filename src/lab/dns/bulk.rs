@@ -99,7 +99,7 @@ pub fn plans(
             corrupt: Vec::new(),
             expire: Vec::new(),
             large: false,
-            validity: super::zone::SIGNATURE_VALIDITY,
+            validity: super::plan::SIGNATURE_VALIDITY,
             changed: None,
         });
     }
@@ -111,7 +111,7 @@ pub fn plans(
         corrupt: Vec::new(),
         expire: Vec::new(),
         large: true,
-        validity: super::zone::SIGNATURE_VALIDITY,
+        validity: super::plan::SIGNATURE_VALIDITY,
         changed: None,
     });
     Ok((plans, delegation))

@@ -17,6 +17,9 @@ use crate::lab::{
     catalogue::{RECORD_TTL, RrsetSelector},
 };
 
+/// How long the lab's good signatures stay valid.
+pub const SIGNATURE_VALIDITY: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 /// SOA timers (RFC 1912 §2.2 values; minimum = negative-caching TTL, RFC 2308).
 const SOA_TIMERS: (i32, i32, i32, u32) = (3600, 900, 604_800, 300);
 

@@ -37,6 +37,7 @@ use time::OffsetDateTime;
 
 use super::denial::Denial;
 use super::keys::ZoneKey;
+use super::plan::SIGNATURE_VALIDITY;
 use super::plan::{ZonePlan, a_record, add, ds_record, ns_record, zone_head};
 use crate::lab::{
     LabError,
@@ -44,8 +45,6 @@ use crate::lab::{
     catalogue::{Catalogue, DnssecMode, RrsetSelector},
 };
 
-/// How long the lab's good signatures stay valid.
-pub(super) const SIGNATURE_VALIDITY: Duration = Duration::from_secs(30 * 24 * 3600);
 /// Inception of an expired RRSIG, before now.
 const EXPIRED_INCEPTION_AGO: Duration = Duration::from_secs(10 * 24 * 3600);
 /// Validity of an expired RRSIG: it ended a week ago.
