@@ -409,7 +409,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         let Some((i, mut report)) = next else { break };
         if done == 0 {
             for note in dns_check.ready().await?.iter() {
-                eprintln!("mxtls: note: {note}");
+                progress.note(&format!("mxtls: note: {note}"));
             }
         }
         done += 1;
