@@ -78,6 +78,10 @@ pub struct KeyVariant {
     /// The DANE verdict on this chain, with the reason code of a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dane: Option<DaneResult>,
+    /// The chain served, leaf first, for the look-ahead (a second
+    /// certificate expires on its own date); the JSON has its dates there.
+    #[serde(skip)]
+    pub chain_facts: Vec<facts::CertFacts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For a chain that fails: the DANE-EE record that would authenticate
@@ -135,6 +139,7 @@ fn judge_one(
         spki_sha256: None,
         same_leaf: None,
         dane: None,
+        chain_facts: Vec::new(),
         reason: None,
         record_to_add: None,
         unmatched_combinations: Vec::new(),
@@ -164,6 +169,10 @@ fn judge_one(
     }
     out.status = VariantStatus::Served;
     let chain = seen.chain;
+    out.chain_facts = chain
+        .iter()
+        .filter_map(|c| facts::facts(c.as_ref()).ok())
+        .collect();
     if let Some(leaf) = chain.first().and_then(|c| facts::facts(c.as_ref()).ok()) {
         out.leaf_key = Some(leaf.key);
         out.leaf_sha256 = Some(leaf.sha256);

@@ -169,7 +169,27 @@ pub fn expiries(input: &Input<'_>, judged: i64) -> Vec<Expiry> {
             continue;
         }
         if let Some((what, t)) = earliest_cert(&s.chain) {
-            out.push(expiry(ExpiryKind::Certificate, item, what, t, judged));
+            out.push(expiry(
+                ExpiryKind::Certificate,
+                item.clone(),
+                what,
+                t,
+                judged,
+            ));
+        }
+        // A server with an RSA and an ECDSA certificate: the one the
+        // session did not get expires on its own date, and senders limited
+        // to that key type get it.
+        for v in s.key_variants.iter().filter(|v| v.same_leaf == Some(false)) {
+            if let Some((what, t)) = earliest_cert(&v.chain_facts) {
+                out.push(expiry(
+                    ExpiryKind::Certificate,
+                    format!("{item} ({} certificate)", v.key),
+                    what,
+                    t,
+                    judged,
+                ));
+            }
         }
     }
     if let Some((url, chain)) = input.policy_host {

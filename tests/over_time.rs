@@ -538,3 +538,29 @@ fn a_read_only_database_stops_the_run_before_scanning() {
         std::panic::resume_unwind(panic);
     }
 }
+
+#[test]
+fn the_second_certificate_of_a_dual_key_server_is_looked_ahead_too() {
+    // The session gets the ECDSA chain; senders limited to RSA get the
+    // other one, which expires on its own date.
+    let (_, json, _) = check("dual-cert-both-keys.test", &[]);
+    let expiries = json["lookahead"]["expiries"]
+        .as_array()
+        .expect("lookahead.expiries");
+    let items: Vec<&str> = expiries
+        .iter()
+        .filter(|e| e["kind"] == "certificate")
+        .filter_map(|e| e["item"].as_str())
+        .collect();
+    let main = "mx1.dual-cert-both-keys.test 127.0.0.50";
+    assert!(items.contains(&main), "the session's chain: {items:?}");
+    let second: Vec<&&str> = items
+        .iter()
+        .filter(|i| i.starts_with(main) && i.ends_with(" certificate)"))
+        .collect();
+    assert_eq!(
+        second.len(),
+        1,
+        "one more chain, the key type the session did not get: {items:?}"
+    );
+}
