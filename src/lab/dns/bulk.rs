@@ -16,11 +16,7 @@ use hickory_proto::rr::{
         tlsa::{CertUsage, Matching, Selector},
     },
 };
-use hickory_server::{
-    dnssec::NxProofKind,
-    store::in_memory::InMemoryZoneHandler,
-    zone_handler::{AxfrPolicy, ZoneType},
-};
+use hickory_server::store::in_memory::InMemoryZoneHandler;
 use time::OffsetDateTime;
 
 use super::keys::ZoneKey;
@@ -136,17 +132,7 @@ pub fn signed_large(
         detail,
     };
     let signer = key.signer(origin, validity).map_err(fail)?;
-    let mut handler = InMemoryZoneHandler::new(
-        origin.clone(),
-        records,
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-        Some(NxProofKind::Nsec),
-    )
-    .map_err(|detail| LabError::Zone {
-        zone: origin.to_string(),
-        detail,
-    })?;
+    let mut handler = super::plan::unsigned_handler(origin, records)?;
     // Publishes the DNSKEY; the signing below is ours.
     let signer_copy = key.signer(origin, validity).map_err(fail)?;
     handler

@@ -95,3 +95,22 @@ pub fn add(records: &mut BTreeMap<RrKey, RecordSet>, record: Record) {
         }
     }
 }
+
+/// A primary zone's handler holding `records`, NSEC for denials, before
+/// its signing key is added (by `zone` and by `bulk`, which signs itself).
+pub fn unsigned_handler(
+    origin: &Name,
+    records: BTreeMap<RrKey, RecordSet>,
+) -> Result<hickory_server::store::in_memory::InMemoryZoneHandler, LabError> {
+    hickory_server::store::in_memory::InMemoryZoneHandler::new(
+        origin.clone(),
+        records,
+        hickory_server::zone_handler::ZoneType::Primary,
+        hickory_server::zone_handler::AxfrPolicy::Deny,
+        Some(hickory_server::dnssec::NxProofKind::Nsec),
+    )
+    .map_err(|detail| LabError::Zone {
+        zone: origin.to_string(),
+        detail,
+    })
+}

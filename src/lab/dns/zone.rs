@@ -26,7 +26,6 @@ use hickory_proto::{
     rr::{DNSClass, LowerName, Name, RData, Record, RecordSet, RecordType, RrKey},
 };
 use hickory_server::{
-    dnssec::NxProofKind,
     store::in_memory::InMemoryZoneHandler,
     zone_handler::{AxfrPolicy, Catalog, ZoneType},
 };
@@ -326,17 +325,7 @@ fn signed_handler(
         zone: origin.to_string(),
         detail,
     };
-    let mut handler = InMemoryZoneHandler::new(
-        origin.clone(),
-        records,
-        ZoneType::Primary,
-        AxfrPolicy::Deny,
-        Some(NxProofKind::Nsec),
-    )
-    .map_err(|detail| LabError::Zone {
-        zone: origin.to_string(),
-        detail,
-    })?;
+    let mut handler = super::plan::unsigned_handler(origin, records)?;
     handler
         .add_zone_signing_key_mut(signer)
         .map_err(|e| signing_error(e.to_string()))?;
