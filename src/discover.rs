@@ -107,8 +107,8 @@ async fn discover_host(
     on_addresses: OnAddresses<'_>,
 ) -> MxHost {
     let (a, aaaa) = tokio::join!(
-        dns.lookup(&host, RecordType::A),
-        dns.lookup(&host, RecordType::AAAA)
+        dns.lookup_mx_host(&host, RecordType::A),
+        dns.lookup_mx_host(&host, RecordType::AAAA)
     );
     let address_dnssec = a.dnssec.and(aaaa.dnssec);
     let mut addresses: Vec<Address> = Vec::new();
@@ -209,7 +209,7 @@ async fn discover_tlsa(
         let Ok(name) = Name::from_ascii("_25._tcp").and_then(|p| p.append_domain(base)) else {
             continue;
         };
-        let answer = dns.lookup(&name, RecordType::TLSA).await;
+        let answer = dns.lookup_mx_host(&name, RecordType::TLSA).await;
         let settled = matches!(answer.status, Status::Failed)
             || (answer.status == Status::Found && answer.dnssec == Dnssec::Secure);
         last = Some((name, answer, base));

@@ -128,8 +128,23 @@ pub struct TimedDns<'a> {
 impl TimedDns<'_> {
     /// [`Dns::lookup`], timed.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
+        self.timed(name, rtype, self.dns.lookup(name, rtype)).await
+    }
+
+    /// [`Dns::lookup_mx_host`], timed.
+    pub async fn lookup_mx_host(&self, name: &Name, rtype: RecordType) -> Answer {
+        self.timed(name, rtype, self.dns.lookup_mx_host(name, rtype))
+            .await
+    }
+
+    async fn timed(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+        lookup: impl std::future::Future<Output = Answer>,
+    ) -> Answer {
         let start = Instant::now();
-        let answer = self.dns.lookup(name, rtype).await;
+        let answer = lookup.await;
         let span = self.timeline.span(start, Instant::now());
         self.timeline.with(|t| {
             t.lookups.push(LookupTiming {

@@ -19,6 +19,7 @@ use hickory_resolver::net::{DnsError, NetError};
 
 use super::anchor::{self, AnchorError};
 use super::chain::Chain;
+use super::host_answers::HostAnswers;
 use super::rrsig::{self, SignatureLog};
 use super::startup::{self, AnchorSource, StartupError};
 use super::transport::{Failure, Handle, Transport};
@@ -97,6 +98,8 @@ pub struct Dns {
     ready: Ready,
     /// The signed lookups of one domain's scan (`with_signature_log`).
     signature_log: Option<Arc<SignatureLog>>,
+    /// The MX hosts' TLSA, A and AAAA answers, asked once per run.
+    host_answers: HostAnswers,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -177,6 +180,7 @@ impl Dns {
                 validator,
                 ready,
                 signature_log: None,
+                host_answers: HostAnswers::default(),
             });
         }
         let transport = Transport::new(&servers, step);
@@ -207,6 +211,7 @@ impl Dns {
             validator,
             ready,
             signature_log: None,
+            host_answers: HostAnswers::default(),
         })
     }
 
@@ -225,6 +230,29 @@ impl Dns {
     /// Looks up `name`/`rtype`, never failing: a failure is an `Answer`
     /// with status `Failed` saying why.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
+        let answer = self.ask(name, rtype).await;
+        self.log_signatures(name, rtype, &answer);
+        answer
+    }
+
+    /// [`Dns::lookup`] for an MX host's A, AAAA or TLSA RRset: the domains
+    /// of a run that share the host share one lookup (see `host_answers`).
+    pub async fn lookup_mx_host(&self, name: &Name, rtype: RecordType) -> Answer {
+        let answer = self
+            .host_answers
+            .get(name, rtype, self.ask(name, rtype))
+            .await;
+        self.log_signatures(name, rtype, &answer);
+        answer
+    }
+
+    fn log_signatures(&self, name: &Name, rtype: RecordType, answer: &Answer) {
+        if let Some(log) = &self.signature_log {
+            log.record(name, rtype, answer.signatures.as_ref());
+        }
+    }
+
+    async fn ask(&self, name: &Name, rtype: RecordType) -> Answer {
         let lookup = async {
             match &self.validator {
                 Some(v) => self.lookup_validating(v, name, rtype, 0).await,
@@ -241,9 +269,6 @@ impl Dns {
                 format!("not usable: the scanner's resolver failed its start-up check: {e}"),
             ),
         };
-        if let Some(log) = &self.signature_log {
-            log.record(name, rtype, answer.signatures.as_ref());
-        }
         answer
     }
 
@@ -300,7 +325,8 @@ impl Dns {
                 } else {
                     Status::NoData
                 };
-                negative(name, status, proof_status(proof), &response.answers)
+                let ttl = response.negative_ttl();
+                negative(name, status, proof_status(proof), &response.answers, ttl)
             }
             Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => {
                 let status = if nr.response_code == ResponseCode::NXDomain {
@@ -315,7 +341,7 @@ impl Dns {
                     .as_deref()
                     .and_then(|a| a.iter().map(|r| proof_status(r.proof)).reduce(Dnssec::and))
                     .unwrap_or(Dnssec::Indeterminate);
-                negative(name, status, dnssec, &[])
+                negative(name, status, dnssec, &[], nr.negative_ttl)
             }
             Err(NetError::Dns(DnsError::DnssecBogus)) => {
                 // hickory judges a denial behind an alias against the zone
@@ -376,8 +402,20 @@ impl Dns {
             _ => Dnssec::Indeterminate,
         };
         match msg.metadata.response_code {
-            ResponseCode::NoError => from_records(name, rtype, &msg.answers, Some(dnssec)),
-            ResponseCode::NXDomain => negative(name, Status::NxDomain, dnssec, &msg.answers),
+            ResponseCode::NoError => {
+                let mut answer = from_records(name, rtype, &msg.answers, Some(dnssec));
+                if answer.status == Status::NoData {
+                    answer.ttl = negative_ttl(&msg.authorities);
+                }
+                answer
+            }
+            ResponseCode::NXDomain => negative(
+                name,
+                Status::NxDomain,
+                dnssec,
+                &msg.answers,
+                negative_ttl(&msg.authorities),
+            ),
             ResponseCode::ServFail if self.mode == DnssecMode::Resolver => {
                 self.tell_bogus_from_broken(name, rtype).await
             }
@@ -492,6 +530,12 @@ fn from_records(
         rtype,
         crate::datetime::unix_seconds(std::time::SystemTime::now()),
     );
+    // The records used and the aliases that led to them (RFC 2181 §5.2).
+    let ttl = answers
+        .iter()
+        .filter(|r| r.record_type() == rtype || r.record_type() == RecordType::CNAME)
+        .map(|r| r.ttl)
+        .min();
     Answer {
         status,
         dnssec,
@@ -501,10 +545,26 @@ fn from_records(
         error: None,
         overloaded: false,
         signatures,
+        ttl: if status == Status::Found { ttl } else { None },
     }
 }
 
-fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> Answer {
+/// The negative TTL of a denial (RFC 2308 §5): the SOA's TTL, at most its
+/// MINIMUM field; `None` without an SOA.
+fn negative_ttl(authorities: &[Record]) -> Option<u32> {
+    authorities.iter().find_map(|r| match &r.data {
+        RData::SOA(soa) => Some(r.ttl.min(soa.minimum)),
+        _ => None,
+    })
+}
+
+fn negative(
+    name: &Name,
+    status: Status,
+    dnssec: Dnssec,
+    answers: &[Record],
+    ttl: Option<u32>,
+) -> Answer {
     let (canonical, aliases, chain) = follow_aliases(name, answers, Some(dnssec));
     let dnssec = dnssec.and(chain);
     // A denial that does not validate proves nothing: the name may well
@@ -525,6 +585,7 @@ fn negative(name: &Name, status: Status, dnssec: Dnssec, answers: &[Record]) -> 
         error: None,
         overloaded: false,
         signatures: None,
+        ttl,
     }
 }
 

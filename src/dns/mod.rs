@@ -18,6 +18,7 @@
 pub mod anchor;
 pub mod chain;
 mod client;
+pub mod host_answers;
 pub mod root_keys;
 pub mod rrsig;
 pub mod startup;
@@ -121,6 +122,10 @@ pub struct Answer {
     /// When the signatures of the records found run out (DO=1 answers
     /// carrying RRSIGs); `None` when none came with them.
     pub signatures: Option<rrsig::SignatureExpiry>,
+    /// How long the answer may be kept, in seconds: the smallest TTL of
+    /// the records (RFC 2181 §5.2), for a denial the SOA's negative TTL
+    /// (RFC 2308 §5); `None` for a failure or a denial without an SOA.
+    pub ttl: Option<u32>,
 }
 
 impl Answer {
@@ -134,6 +139,7 @@ impl Answer {
             error: Some(error),
             overloaded: false,
             signatures: None,
+            ttl: None,
         }
     }
 
