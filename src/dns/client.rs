@@ -341,7 +341,12 @@ impl Dns {
                     .as_deref()
                     .and_then(|a| a.iter().map(|r| proof_status(r.proof)).reduce(Dnssec::and))
                     .unwrap_or(Dnssec::Indeterminate);
-                negative(name, status, dnssec, &[], nr.negative_ttl)
+                // hickory fills in `negative_ttl` only for some paths; the
+                // SOA is in the authority records either way.
+                let ttl = nr
+                    .negative_ttl
+                    .or_else(|| nr.authorities.as_deref().and_then(negative_ttl));
+                negative(name, status, dnssec, &[], ttl)
             }
             Err(NetError::Dns(DnsError::DnssecBogus)) => {
                 // hickory judges a denial behind an alias against the zone

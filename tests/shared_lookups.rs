@@ -1,0 +1,179 @@
+//! Shared work stays shared: a batch of domains behind one mail provider
+//! asks the lab for that provider's MX-host records (TLSA, A, AAAA) once,
+//! in every DNSSEC mode, and each domain's JSON is what it is scanned
+//! alone. The real binary against the lab's bulk set (domains sharing
+//! four MX hosts), counting queries at the authoritative server.
+
+use std::path::Path;
+use std::process::Command;
+
+use hickory_proto::rr::{Name, RecordType};
+use mxtls::lab::servers::Lab;
+use serde_json::Value;
+
+const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
+
+/// Bulk domains started: the even ones (2, 4, 6) share mx1 and mx2 (DANE).
+const BULK: usize = 6;
+
+struct Running {
+    lab: Lab,
+    dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn start() -> Running {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a test runtime starts");
+    let prepared =
+        mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE)).expect("the catalogue parses");
+    let lab = runtime
+        .block_on(Lab::start_with_bulk(prepared, BULK))
+        .expect("the lab starts");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("root.key"), lab.dns.trust_anchor_dnskey())
+        .expect("write the anchor");
+    std::fs::write(dir.path().join("ca.pem"), lab.ca.root_pem()).expect("write the CA");
+    Running {
+        lab,
+        dir,
+        _runtime: runtime,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Validate,
+    Resolver,
+    Off,
+}
+
+/// `mxtls check --jsonl` over `domains` in `mode`: one JSON object per domain.
+fn scan(r: &Running, mode: Mode, domains: &[String]) -> Vec<Value> {
+    let dns = &r.lab.dns;
+    let anchor = r.dir.path().join("root.key").display().to_string();
+    let mut args: Vec<String> = match mode {
+        Mode::Validate => vec![
+            "--resolver".into(),
+            dns.authoritative().to_string(),
+            "--trust-anchor".into(),
+            anchor,
+        ],
+        Mode::Resolver => vec![
+            "--resolver".into(),
+            dns.validating_resolver().to_string(),
+            "--dnssec".into(),
+            "resolver".into(),
+        ],
+        Mode::Off => vec![
+            "--resolver".into(),
+            dns.authoritative().to_string(),
+            "--dnssec".into(),
+            "off".into(),
+        ],
+    };
+    args.extend([
+        "--ca-file".into(),
+        r.dir.path().join("ca.pem").display().to_string(),
+        "--ca-file-only".into(),
+        "--https-port".into(),
+        r.lab.https_addr().port().to_string(),
+        "--smtp-port".into(),
+        r.lab.smtp_port().unwrap_or(25).to_string(),
+        "--allow-private".into(),
+        "--timeout".into(),
+        "6".into(),
+        "--concurrency".into(),
+        "8".into(),
+        "--jsonl".into(),
+    ]);
+    args.extend(domains.iter().cloned());
+    let out = Command::new(env!("CARGO_BIN_EXE_mxtls"))
+        .arg("check")
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the mxtls binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let docs: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is a JSON object"))
+        .collect();
+    assert_eq!(
+        docs.len(),
+        domains.len(),
+        "{args:?}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    docs
+}
+
+/// What must not depend on whether a domain shared its MX lookups: the MX
+/// hosts as discovered, the sessions' results, the finding codes.
+fn evidence(doc: &Value) -> Value {
+    let sessions: Vec<Value> = doc["sessions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| serde_json::json!([s["mx"], s["ip"], s["result"], s["results"]]))
+                .collect()
+        })
+        .unwrap_or_default();
+    let codes: Vec<Value> = doc["findings"]
+        .as_array()
+        .map(|a| a.iter().map(|f| f["code"].clone()).collect())
+        .unwrap_or_default();
+    serde_json::json!({ "mx": doc["mx"], "sessions": sessions, "codes": codes })
+}
+
+#[test]
+fn domains_sharing_an_mx_host_ask_for_its_tlsa_and_addresses_once_per_run() {
+    let r = start();
+    let bulk = r.lab.bulk.as_ref().expect("the bulk set");
+    let domains: Vec<String> = [2, 4, 6].iter().map(|i| bulk.domain(*i)).collect();
+    let mx1 = Name::from_ascii(format!("{}.", bulk.mx_host(1))).expect("name");
+    let tlsa = Name::from_ascii(format!("_25._tcp.{}.", bulk.mx_host(1))).expect("name");
+    let count = |name: &Name, rtype| r.lab.dns.queries(name, rtype);
+    for mode in [Mode::Validate, Mode::Resolver, Mode::Off] {
+        let before = [
+            count(&tlsa, RecordType::TLSA),
+            count(&mx1, RecordType::A),
+            count(&mx1, RecordType::AAAA),
+        ];
+        let batch = scan(&r, mode, &domains);
+        let after = [
+            count(&tlsa, RecordType::TLSA),
+            count(&mx1, RecordType::A),
+            count(&mx1, RecordType::AAAA),
+        ];
+        let asked: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+        // DANE cannot apply without DNSSEC: no TLSA lookup at all.
+        let tlsa_asked = if matches!(mode, Mode::Off) { 0 } else { 1 };
+        assert_eq!(
+            asked,
+            [tlsa_asked, 1, 1],
+            "{mode:?}: queries for {tlsa} TLSA, {mx1} A and AAAA by a batch of {} domains",
+            domains.len()
+        );
+        if !matches!(mode, Mode::Off) {
+            assert_eq!(
+                batch[0]["mx"][0]["tlsa"]["status"], "found",
+                "{mode:?}: {:#}",
+                batch[0]["mx"]
+            );
+        }
+        // Each domain's evidence is what it is when scanned alone.
+        for doc in &batch {
+            let domain = doc["domain"].as_str().expect("domain").to_string();
+            let alone = scan(&r, mode, std::slice::from_ref(&domain));
+            assert_eq!(
+                evidence(doc),
+                evidence(&alone[0]),
+                "{mode:?}: {domain} in the batch and alone"
+            );
+        }
+    }
+}
