@@ -392,6 +392,19 @@ pub struct CheckArgs {
     /// asked again after 1 s and 3 s; what still fails is inconclusive.
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub per_ip: usize,
+
+    /// At most N DNS queries in flight to each resolver; the others wait
+    /// for a place. A lookup lost while queries were waiting is the
+    /// scanner's own overload (the warning scanner-dns-overloaded), not the
+    /// domain's fault. dnsmasq forwards at most 150 at once; unbound takes
+    /// about 1000 per thread.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = crate::dns::transport::MAX_IN_FLIGHT,
+        env = "MXTLS_DNS_IN_FLIGHT"
+    )]
+    pub dns_in_flight: usize,
 }
 
 /// The severity that fails the run (`--fail-on`).

@@ -65,6 +65,9 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
     if args.concurrency == 0 {
         return Err(UsageError("--concurrency must be at least 1".into()));
     }
+    if args.dns_in_flight == 0 {
+        return Err(UsageError("--dns-in-flight must be at least 1".into()));
+    }
     let servers = args
         .resolvers
         .iter()
@@ -81,6 +84,7 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
         servers,
         trust_anchor: args.trust_anchor.clone(),
         step_timeout: Duration::from_secs_f64(args.timeout),
+        in_flight: args.dns_in_flight,
     })
 }
 

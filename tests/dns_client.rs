@@ -55,6 +55,7 @@ async fn dns(lab: &LabDns, mode: DnssecMode, server: SocketAddr, dir: &Path) -> 
         servers: vec![server],
         trust_anchor: Some(anchor),
         step_timeout: Duration::from_secs(6),
+        in_flight: mxtls::dns::transport::MAX_IN_FLIGHT,
     })
     .await
     .expect("the lab's resolver passes the start-up check")

@@ -22,7 +22,7 @@ use super::chain::Chain;
 use super::host_answers::HostAnswers;
 use super::rrsig::{self, SignatureLog};
 use super::startup::{self, AnchorSource, StartupError};
-use super::transport::{Failure, Handle, Transport};
+use super::transport::{Failure, Handle, Transport, overload_in};
 use super::wire::QueryFlags;
 use super::{Answer, Dnssec, DnssecMode, Status};
 
@@ -36,6 +36,9 @@ pub struct DnsConfig {
     pub trust_anchor: Option<PathBuf>,
     /// Bound on one query, retries included.
     pub step_timeout: Duration,
+    /// Queries in flight to each resolver at once (`--dns-in-flight`,
+    /// [`super::transport::MAX_IN_FLIGHT`] by default).
+    pub in_flight: usize,
 }
 
 /// Why no resolver could be set up: nothing can be scanned.
@@ -160,7 +163,7 @@ impl Dns {
         let overlap = known.is_some();
         if !overlap {
             let checked = startup::check(mode, &servers, system, &anchor, step).await?;
-            let transport = Transport::new(&checked.servers, step);
+            let transport = Transport::with_cap(&checked.servers, step, config.in_flight);
             let validator = match checked.anchors {
                 Some(anchors) if mode == DnssecMode::Validate => {
                     let v = build_validator(&transport, anchors);
@@ -183,7 +186,7 @@ impl Dns {
                 host_answers: HostAnswers::default(),
             });
         }
-        let transport = Transport::new(&servers, step);
+        let transport = Transport::with_cap(&servers, step, config.in_flight);
         let validator = known
             .flatten()
             .map(|anchors| build_validator(&transport, anchors));
@@ -299,7 +302,7 @@ impl Dns {
                     format!(
                         "no answer within {} s while the scanner had more queries waiting than it sends at once ({} per resolver); the scanner's own load is the likely cause: scan again with a lower --concurrency",
                         bound.as_secs_f64(),
-                        super::transport::MAX_IN_FLIGHT
+                        self.transport.cap()
                     ),
                 );
             }
@@ -371,7 +374,23 @@ impl Dns {
             Err(NetError::Dns(DnsError::ResponseCode(ResponseCode::ServFail))) => {
                 self.tell_bogus_from_broken(name, rtype).await
             }
-            Err(e) => Answer::failed(name, Dnssec::Indeterminate, e.to_string()),
+            Err(e) => match overload_in(&e) {
+                Some(text) => Answer::overloaded(name, text),
+                // No answer while queries waited for a place in front of
+                // the validator: the scanner's own load, as in `transport`.
+                None if !matches!(e, NetError::Dns(_))
+                    && (v.upstream.waiting() > 0 || self.transport.busy()) =>
+                {
+                    Answer::overloaded(
+                        name,
+                        format!(
+                            "{e}, while the scanner had more queries waiting than it sends a resolver at once ({}); the scanner's own load is the likely cause: scan again with a lower --concurrency",
+                            self.transport.cap()
+                        ),
+                    )
+                }
+                None => Answer::failed(name, Dnssec::Indeterminate, e.to_string()),
+            },
         }
     }
 
@@ -623,7 +642,7 @@ fn build_validator(transport: &Transport, anchors: TrustAnchors) -> Validator {
     // resolver (see `transport`); `Chain` keeps the chain's keys.
     let upstream = Chain::new(
         Handle(transport.clone()),
-        super::transport::MAX_IN_FLIGHT * transport.len().max(1),
+        transport.cap() * transport.len().max(1),
     );
     let validating = DnssecDnsHandle::with_trust_anchor(upstream.clone(), Arc::new(anchors))
         // Bounded like every cache of a run; a proof is kept for its

@@ -75,6 +75,23 @@ impl Failure {
     }
 }
 
+/// [`Failure::Overloaded`] as it travels through hickory's validator (an
+/// I/O error's source), so that the lookup can still tell it apart.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct OverloadedError(pub String);
+
+/// The scanner's overload, when `e` carries one (see [`OverloadedError`]).
+pub fn overload_in(e: &NetError) -> Option<String> {
+    match e {
+        NetError::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<OverloadedError>())
+            .map(|o| o.0.clone()),
+        _ => None,
+    }
+}
+
 struct Server {
     addr: SocketAddr,
     places: Semaphore,
@@ -119,6 +136,11 @@ impl Transport {
             cap,
             next: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Queries in flight allowed to each resolver.
+    pub fn cap(&self) -> usize {
+        self.cap
     }
 
     /// How many resolvers there are (left out or not).
@@ -321,7 +343,12 @@ impl DnsHandle for Handle {
             let message = transport
                 .query(query.name(), query.query_type(), flags)
                 .await
-                .map_err(|f| NetError::from(f.text().to_string()))?;
+                .map_err(|f| match f {
+                    Failure::Overloaded(text) => {
+                        NetError::from(std::io::Error::other(OverloadedError(text)))
+                    }
+                    Failure::Unanswered(text) => NetError::from(text),
+                })?;
             let response =
                 DnsResponse::from_message(message).map_err(|e| NetError::from(e.to_string()))?;
             DnsError::from_response(response).map_err(NetError::from)

@@ -244,6 +244,7 @@ pub struct Scenario {
     expire: Vec<RrsetSelector>,
     servfail: Vec<RrsetSelector>,
     lossy: Vec<RrsetSelector>,
+    silent: Vec<RrsetSelector>,
     policy: Option<PolicySpec>,
     signature_days: Option<u32>,
     changed_records: Option<BTreeMap<RrKey, RecordSet>>,
@@ -410,6 +411,12 @@ impl Scenario {
         &self.lossy
     }
 
+    /// RRsets whose every query (UDP and TCP) the lab's servers leave
+    /// unanswered, as a server that has lost them does.
+    pub fn silent(&self) -> &[RrsetSelector] {
+        &self.silent
+    }
+
     /// The free-form expectations, carried through unread.
     #[must_use]
     pub fn expect(&self) -> &BTreeMap<String, String> {
@@ -454,6 +461,9 @@ struct RawScenario {
     /// the first, as on a lossy path.
     #[serde(default)]
     lossy: Vec<Spanned<String>>,
+    /// RRsets whose queries are never answered.
+    #[serde(default)]
+    silent: Vec<Spanned<String>>,
     #[serde(default)]
     policy: Option<PolicySpec>,
     /// Days the zone's signatures are valid from now (30 by default): a
@@ -617,6 +627,7 @@ fn build_scenario(
     let expire = selectors(text, "expire", &raw.expire, &origin)?;
     let servfail = selectors(text, "servfail", &raw.servfail, &origin)?;
     let lossy = selectors(text, "lossy", &raw.lossy, &origin)?;
+    let silent = selectors(text, "silent", &raw.silent, &origin)?;
     for (field, list, spans) in [
         ("corrupt", &corrupt, &raw.corrupt),
         ("expire", &expire, &raw.expire),
@@ -657,6 +668,7 @@ fn build_scenario(
         expire,
         servfail,
         lossy,
+        silent,
         policy: raw.policy,
         signature_days: raw.signature_days.map(|d| d.clamp(1, 365)),
         changed_records,

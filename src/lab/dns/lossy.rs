@@ -4,6 +4,9 @@
 //! retransmits gets the answer from its second datagram; one that does not
 //! waits out its timeout. TCP is never dropped (a lost segment is resent
 //! by the kernel).
+//!
+//! Silent RRsets are never answered at all, over UDP or TCP: a name server
+//! that has lost them, or a query lost on every path.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -15,18 +18,31 @@ use hickory_server::net::xfer::Protocol;
 #[derive(Debug, Default)]
 pub struct Lossy {
     seen: Mutex<HashMap<(LowerName, RecordType), u64>>,
+    silent: HashSet<(LowerName, RecordType)>,
 }
 
 impl Lossy {
     pub fn new(keys: &HashSet<(LowerName, RecordType)>) -> Lossy {
         Lossy {
             seen: Mutex::new(keys.iter().map(|k| (k.clone(), 0)).collect()),
+            silent: HashSet::new(),
+        }
+    }
+
+    /// The same path, never answering the `silent` RRsets.
+    pub fn with_silent(self, silent: &HashSet<(LowerName, RecordType)>) -> Lossy {
+        Lossy {
+            silent: silent.clone(),
+            ..self
         }
     }
 
     /// Whether this query is lost: the 1st, 3rd, 5th… UDP query for a
     /// lossy RRset.
     pub fn drops(&self, name: &LowerName, rtype: RecordType, protocol: Protocol) -> bool {
+        if self.silent.contains(&(name.clone(), rtype)) {
+            return true;
+        }
         if protocol != Protocol::Udp {
             return false;
         }
@@ -57,6 +73,17 @@ mod tests {
             .collect();
         assert_eq!(udp, [true, false, true, false]);
         assert!(!lossy.drops(&name, RecordType::MX, Protocol::Tcp));
+        assert!(!lossy.drops(&name, RecordType::A, Protocol::Udp));
+    }
+
+    #[test]
+    fn a_silent_rrset_is_never_answered_over_udp_or_tcp() {
+        let name = LowerName::new(&Name::from_ascii("_25._tcp.mx1.test.").expect("name"));
+        let lossy =
+            Lossy::default().with_silent(&HashSet::from([(name.clone(), RecordType::TLSA)]));
+        for protocol in [Protocol::Udp, Protocol::Udp, Protocol::Tcp] {
+            assert!(lossy.drops(&name, RecordType::TLSA, protocol));
+        }
         assert!(!lossy.drops(&name, RecordType::A, Protocol::Udp));
     }
 }

@@ -122,7 +122,7 @@ impl LabDns {
             AuthRouter::new(
                 zones.catalogs,
                 zones.servfail,
-                Lossy::new(&zones.lossy),
+                Lossy::new(&zones.lossy).with_silent(&zones.silent),
                 queries.clone(),
             )
             .with_changed(zones.changed),
@@ -142,7 +142,7 @@ impl LabDns {
 
         let resolver = ValidatingResolver::new(upstream, zones.root_key.public_key())
             .map_err(|e| signing_error(e.to_string()))?
-            .with_lossy(Lossy::new(&zones.lossy));
+            .with_lossy(Lossy::new(&zones.lossy).with_silent(&zones.silent));
         let (res_udp, res_tcp, validating_resolver) = bind_pair("validating resolver").await?;
         let mut resolver_server = Server::new(Delayed::new(Arc::new(resolver), delay));
         resolver_server.register_socket(res_udp);
@@ -150,7 +150,7 @@ impl LabDns {
 
         let forwarder = ValidatingResolver::forwarding(upstream, zones.root_key.public_key())
             .map_err(|e| signing_error(e.to_string()))?
-            .with_lossy(Lossy::new(&zones.lossy));
+            .with_lossy(Lossy::new(&zones.lossy).with_silent(&zones.silent));
         let (fwd_udp, fwd_tcp, forwarding_resolver) = bind_pair("forwarding resolver").await?;
         let mut forwarder_server = Server::new(Delayed::new(Arc::new(forwarder), delay));
         forwarder_server.register_socket(fwd_udp);

@@ -57,6 +57,8 @@ pub struct BuiltZones {
     pub servfail: HashSet<(LowerName, RecordType)>,
     /// (owner, type) pairs whose UDP queries are dropped every other time.
     pub lossy: HashSet<(LowerName, RecordType)>,
+    /// (owner, type) pairs whose queries are never answered.
+    pub silent: HashSet<(LowerName, RecordType)>,
     /// The root zone's key, the lab's trust anchor.
     pub root_key: ZoneKey,
     /// The second state of zones with a `changed_zone`, served once their
@@ -90,6 +92,7 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
     let mut plans = Vec::new();
     let mut servfail = HashSet::new();
     let mut lossy = HashSet::new();
+    let mut silent = HashSet::new();
     let mut tld_records = zone_head(&tld, &ns_host);
     add(&mut tld_records, a_record(&ns_host));
 
@@ -99,6 +102,9 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
         }
         for selector in scenario.lossy() {
             lossy.insert((LowerName::new(selector.owner()), selector.record_type()));
+        }
+        for selector in scenario.silent() {
+            silent.insert((LowerName::new(selector.owner()), selector.record_type()));
         }
         let origin = scenario.origin().clone();
         let key = match scenario.dnssec() {
@@ -211,6 +217,7 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
         catalogs,
         servfail,
         lossy,
+        silent,
         root_key,
         changed: changed_catalogs,
         zone_switches,
