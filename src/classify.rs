@@ -15,6 +15,33 @@ use crate::smtp::session::{Connect, Outcome};
 use crate::tlsrpt::report::ResultType;
 use crate::verdict::{SessionResult, Verdict};
 
+/// The one finding of a domain some of whose lookups the scanner's own
+/// load left unanswered (`lost`: "name TYPE" of each, `count` in all):
+/// what depends on them could not be told, and nothing is known to be
+/// wrong with the domain. The lookups' own findings are not given.
+pub fn overload_finding(domain: &str, lost: &[String], count: usize) -> Option<Finding> {
+    if count == 0 {
+        return None;
+    }
+    let more = count.saturating_sub(lost.len());
+    let list = if more > 0 {
+        format!("{} and {more} more", lost.join(", "))
+    } else {
+        lost.join(", ")
+    };
+    Some(Finding::new(
+        Severity::Warning,
+        Code::ScannerDnsOverloaded,
+        domain,
+        format!(
+            "the scanner's own DNS queue was full: {count} lookup{} of {domain} got no answer because of the scanner's load ({list}); what depends on {} is inconclusive, and nothing is known to be wrong with the domain",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" },
+        ),
+        "Scan this domain again with a lower --concurrency, or spread the load over more --resolver (or raise --dns-in-flight if the resolver takes more queries at once).",
+    ))
+}
+
 /// Findings about the MX RRset, the hosts' addresses and their TLSA records.
 pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -34,17 +61,9 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
             ),
         )),
         // The scanner's own queue was full: nothing is known about the
-        // domain, so no error is reported about it.
-        MxStatus::Error if lookup.overloaded => out.push(Finding::new(
-            Severity::Warning,
-            Code::ScannerDnsOverloaded,
-            &subject,
-            format!(
-                "the MX lookup for {domain} is inconclusive: {}",
-                lookup.error.as_deref().unwrap_or("the scanner's DNS queue was full")
-            ),
-            "Scan this domain again with a lower --concurrency, or spread the load over more --resolver; nothing is known to be wrong with the domain.".to_string(),
-        )),
+        // domain, so no error is reported about it (`overload_finding`
+        // tells the operator, once for the domain).
+        MxStatus::Error if lookup.overloaded => {}
         MxStatus::Error => out.push(Finding::new(
             Severity::Error,
             Code::MxLookupFailed,
@@ -588,7 +607,10 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
             ));
         }
     }
-    if host.addresses.is_empty() && !is_ip {
+    if host.address_overloaded && host.address_dnssec != Dnssec::Bogus {
+        // An address lookup lost to the scanner's own queue says nothing
+        // about the host (`overload_finding` tells the operator).
+    } else if host.addresses.is_empty() && !is_ip {
         match host.address_dnssec {
             Dnssec::Bogus => out.push(Finding::new(
                 Severity::Error,
@@ -632,6 +654,8 @@ fn host_findings(host: &MxHost, status: MxStatus, out: &mut Vec<Finding>) {
     let tlsa_name = t.name.clone().unwrap_or_else(|| format!("_25._tcp.{h}"));
     let insecure_mx = host.dnssec != Dnssec::Secure;
     match t.status {
+        // Lost to the scanner's own queue: nothing known about the host.
+        TlsaStatus::Error if t.overloaded => {}
         // RFC 7672 §2.2.1: behind an insecure MX RRset the RFC default is
         // no DANE, but senders that opt in (Postfix at level `dane`) treat
         // a failed TLSA lookup as they would behind a secure one.
@@ -715,6 +739,7 @@ mod tests {
             parsed: Vec::new(),
             planned: false,
             error: None,
+            overloaded: false,
         }
     }
 
@@ -730,6 +755,7 @@ mod tests {
             }],
             address_dnssec: Dnssec::Secure,
             address_error: None,
+            address_overloaded: false,
             tlsa: t,
         }
     }
@@ -750,6 +776,7 @@ mod tests {
                 assessment: crate::tlsrpt::assess("example", &[]),
                 rua_domains: Vec::new(),
                 error: None,
+                overloaded: false,
             },
         }
     }
@@ -764,9 +791,28 @@ mod tests {
         d.mx_lookup.overloaded = true;
         d.mx_lookup.error = Some("not asked: the scanner's own queue was full".into());
         let f = dns_findings("example", DnssecMode::Validate, &d);
-        assert_eq!(codes(&f), ["scanner-dns-overloaded"]);
-        assert_eq!(f[0].severity, Severity::Warning);
-        assert!(f[0].message.contains("inconclusive"), "{}", f[0].message);
+        assert!(codes(&f).is_empty(), "{:?}", codes(&f));
+        // A TLSA lookup and an address lookup lost the same way.
+        let mut t = tlsa(TlsaStatus::Error, Dnssec::Indeterminate, false, 0, 0);
+        t.overloaded = true;
+        let mut h = host("mx.example", t);
+        h.addresses.clear();
+        h.address_dnssec = Dnssec::Indeterminate;
+        h.address_overloaded = true;
+        let d = discovery(MxStatus::Found, Dnssec::Secure, vec![h]);
+        let f = dns_findings("example", DnssecMode::Validate, &d);
+        for blamed in ["tlsa-lookup-failed", "mx-no-address", "mx-address-lookup-failed"] {
+            assert!(!codes(&f).contains(&blamed), "{:?}", codes(&f));
+        }
+        // Told once, for the domain, naming every lookup lost.
+        let lost = ["example MX".to_string(), "_25._tcp.mx.example TLSA".to_string()];
+        let one = overload_finding("example", &lost, 2).expect("a finding");
+        assert_eq!(one.code, Code::ScannerDnsOverloaded);
+        assert_eq!(one.severity, Severity::Warning);
+        assert_eq!(one.subject, "example");
+        assert!(one.message.contains("_25._tcp.mx.example TLSA"), "{}", one.message);
+        assert!(one.advice.contains("--concurrency"), "{}", one.advice);
+        assert!(overload_finding("example", &[], 0).is_none());
     }
 
     #[test]

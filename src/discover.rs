@@ -159,6 +159,7 @@ async fn discover_host(
         addresses,
         address_dnssec,
         address_error,
+        address_overloaded: a.overloaded || aaaa.overloaded,
         tlsa,
     }
 }
@@ -186,6 +187,7 @@ async fn discover_tlsa(
         parsed: Vec::new(),
         planned: false,
         error: None,
+        overloaded: false,
     };
     if dns.mode() == DnssecMode::Off {
         return skipped("DNSSEC is off (--dnssec off): DANE cannot apply");
@@ -259,6 +261,10 @@ async fn discover_tlsa(
             TlsaStatus::Bogus,
             "the TLSA lookup is bogus: a DANE sender treats this MX as unreachable (RFC 7672 §2.1.1)".to_string(),
         ),
+        (Status::Failed, _) if answer.overloaded => (
+            TlsaStatus::Error,
+            "the TLSA lookup was lost to the scanner's own DNS queue: whether DANE applies cannot be told (scan again)".to_string(),
+        ),
         (Status::Failed, _) => (
             TlsaStatus::Error,
             "the TLSA lookup failed: a DANE sender treats this MX as unreachable (RFC 7672 §2.1.1)".to_string(),
@@ -276,6 +282,7 @@ async fn discover_tlsa(
         parsed: tlsa,
         planned: false,
         error: answer.error,
+        overloaded: answer.overloaded,
     }
 }
 
@@ -289,6 +296,7 @@ async fn discover_tlsrpt(dns: &TimedDns<'_>, domain: &Name) -> TlsRpt {
             assessment: tlsrpt::assess(&domain_text, &[]),
             rua_domains: Vec::new(),
             error: Some("the record name is too long to be a DNS name".into()),
+            overloaded: false,
         };
     };
     let answer = dns.lookup(&name, RecordType::TXT).await;
@@ -304,6 +312,7 @@ async fn discover_tlsrpt(dns: &TimedDns<'_>, domain: &Name) -> TlsRpt {
         assessment,
         rua_domains,
         error: answer.error,
+        overloaded: answer.overloaded,
     }
 }
 
@@ -354,7 +363,12 @@ async fn rua_domain(dns: &TimedDns<'_>, domain: String) -> RuaDomain {
                 dns.lookup(&name, RecordType::AAAA)
             );
             if a.addresses().is_empty() && aaaa.addresses().is_empty() {
-                if a.status == Status::Failed || aaaa.status == Status::Failed {
+                if a.overloaded || aaaa.overloaded {
+                    verdict(
+                        None,
+                        "its address lookup was lost to the scanner's own DNS queue: cannot be told",
+                    )
+                } else if a.status == Status::Failed || aaaa.status == Status::Failed {
                     verdict(None, "its address lookup failed")
                 } else {
                     verdict(Some(false), "it has no MX and no A/AAAA records")
@@ -363,6 +377,10 @@ async fn rua_domain(dns: &TimedDns<'_>, domain: String) -> RuaDomain {
                 verdict(Some(true), "no MX, but an address (implicit MX)")
             }
         }
+        Status::Failed if mx.overloaded => verdict(
+            None,
+            "its MX lookup was lost to the scanner's own DNS queue: cannot be told",
+        ),
         Status::Failed => verdict(None, "its MX lookup failed"),
     }
 }

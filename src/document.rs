@@ -136,17 +136,28 @@ impl DomainReport {
         self.findings.iter().filter(|f| f.ignored).count()
     }
 
-    /// Scanned, but nothing could be told about the mail servers: there
-    /// were MX addresses, and no session got far enough for any kind of
-    /// sender to deliver or refuse (every address not public, refused,
-    /// unreachable, timed out or turned away with a 4xx).
+    /// Scanned, but it could not be told what senders do: there were MX
+    /// addresses, and no session got far enough for any kind of sender to
+    /// deliver or refuse (every address not public, refused, unreachable,
+    /// timed out or turned away with a 4xx); or lookups were lost to the
+    /// scanner's own load ([`DomainReport::dns_overloaded`]).
     pub fn untested(&self) -> bool {
-        self.mx.iter().any(|h| !h.addresses.is_empty())
+        let unprobed = self.mx.iter().any(|h| !h.addresses.is_empty())
             && self
                 .outlook
                 .senders
                 .iter()
-                .all(|s| s.outcome == crate::outlook::Delivery::Untested)
+                .all(|s| s.outcome == crate::outlook::Delivery::Untested);
+        unprobed || self.dns_overloaded()
+    }
+
+    /// Some lookups of the scan were lost to the scanner's own load (its
+    /// DNS queue was full): what depends on them could not be told, as for
+    /// a domain whose MX could not be probed (`--ignore
+    /// scanner-dns-overloaded` accepts it).
+    pub fn dns_overloaded(&self) -> bool {
+        self.counted()
+            .any(|f| f.code == crate::finding::Code::ScannerDnsOverloaded)
     }
 
     /// What the scan comes to: errors first, then "could not tell", then

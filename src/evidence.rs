@@ -63,6 +63,10 @@ pub struct MxHost {
     pub address_dnssec: Dnssec,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_error: Option<String>,
+    /// An address lookup was lost to the scanner's own load: what is
+    /// missing says nothing about the host. `address_error` says so.
+    #[serde(skip)]
+    pub address_overloaded: bool,
     pub tlsa: Tlsa,
 }
 
@@ -102,6 +106,10 @@ pub struct Tlsa {
     pub planned: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The lookup was lost to the scanner's own load (status `error`):
+    /// whether DANE applies cannot be told. `error` says so.
+    #[serde(skip)]
+    pub overloaded: bool,
 }
 
 pub use crate::dane::applies::TlsaStatus;
@@ -109,6 +117,9 @@ pub use crate::dane::applies::TlsaStatus;
 impl MxHost {
     /// What DANE means for this host (RFC 7672 §2.2).
     pub fn dane(&self) -> Applicability {
+        if self.tlsa.overloaded && self.dnssec == Dnssec::Secure {
+            return Applicability::Unknown;
+        }
         applies::applicability(
             self.tlsa.status,
             self.tlsa.dnssec,
@@ -131,6 +142,9 @@ pub struct TlsRpt {
     pub rua_domains: Vec<RuaDomain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The lookup was lost to the scanner's own load: `error` says so.
+    #[serde(skip)]
+    pub overloaded: bool,
 }
 
 /// A report address's domain and whether mail to it can be delivered.

@@ -148,6 +148,7 @@ impl Preflight {
             parsed: records,
             planned: true,
             error: None,
+            overloaded: false,
         })
     }
 }

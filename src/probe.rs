@@ -531,6 +531,9 @@ fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option
         Applicability::LookupFailed { bogus: false } => Some(DaneContext::LookupFailed {
             reason: "tlsa-lookup-failed",
         }),
+        Applicability::Unknown => Some(DaneContext::Unknown {
+            reason: "tlsa-lookup-scanner-overloaded",
+        }),
         Applicability::InsecureMx | Applicability::None => None,
     }
 }

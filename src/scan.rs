@@ -213,6 +213,8 @@ impl Scanner {
         crate::step::set(|| "looking up MX, TLSA, TLSRPT and MTA-STS records".into());
         // The signatures of this domain's answers, for the look-ahead.
         let (logged_dns, signature_log) = self.dns.with_signature_log();
+        // The lookups the scanner's own load leaves unanswered.
+        let (logged_dns, overload_log) = logged_dns.with_overload_log();
         let dns = TimedDns {
             dns: &logged_dns,
             timeline,
@@ -321,6 +323,8 @@ impl Scanner {
         findings.extend(tlsrpt_dns_findings(&tlsrpt));
         findings.extend(sts.record_findings);
         findings.extend(sts.policy_findings);
+        let (lost, lost_count) = overload_log.entries();
+        findings.extend(classify::overload_finding(&domain.ascii, &lost, lost_count));
         findings.extend(classify::requirement_findings(
             &domain.ascii,
             self.requirements.dane,
@@ -417,6 +421,7 @@ impl Scanner {
                 assessment: tlsrpt::TlsRptAssessment::lookup_failed(false, Some(error.clone())),
                 rua_domains: Vec::new(),
                 error: Some(error),
+                overloaded: false,
             },
         }
     }
@@ -492,6 +497,8 @@ fn tlsrpt_dns_findings(t: &TlsRpt) -> Vec<Finding> {
                 t.name, t.name
             ),
         )],
+        // Lost to the scanner's own queue: told once for the domain.
+        tlsrpt::TlsRptStatus::Error if t.overloaded => Vec::new(),
         tlsrpt::TlsRptStatus::Error => vec![Finding::new(
             Severity::Warning,
             Code::TlsrptLookupFailed,

@@ -98,6 +98,13 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
         None if published => {
             let pol = &input.mta_sts.policy;
             let result = match pol.status {
+                // The scanner's own load, not a sender's experience.
+                PolicyStatus::FetchError
+                    if pol.reason_code.as_deref()
+                        == Some(crate::mta_sts::assess::NOT_FETCHED_OVERLOADED) =>
+                {
+                    None
+                }
                 PolicyStatus::WebpkiInvalid => Some(ResultType::StsWebpkiInvalid),
                 PolicyStatus::Invalid => Some(ResultType::StsPolicyInvalid),
                 PolicyStatus::FetchError => Some(ResultType::StsPolicyFetchError),

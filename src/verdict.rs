@@ -155,6 +155,9 @@ pub enum DaneContext<'a> {
     /// The TLSA lookup was bogus or failed: the MX must be treated as
     /// unreachable (RFC 7672 §2.1.1).
     LookupFailed { reason: &'static str },
+    /// The TLSA lookup was lost to the scanner's own load: the verdict is
+    /// inconclusive, not the domain's failure.
+    Unknown { reason: &'static str },
     /// The sender requires DANE (`--require-dane`) and the MX has no
     /// secure TLSA RRset (RFC 8460 §4.3.2.1 `dane-required`).
     Required,
@@ -207,6 +210,10 @@ pub fn judge(
             (DaneContext::LookupFailed { reason }, _) => {
                 Verdict::failure(ResultType::DnssecInvalid, *reason)
             }
+            (DaneContext::Unknown { reason }, _) => Verdict {
+                result: SessionResult::Inconclusive,
+                reason: Some((*reason).to_string()),
+            },
             (DaneContext::Required, _) => {
                 Verdict::failure(ResultType::DaneRequired, "no-secure-tlsa")
             }

@@ -40,6 +40,10 @@ pub enum Applicability {
     /// Secure TLSA records behind an MX RRset that is not secure: only
     /// senders that opt in use them (§2.2.1).
     InsecureMx,
+    /// The TLSA lookup behind a secure MX RRset was lost to the scanner's
+    /// own load: whether DANE applies cannot be told, so the sessions'
+    /// DANE verdict is inconclusive.
+    Unknown,
     /// No DANE for this host.
     None,
 }
@@ -50,7 +54,7 @@ impl Applicability {
     pub fn judges_sessions(self) -> bool {
         matches!(
             self,
-            Applicability::Applies | Applicability::LookupFailed { .. }
+            Applicability::Applies | Applicability::LookupFailed { .. } | Applicability::Unknown
         )
     }
 }

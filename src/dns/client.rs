@@ -20,6 +20,7 @@ use hickory_resolver::net::{DnsError, NetError};
 use super::anchor::{self, AnchorError};
 use super::chain::Chain;
 use super::host_answers::HostAnswers;
+use super::overload_log::OverloadLog;
 use super::rrsig::{self, SignatureLog};
 use super::startup::{self, AnchorSource, StartupError};
 use super::transport::{Failure, Handle, Transport, overload_in};
@@ -103,6 +104,9 @@ pub struct Dns {
     signature_log: Option<Arc<SignatureLog>>,
     /// The MX hosts' TLSA, A and AAAA answers, asked once per run.
     host_answers: HostAnswers,
+    /// The lookups of one domain's scan lost to the scanner's own load
+    /// (`with_overload_log`).
+    overload_log: Option<Arc<OverloadLog>>,
 }
 
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
@@ -184,6 +188,7 @@ impl Dns {
                 ready,
                 signature_log: None,
                 host_answers: HostAnswers::default(),
+                overload_log: None,
             });
         }
         let transport = Transport::with_cap(&servers, step, config.in_flight);
@@ -215,6 +220,7 @@ impl Dns {
             ready,
             signature_log: None,
             host_answers: HostAnswers::default(),
+            overload_log: None,
         })
     }
 
@@ -234,7 +240,7 @@ impl Dns {
     /// with status `Failed` saying why.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
         let answer = self.ask(name, rtype).await;
-        self.log_signatures(name, rtype, &answer);
+        self.log(name, rtype, &answer);
         answer
     }
 
@@ -245,13 +251,16 @@ impl Dns {
             .host_answers
             .get(name, rtype, self.ask(name, rtype))
             .await;
-        self.log_signatures(name, rtype, &answer);
+        self.log(name, rtype, &answer);
         answer
     }
 
-    fn log_signatures(&self, name: &Name, rtype: RecordType, answer: &Answer) {
+    fn log(&self, name: &Name, rtype: RecordType, answer: &Answer) {
         if let Some(log) = &self.signature_log {
             log.record(name, rtype, answer.signatures.as_ref());
+        }
+        if let (Some(log), true) = (&self.overload_log, answer.overloaded) {
+            log.record(name, rtype);
         }
     }
 
@@ -273,6 +282,15 @@ impl Dns {
             ),
         };
         answer
+    }
+
+    /// This resolver, logging every lookup the scanner's own load left
+    /// unanswered into a log of its own (one per domain scanned).
+    pub fn with_overload_log(&self) -> (Dns, Arc<OverloadLog>) {
+        let log = Arc::new(OverloadLog::default());
+        let mut dns = self.clone();
+        dns.overload_log = Some(Arc::clone(&log));
+        (dns, log)
     }
 
     /// This resolver, logging the signature expirations of every lookup

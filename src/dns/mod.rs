@@ -19,6 +19,7 @@ pub mod anchor;
 pub mod chain;
 mod client;
 pub mod host_answers;
+pub mod overload_log;
 pub mod root_keys;
 pub mod rrsig;
 pub mod startup;

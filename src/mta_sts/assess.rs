@@ -47,6 +47,10 @@ impl MtaSts {
     }
 }
 
+/// The policy's `reason_code` when the policy host's address lookups were
+/// lost to the scanner's own load: not fetched, and nothing is known.
+pub const NOT_FETCHED_OVERLOADED: &str = "not-fetched-scanner-overloaded";
+
 /// The `_mta-sts` TXT record with its DNS facts.
 #[derive(Debug, Clone, Serialize)]
 pub struct StsRecordOut {
@@ -164,6 +168,8 @@ pub fn assess(
                 record_name.name
             ),
         )),
+        // Lost to the scanner's own queue: nothing known about the record.
+        StsRecordStatus::Error if record_name.overloaded => {}
         StsRecordStatus::Error => findings.push(Finding::new(
             Severity::Warning,
             Code::StsRecordLookupFailed,
@@ -209,7 +215,12 @@ pub fn assess(
     };
     let no_cache_note = "Until it can be fetched the policy protects nobody: a sender without a cached policy delivers as if the domain had no MTA-STS (RFC 8461 §3.3).";
 
-    if let Some(reason) = &not_fetched {
+    if let (Some(reason), true) = (&not_fetched, host.overloaded && out.addresses.is_empty()) {
+        // Told once for the domain (`classify::overload_finding`).
+        out.status = PolicyStatus::FetchError;
+        out.reason = Some(reason.clone());
+        out.reason_code = Some(NOT_FETCHED_OVERLOADED.into());
+    } else if let Some(reason) = &not_fetched {
         out.status = PolicyStatus::FetchError;
         out.reason = Some(reason.clone());
         out.reason_code = Some("not-fetched-non-public".into());
@@ -222,7 +233,8 @@ pub fn assess(
         ));
     }
     match &fetch {
-        None if not_fetched.is_none() && published => {
+        // A record lost to the scanner's queue may not exist at all.
+        None if not_fetched.is_none() && published && !record_name.overloaded => {
             out.status = PolicyStatus::FetchError;
             out.reason = Some(host_problem(&host));
             out.reason_code = Some("no-address".into());

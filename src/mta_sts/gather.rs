@@ -32,6 +32,9 @@ pub struct NameFacts {
     /// senders follow CNAMEs of both names).
     pub cname: Option<String>,
     pub error: Option<String>,
+    /// A lookup of the name was lost to the scanner's own load (`error`
+    /// says so): what is missing says nothing about the domain.
+    pub overloaded: bool,
 }
 
 /// Everything learned about a domain's MTA-STS, before judgement.
@@ -55,6 +58,7 @@ impl StsEvidence {
             dnssec: Dnssec::Indeterminate,
             cname: None,
             error: Some(reason.to_string()),
+            overloaded: false,
         };
         StsEvidence {
             record_name: facts("_mta-sts"),
@@ -79,6 +83,7 @@ pub async fn gather(dns: &TimedDns<'_>, domain: &Name, config: &StsConfig) -> St
             dnssec: Dnssec::Indeterminate,
             cname: None,
             error: Some("the name is too long to be a DNS name".into()),
+            overloaded: false,
         };
         return StsEvidence {
             record_name: facts("_mta-sts"),
@@ -104,6 +109,7 @@ pub async fn gather(dns: &TimedDns<'_>, domain: &Name, config: &StsConfig) -> St
         dnssec: txt.dnssec,
         cname: (!txt.aliases.is_empty()).then(|| display_name(&txt.canonical)),
         error: txt.error.clone(),
+        overloaded: txt.overloaded,
     };
     let mut addresses = a.addresses();
     addresses.extend(aaaa.addresses());
@@ -120,11 +126,23 @@ pub async fn gather(dns: &TimedDns<'_>, domain: &Name, config: &StsConfig) -> St
         dnssec: a.dnssec.and(aaaa.dnssec),
         cname: host_alias,
         error: host_error,
+        overloaded: a.overloaded || aaaa.overloaded,
     };
 
     let start = std::time::Instant::now();
-    let (fetch, not_fetched) =
-        fetch_if_published(&domain_text, &host_name, &assessment, &addresses, config).await;
+    let (fetch, not_fetched) = if host.overloaded && addresses.is_empty() {
+        // Whether the policy host exists cannot be told: no fetch, and
+        // nothing blamed on the domain (`assess`).
+        (
+            None,
+            Some(format!(
+                "not fetched: the address lookups of {} were lost to the scanner's own DNS queue",
+                host.name
+            )),
+        )
+    } else {
+        fetch_if_published(&domain_text, &host_name, &assessment, &addresses, config).await
+    };
     if fetch.is_some() {
         dns.timeline.policy_fetch(start, std::time::Instant::now());
     }

@@ -47,7 +47,11 @@ fn suite(r: &DomainReport, threshold: Option<Severity>, counts: &mut Counts) -> 
         own.errors += 1;
         cases.push_str(&format!(
             "      <error type=\"untested\" message=\"{}\">{}</error>\n",
-            escape("no MX address could be probed: what senders do is not known"),
+            escape(if r.dns_overloaded() {
+                "the scanner's own DNS queue was full: what senders do is not known"
+            } else {
+                "no MX address could be probed: what senders do is not known"
+            }),
             escape(&r.headline)
         ));
     }

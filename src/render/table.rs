@@ -1188,6 +1188,7 @@ mod tests {
                 assessment: crate::tlsrpt::assess("example.test", &[]),
                 rua_domains: Vec::new(),
                 error: None,
+                overloaded: false,
             },
             mta_sts: MtaSts {
                 record: StsRecordOut {
