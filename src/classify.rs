@@ -129,7 +129,10 @@ pub fn dns_findings(domain: &str, mode: DnssecMode, d: &Discovery) -> Vec<Findin
         host_findings(host, lookup.status, &mut out);
     }
     let dane_hosts = d.mx.iter().filter(|h| h.tlsa.applies).count();
-    if dane_hosts > 0 && dane_hosts < d.mx.len() {
+    // A host whose TLSA lookup was lost to the scanner's own queue may
+    // well have DANE: partial coverage cannot be told.
+    let unknown = d.mx.iter().any(|h| h.tlsa.overloaded);
+    if dane_hosts > 0 && dane_hosts < d.mx.len() && !unknown {
         let without: Vec<&str> =
             d.mx.iter()
                 .filter(|h| !h.tlsa.applies)
@@ -186,8 +189,10 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
         if let Some(f) = opt_in_dane_refuses(s) {
             out.push(f);
         }
-        // The legacy-TLS warning already says why.
-        if reason == "tls-legacy-no-chain" {
+        // The legacy-TLS warning already says why; a TLSA lookup lost to
+        // the scanner's own queue is told once for the domain
+        // (`overload_finding`).
+        if reason == "tls-legacy-no-chain" || reason == crate::dane::applies::UNKNOWN_REASON {
             continue;
         }
         let failure = match result {

@@ -532,7 +532,7 @@ fn dane_context<'a>(domain: &str, host: &'a MxHost, mx_dnssec: Dnssec) -> Option
             reason: "tlsa-lookup-failed",
         }),
         Applicability::Unknown => Some(DaneContext::Unknown {
-            reason: "tlsa-lookup-scanner-overloaded",
+            reason: crate::dane::applies::UNKNOWN_REASON,
         }),
         Applicability::InsecureMx | Applicability::None => None,
     }

@@ -29,6 +29,11 @@ pub enum TlsaStatus {
     Skipped,
 }
 
+/// The session reason (`failure_reason`) when DANE's verdict is
+/// inconclusive because the TLSA lookup was lost to the scanner's own load
+/// ([`Applicability::Unknown`]).
+pub const UNKNOWN_REASON: &str = "tlsa-lookup-scanner-overloaded";
+
 /// What DANE means for one MX host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applicability {
