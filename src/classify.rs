@@ -806,16 +806,27 @@ mod tests {
         h.address_overloaded = true;
         let d = discovery(MxStatus::Found, Dnssec::Secure, vec![h]);
         let f = dns_findings("example", DnssecMode::Validate, &d);
-        for blamed in ["tlsa-lookup-failed", "mx-no-address", "mx-address-lookup-failed"] {
+        for blamed in [
+            "tlsa-lookup-failed",
+            "mx-no-address",
+            "mx-address-lookup-failed",
+        ] {
             assert!(!codes(&f).contains(&blamed), "{:?}", codes(&f));
         }
         // Told once, for the domain, naming every lookup lost.
-        let lost = ["example MX".to_string(), "_25._tcp.mx.example TLSA".to_string()];
+        let lost = [
+            "example MX".to_string(),
+            "_25._tcp.mx.example TLSA".to_string(),
+        ];
         let one = overload_finding("example", &lost, 2).expect("a finding");
         assert_eq!(one.code, Code::ScannerDnsOverloaded);
         assert_eq!(one.severity, Severity::Warning);
         assert_eq!(one.subject, "example");
-        assert!(one.message.contains("_25._tcp.mx.example TLSA"), "{}", one.message);
+        assert!(
+            one.message.contains("_25._tcp.mx.example TLSA"),
+            "{}",
+            one.message
+        );
         assert!(one.advice.contains("--concurrency"), "{}", one.advice);
         assert!(overload_finding("example", &[], 0).is_none());
     }

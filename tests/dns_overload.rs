@@ -96,7 +96,11 @@ fn a_tlsa_lookup_lost_to_the_scanners_own_queue_is_inconclusive_not_the_domains_
         // DANE's verdict on mx1's sessions cannot be told.
         let sessions: Vec<&Value> = json["sessions"]
             .as_array()
-            .map(|a| a.iter().filter(|s| s["mx"] == "mx1.silent-tlsa.test").collect())
+            .map(|a| {
+                a.iter()
+                    .filter(|s| s["mx"] == "mx1.silent-tlsa.test")
+                    .collect()
+            })
             .unwrap_or_default();
         assert!(!sessions.is_empty(), "{via:?}: {:#}", json["sessions"]);
         for s in sessions {

@@ -274,14 +274,13 @@ impl Dns {
         // Sent together with the start-up check; not handed out before it
         // has passed, so a broken resolver is never blamed on a domain.
         let (answer, ready) = tokio::join!(lookup, self.ready.clone());
-        let answer = match ready {
+        match ready {
             Ok(_) => answer,
             Err(e) => Answer::overloaded(
                 name,
                 format!("not usable: the scanner's resolver failed its start-up check: {e}"),
             ),
-        };
-        answer
+        }
     }
 
     /// This resolver, logging every lookup the scanner's own load left

@@ -41,7 +41,10 @@ enum Slot {
     /// Asked now: later askers wait for the same answer.
     Asking(Arc<OnceCell<Answer>>),
     /// Answered; kept until `expires`.
-    Kept { answer: Answer, expires: Instant },
+    Kept {
+        answer: Box<Answer>,
+        expires: Instant,
+    },
 }
 
 struct Entry {
@@ -106,7 +109,9 @@ impl HostAnswers {
                 return ask.await;
             };
             match inner.map.get(&key).map(|e| &e.slot) {
-                Some(Slot::Kept { answer, expires }) if *expires > now => return answer.clone(),
+                Some(Slot::Kept { answer, expires }) if *expires > now => {
+                    return Answer::clone(answer);
+                }
                 Some(Slot::Asking(cell)) => Arc::clone(cell),
                 _ => {
                     let cell = Arc::new(OnceCell::new());
@@ -128,7 +133,7 @@ impl HostAnswers {
                     Some(ttl) => inner.insert(
                         key,
                         Slot::Kept {
-                            answer: answer.clone(),
+                            answer: Box::new(answer.clone()),
                             expires: now + ttl,
                         },
                     ),
@@ -247,8 +252,14 @@ mod tests {
         cache.get_at(at(31), &n, RecordType::A, ask(86_400)).await;
         assert_eq!(asked.load(Ordering::SeqCst), 2, "past the TTL");
         let later = 31 + MAX_AGE.as_secs() + 1;
-        cache.get_at(at(later), &n, RecordType::A, ask(86_400)).await;
-        assert_eq!(asked.load(Ordering::SeqCst), 3, "a day's TTL is cut to MAX_AGE");
+        cache
+            .get_at(at(later), &n, RecordType::A, ask(86_400))
+            .await;
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            3,
+            "a day's TTL is cut to MAX_AGE"
+        );
     }
 
     #[tokio::test]
