@@ -14,8 +14,11 @@
 //! - Failed lookups are not kept, the scanner's own overload included: the
 //!   next domain asks again.
 //! - Domains asking for the same name at once share one lookup.
-//! - At most [`ENTRIES`] names are kept; past that the oldest goes first
-//!   (a queue of insertions, so an insertion costs O(1) amortised).
+//! - At most [`ENTRIES`] names are kept; past that the oldest goes first,
+//!   unless it was read since its last turn (CLOCK's second chance, as in
+//!   `chain`): a provider's hosts stay while the one-off MX hosts of
+//!   self-hosted domains pass through. A queue of insertions, so an
+//!   insertion costs O(1) amortised, never a scan of the map.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -51,6 +54,8 @@ struct Entry {
     slot: Slot,
     /// The insertion this entry comes from (see `order`).
     seq: u64,
+    /// Read since its last turn in `order`: kept for another turn.
+    read: bool,
 }
 
 #[derive(Default)]
@@ -63,19 +68,33 @@ struct Inner {
 }
 
 impl Inner {
-    fn insert(&mut self, key: Key, slot: Slot) {
+    fn insert(&mut self, now: Instant, key: Key, slot: Slot) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.map.insert(key.clone(), Entry { slot, seq });
+        let entry = Entry {
+            slot,
+            seq,
+            read: false,
+        };
+        self.map.insert(key.clone(), entry);
         self.order.push_back((key, seq));
-        // Each insertion is popped at most once: O(1) amortised. Stale
-        // pairs are dropped too once they outnumber the live ones.
+        // Each pop drops a stale pair, evicts, or gives a read entry one
+        // more turn (clearing the mark a read paid for): O(1) amortised.
+        // Stale pairs are dropped too once they outnumber the live ones.
         while self.map.len() > ENTRIES || self.order.len() > 2 * ENTRIES {
+            let over = self.map.len() > ENTRIES;
             let Some((old, old_seq)) = self.order.pop_front() else {
                 break;
             };
-            if self.map.get(&old).is_some_and(|e| e.seq == old_seq) {
+            let Some(entry) = self.map.get_mut(&old).filter(|e| e.seq == old_seq) else {
+                continue;
+            };
+            let expired = matches!(entry.slot, Slot::Kept { expires, .. } if expires <= now);
+            if expired || (over && !entry.read) {
                 self.map.remove(&old);
+            } else {
+                entry.read = false;
+                self.order.push_back((old, old_seq));
             }
         }
     }
@@ -108,14 +127,15 @@ impl HostAnswers {
             let Ok(mut inner) = self.inner.lock() else {
                 return ask.await;
             };
-            match inner.map.get(&key).map(|e| &e.slot) {
-                Some(Slot::Kept { answer, expires }) if *expires > now => {
+            match inner.map.get_mut(&key).map(|e| (&e.slot, &mut e.read)) {
+                Some((Slot::Kept { answer, expires }, read)) if *expires > now => {
+                    *read = true;
                     return Answer::clone(answer);
                 }
-                Some(Slot::Asking(cell)) => Arc::clone(cell),
+                Some((Slot::Asking(cell), _)) => Arc::clone(cell),
                 _ => {
                     let cell = Arc::new(OnceCell::new());
-                    inner.insert(key.clone(), Slot::Asking(Arc::clone(&cell)));
+                    inner.insert(now, key.clone(), Slot::Asking(Arc::clone(&cell)));
                     cell
                 }
             }
@@ -131,6 +151,7 @@ impl HostAnswers {
             if ours {
                 match keep_for(&answer) {
                     Some(ttl) => inner.insert(
+                        now,
                         key,
                         Slot::Kept {
                             answer: Box::new(answer.clone()),
@@ -263,27 +284,33 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_oldest_names_go_first_past_the_bound() {
+    async fn the_oldest_names_go_first_past_the_bound_unless_read_since() {
         let cache = HostAnswers::default();
-        for i in 0..ENTRIES + 10 {
-            cache
-                .get(&name(&format!("mx{i}.test.")), RecordType::A, async {
-                    found(60)
-                })
-                .await;
-        }
-        assert_eq!(cache.len(), ENTRIES);
+        let provider = name("mx.provider.test.");
         let asked = AtomicUsize::new(0);
         let ask = || async {
             asked.fetch_add(1, Ordering::SeqCst);
             found(60)
         };
-        // The newest is still kept; the first was evicted.
-        let last = name(&format!("mx{}.test.", ENTRIES + 9));
+        cache.get(&provider, RecordType::A, ask()).await;
+        // A flood of one-off hosts, the provider's read now and then.
+        for i in 0..3 * ENTRIES {
+            let one_off = name(&format!("mx{i}.test."));
+            cache
+                .get(&one_off, RecordType::A, async { found(60) })
+                .await;
+            if i % 1000 == 0 {
+                cache.get(&provider, RecordType::A, ask()).await;
+            }
+        }
+        assert_eq!(cache.len(), ENTRIES);
+        assert_eq!(asked.load(Ordering::SeqCst), 1, "the provider stayed");
+        // The newest one-off is kept; the first is long gone.
+        let last = name(&format!("mx{}.test.", 3 * ENTRIES - 1));
         cache.get(&last, RecordType::A, ask()).await;
-        assert_eq!(asked.load(Ordering::SeqCst), 0);
-        cache.get(&name("mx0.test."), RecordType::A, ask()).await;
         assert_eq!(asked.load(Ordering::SeqCst), 1);
+        cache.get(&name("mx0.test."), RecordType::A, ask()).await;
+        assert_eq!(asked.load(Ordering::SeqCst), 2);
         assert_eq!(cache.len(), ENTRIES);
     }
 }
