@@ -125,7 +125,50 @@ fn a_txt_lookup_lost_to_the_scanners_own_queue_is_inconclusive_not_the_domains_f
         assert_eq!(json["tlsrpt"]["status"], "error", "{via:?}");
         // The rest of the domain was told: the MX answered, its session ran.
         assert_eq!(json["mx_lookup"]["status"], "found", "{via:?}");
-        assert_eq!(json["sessions"][0]["connect"], "ok", "{via:?}");
+        assert_eq!(
+            json["sessions"][0]["connect"], "ok",
+            "{via:?}: {:#} {:#}",
+            json["findings"], json["mx"]
+        );
         assert_eq!(exit, 3, "{via:?}: {all:?}");
     }
+}
+
+#[test]
+fn mta_sts_lookups_lost_to_the_scanners_own_queue_are_inconclusive_not_the_domains_failure() {
+    for (domain, lost) in [
+        ("silent-sts-record.test", "_mta-sts.silent-sts-record.test TXT"),
+        ("silent-sts-host.test", "mta-sts.silent-sts-host.test A"),
+    ] {
+        for via in [Via::Validate, Via::Resolver, Via::Off] {
+            let (exit, json) = scan_with_one_query_in_flight(via, domain);
+            let all = codes(&json);
+            for blamed in [
+                "sts-record-lookup-failed",
+                "sts-policy-fetch-error",
+                "sts-policy-not-fetched",
+            ] {
+                assert!(!all.contains(&blamed.to_string()), "{domain} {via:?}: {all:?}");
+            }
+            assert_eq!(errors(&json), Vec::<String>::new(), "{domain} {via:?}: {all:?}");
+            assert_one_overload_finding(via, &json, lost);
+            // The synthetic report says nothing a sender would not see.
+            let policies = json["report"]["policies"].to_string();
+            assert!(
+                !policies.contains("sts-policy-fetch-error"),
+                "{domain} {via:?}: {policies}"
+            );
+            assert_eq!(
+                json["sessions"][0]["connect"], "ok",
+                "{domain} {via:?}: {:#}",
+                json["findings"]
+            );
+            assert_eq!(exit, 3, "{domain} {via:?}: {all:?}");
+        }
+    }
+    // Without the policy host's address the policy was not fetched, and
+    // says why.
+    let (_, json) = scan_with_one_query_in_flight(Via::Resolver, "silent-sts-host.test");
+    let policy = &json["mta_sts"]["policy"];
+    assert_eq!(policy["reason_code"], "not-fetched-scanner-overloaded", "{policy:#}");
 }
