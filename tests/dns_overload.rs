@@ -137,7 +137,10 @@ fn a_txt_lookup_lost_to_the_scanners_own_queue_is_inconclusive_not_the_domains_f
 #[test]
 fn mta_sts_lookups_lost_to_the_scanners_own_queue_are_inconclusive_not_the_domains_failure() {
     for (domain, lost) in [
-        ("silent-sts-record.test", "_mta-sts.silent-sts-record.test TXT"),
+        (
+            "silent-sts-record.test",
+            "_mta-sts.silent-sts-record.test TXT",
+        ),
         ("silent-sts-host.test", "mta-sts.silent-sts-host.test A"),
     ] {
         for via in [Via::Validate, Via::Resolver, Via::Off] {
@@ -148,9 +151,16 @@ fn mta_sts_lookups_lost_to_the_scanners_own_queue_are_inconclusive_not_the_domai
                 "sts-policy-fetch-error",
                 "sts-policy-not-fetched",
             ] {
-                assert!(!all.contains(&blamed.to_string()), "{domain} {via:?}: {all:?}");
+                assert!(
+                    !all.contains(&blamed.to_string()),
+                    "{domain} {via:?}: {all:?}"
+                );
             }
-            assert_eq!(errors(&json), Vec::<String>::new(), "{domain} {via:?}: {all:?}");
+            assert_eq!(
+                errors(&json),
+                Vec::<String>::new(),
+                "{domain} {via:?}: {all:?}"
+            );
             assert_one_overload_finding(via, &json, lost);
             // The synthetic report says nothing a sender would not see.
             let policies = json["report"]["policies"].to_string();
@@ -170,5 +180,8 @@ fn mta_sts_lookups_lost_to_the_scanners_own_queue_are_inconclusive_not_the_domai
     // says why.
     let (_, json) = scan_with_one_query_in_flight(Via::Resolver, "silent-sts-host.test");
     let policy = &json["mta_sts"]["policy"];
-    assert_eq!(policy["reason_code"], "not-fetched-scanner-overloaded", "{policy:#}");
+    assert_eq!(
+        policy["reason_code"], "not-fetched-scanner-overloaded",
+        "{policy:#}"
+    );
 }
