@@ -156,7 +156,7 @@ impl Dns {
         // the queries need comes from it.
         let overlap = known.is_some();
         if !overlap {
-            let checked = startup::check(mode, &servers, system, &anchor, step).await?;
+            let checked = startup::check(mode, &servers, system, &anchor, step, None).await?;
             let transport = Transport::new(&checked.servers, step);
             let validator = match checked.anchors {
                 Some(anchors) if mode == DnssecMode::Validate => {
@@ -183,9 +183,23 @@ impl Dns {
         let validator = known
             .flatten()
             .map(|anchors| build_validator(&transport, anchors));
+        // The check's root DNSKEY query is the validator's too: it waits
+        // for the check's answer instead of asking again.
+        let share = match &validator {
+            Some(v) => {
+                let (to, from) = tokio::sync::oneshot::channel();
+                v.upstream
+                    .share(Query::query(Name::root(), RecordType::DNSKEY), async move {
+                        from.await.ok()
+                    })
+                    .await;
+                Some(to)
+            }
+            None => None,
+        };
         let check = tokio::spawn({
             let servers = servers.clone();
-            async move { startup::check(mode, &servers, system, &anchor, step).await }
+            async move { startup::check(mode, &servers, system, &anchor, step, share).await }
         });
         let left_out = transport.clone();
         let ready: Ready = async move {

@@ -185,13 +185,17 @@ fn probe_query(mode: DnssecMode) -> (RecordType, QueryFlags, &'static str) {
 }
 
 /// Checks every server at once. `system` says the servers came from
-/// /etc/resolv.conf (for messages).
+/// /etc/resolv.conf (for messages). In validate mode, `share` is handed
+/// the first root DNSKEY answer the anchor validates the moment it is
+/// judged, for the validator waiting on it (`Chain::share`): the check
+/// may still wait for the other servers.
 pub async fn check(
     mode: DnssecMode,
     servers: &[SocketAddr],
     system: bool,
     anchor: &AnchorSource,
     step: Duration,
+    mut share: Option<tokio::sync::oneshot::Sender<DnsResponse>>,
 ) -> Result<Checked, StartupError> {
     let (rtype, flags, _) = probe_query(mode);
     // RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5): the low 32
@@ -222,6 +226,9 @@ pub async fn check(
         let verdict = judge(mode, server, reply, anchor, now);
         if matches!(verdict, Verdict::Usable(_)) && root_keys.is_none() {
             root_keys = kept.and_then(|m| DnsResponse::from_message(m).ok());
+            if let (Some(keys), Some(to)) = (&root_keys, share.take()) {
+                let _ = to.send(keys.clone());
+            }
         }
         if deadline.is_none() && matches!(verdict, Verdict::Usable(_)) {
             deadline = Some(Instant::now() + step.min(GRACE));
