@@ -213,6 +213,9 @@ impl Scanner {
         crate::step::set(|| "looking up MX, TLSA, TLSRPT and MTA-STS records".into());
         // The signatures of this domain's answers, for the look-ahead.
         let (logged_dns, signature_log) = self.dns.with_signature_log();
+        // The chain of trust goes out with the first queries, not after
+        // their answers.
+        self.dns.prefetch_chain(&domain.name);
         let dns = TimedDns {
             dns: &logged_dns,
             timeline,

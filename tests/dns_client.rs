@@ -237,3 +237,51 @@ async fn the_root_keys_are_asked_for_once_per_run_whatever_the_anchor() {
         );
     }
 }
+
+/// Waits (bounded) until the lab has received a query for each of `rrsets`.
+async fn asked(lab: &LabDns, rrsets: &[(Name, RecordType)]) -> bool {
+    for _ in 0..200 {
+        if rrsets.iter().all(|(n, t)| lab.queries(n, *t) >= 1) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_domains_chain_of_trust_is_asked_before_any_answer_names_its_zone() {
+    let lab = start_lab().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let validate = dns(&lab, DnssecMode::Validate, lab.authoritative(), dir.path()).await;
+    let domain = name("dane-ee.test.");
+    let chain = [
+        (domain.clone(), RecordType::DNSKEY),
+        (domain.clone(), RecordType::DS),
+        (name("test."), RecordType::DNSKEY),
+        (name("test."), RecordType::DS),
+    ];
+    // No lookup of the domain yet: nothing names its zone, and still its
+    // keys and those above it are asked for.
+    validate.prefetch_chain(&domain);
+    assert!(
+        asked(&lab, &chain).await,
+        "{:?}",
+        chain
+            .iter()
+            .map(|(n, t)| (n.to_string(), *t, lab.queries(n, *t)))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(lab.queries(&domain, RecordType::MX), 0);
+    // The lookups that need them find them: asked once each.
+    let mx = validate.lookup(&domain, RecordType::MX).await;
+    assert_eq!(mx.dnssec, Dnssec::Secure, "{:?}", mx.error);
+    let host = validate
+        .lookup(&name("mx1.dane-ee.test."), RecordType::A)
+        .await;
+    assert_eq!(host.dnssec, Dnssec::Secure, "{:?}", host.error);
+    for (n, t) in &chain {
+        assert_eq!(lab.queries(n, *t), 1, "{n} {t}");
+    }
+    assert_eq!(lab.queries(&Name::root(), RecordType::DNSKEY), 1);
+}

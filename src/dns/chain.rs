@@ -250,27 +250,35 @@ impl<H: DnsHandle> Chain<H> {
             }
         }
         for signer in signers {
-            let mut zone = signer;
-            // At most one step per label (127).
-            loop {
-                for rtype in [RecordType::DNSKEY, RecordType::DS] {
-                    if rtype == RecordType::DS && zone.is_root() {
-                        continue;
-                    }
-                    let query = Query::query(zone.clone(), rtype);
-                    let (_, fresh) = self.slot(&query);
-                    if fresh {
-                        let this = self.clone();
-                        tokio::spawn(async move {
-                            let _ = this.cached(query, options).await;
-                        });
-                    }
+            self.prefetch_from(signer, options);
+        }
+    }
+
+    /// Starts fetching, in the background, the DNSKEY and DS RRsets of
+    /// `zone` and of every zone above it that are not cached or on their
+    /// way yet.
+    pub fn prefetch_from(&self, zone: Name, options: DnsRequestOptions) {
+        let mut zone = zone;
+        zone.set_fqdn(true);
+        // At most one step per label (127).
+        loop {
+            for rtype in [RecordType::DNSKEY, RecordType::DS] {
+                if rtype == RecordType::DS && zone.is_root() {
+                    continue;
                 }
-                if zone.is_root() {
-                    break;
+                let query = Query::query(zone.clone(), rtype);
+                let (_, fresh) = self.slot(&query);
+                if fresh {
+                    let this = self.clone();
+                    tokio::spawn(async move {
+                        let _ = this.cached(query, options).await;
+                    });
                 }
-                zone = zone.base_name();
             }
+            if zone.is_root() || zone.num_labels() == 0 {
+                break;
+            }
+            zone = zone.base_name();
         }
     }
 }
