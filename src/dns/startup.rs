@@ -19,7 +19,9 @@
 //!   bogus) and must validate against the trust anchor (a wrong anchor, or
 //!   a resolver serving another root, makes every signed domain bogus;
 //!   a wrong clock makes every signature look expired). A DS anchor is
-//!   turned into keys from this same answer (RFC 4034 §5.1.4);
+//!   turned into keys from this same answer (RFC 4034 §5.1.4), and the
+//!   validator, which needs the same RRset for the first answers, waits
+//!   for it instead of asking again (`check`'s `share`);
 //! - `resolver`: the root SOA, asked with DO=1, must come back with AD=1,
 //!   as Postfix's `dnssec_probe` checks (default `ns:.`): a resolver that
 //!   does not validate makes every signed domain look unsigned, and the
