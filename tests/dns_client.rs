@@ -285,3 +285,37 @@ async fn a_domains_chain_of_trust_is_asked_before_any_answer_names_its_zone() {
     }
     assert_eq!(lab.queries(&Name::root(), RecordType::DNSKEY), 1);
 }
+
+#[tokio::test]
+async fn an_mx_host_in_another_zone_has_its_chain_asked_before_its_addresses() {
+    let lab = start_lab().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let validate = dns(&lab, DnssecMode::Validate, lab.authoritative(), dir.path()).await;
+    // An unsigned MX RRset naming mx1.secure.test: nothing the MX lookup
+    // itself needs is signed by secure.test.
+    let mx = validate
+        .lookup(&name("dane-insecure-mx.test."), RecordType::MX)
+        .await;
+    assert_eq!(mx.status, Status::Found, "{:?}", mx.error);
+    let zone = name("secure.test.");
+    let chain = [
+        (zone.clone(), RecordType::DNSKEY),
+        (zone.clone(), RecordType::DS),
+    ];
+    assert!(
+        asked(&lab, &chain).await,
+        "{:?}",
+        chain
+            .iter()
+            .map(|(n, t)| (*t, lab.queries(n, *t)))
+            .collect::<Vec<_>>()
+    );
+    let host = name("mx1.secure.test.");
+    assert_eq!(lab.queries(&host, RecordType::A), 0);
+    // The address lookup finds them: asked once.
+    let a = validate.lookup(&host, RecordType::A).await;
+    assert_eq!(a.dnssec, Dnssec::Secure, "{:?}", a.error);
+    for (n, t) in &chain {
+        assert_eq!(lab.queries(n, *t), 1, "{n} {t}");
+    }
+}
