@@ -15,7 +15,8 @@
 # scan does hangs off this chain beside it: the DNSSEC chain of trust (DS
 # and DNSKEY of every zone, asked together with the MX: the scanned
 # domain's and those above it go out with the first queries, and the root
-# DNSKEY query of the start-up check is the validator's too), TLSA and
+# DNSKEY query of the start-up check is the validator's too; an MX host
+# in another zone has its parent's chain asked beside its addresses), TLSA and
 # TLSRPT (beside the address lookup and the session), the MTA-STS policy
 # (TXT and policy host 1, TLS 1, GET 1 = 3 beside the MX lookup and the
 # session). A DANE domain adds the key-type sessions (RSA-only and
