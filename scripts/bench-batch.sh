@@ -10,8 +10,10 @@
 # One lab (started with the largest size) serves every run; each run scans
 # the first SIZE bulk domains. Per run: wall seconds, user+sys CPU seconds
 # of mxtls (the lab's CPU is not counted), CPU ms per domain, peak RSS
-# (/usr/bin/time %M), lines written, domains whose MX lookup failed, and
-# domains with at least one error finding. The lab runs on the same
+# (/usr/bin/time %M), lines written, domains whose MX lookup failed,
+# domains with at least one error finding, and STARTTLS sessions made for
+# the domain that reports them against all sessions reported (the others
+# were shared from another domain's scan). The lab runs on the same
 # machine, so its CPU competes with the scanner's: compare runs made on
 # one machine only. MXTLS_BENCH_BIN=DIR uses the binaries in DIR instead
 # of building (to compare a saved build with the current one).
@@ -50,8 +52,8 @@ done
 # shellcheck disable=SC1091
 . "$dir/lab.env"
 echo "lab with $largest bulk domains ready in $(( ($(date +%s%N) - start) / 1000000 )) ms ($(grep -o 'started in [0-9]* ms' "$dir/lab.log"))"
-printf '%-8s %-9s %5s %8s %8s %8s %9s %7s %8s %7s\n' \
-    domains dnssec conc wall_s cpu_s cpu_ms/d peak_MiB lines lookfail errdoms
+printf '%-8s %-9s %5s %8s %7s %8s %8s %9s %7s %8s %7s %15s\n' \
+    domains dnssec conc wall_s dom/s cpu_s cpu_ms/d peak_MiB lines lookfail errdoms probes/sessions
 
 for n in $sizes; do
     head -n "$n" "$MXTLS_LAB_BULK" > "$dir/in.txt"
@@ -72,11 +74,16 @@ for n in $sizes; do
             lines=$(wc -l < "$dir/out.jsonl")
             lookfail=$(grep -c '"code":"mx-lookup-failed"' "$dir/out.jsonl" || true)
             errdoms=$(grep -c '"severity":"error"' "$dir/out.jsonl" || true)
+            # Sessions in the output, and those made for the domain that
+            # reports them (the rest were shared from another domain's).
+            sessions=$(grep -o '"shared":[a-z]*' "$dir/out.jsonl" | wc -l)
+            probes=$(grep -o '"shared":false' "$dir/out.jsonl" | wc -l)
             awk -v n="$n" -v m="$mode" -v c="$c" -v w="$wall" -v u="$user" -v s="$sys" \
-                -v r="$rss" -v l="$lines" -v f="$lookfail" -v e="$errdoms" 'BEGIN {
+                -v r="$rss" -v l="$lines" -v f="$lookfail" -v e="$errdoms" \
+                -v p="$probes" -v q="$sessions" 'BEGIN {
                 cpu = u + s
-                printf "%-8d %-9s %5d %8.2f %8.2f %8.2f %9.1f %7d %8d %7d\n",
-                    n, m, c, w, cpu, cpu * 1000 / n, r / 1024, l, f, e }'
+                printf "%-8d %-9s %5d %8.2f %7.0f %8.2f %8.2f %9.1f %7d %8d %7d %15s\n",
+                    n, m, c, w, n / (w > 0 ? w : 1), cpu, cpu * 1000 / n, r / 1024, l, f, e, p "/" q }'
         done
     done
 done

@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # Throughput and memory of a batch scan against the lab (release build).
 #   scripts/bench.sh [ROUNDS] [CONCURRENCY]
+#   scripts/bench.sh batch [SIZES] [CONCURRENCIES] [MODES]
+#       the scale benchmark (scripts/bench-batch.sh): 1 000 and 10 000
+#       bulk domains at concurrency 32/64/256 in every DNSSEC mode
+#   scripts/bench.sh latency [DELAY_MS] [RUNS]
+#       single-domain scans against their critical path (bench-latency.sh)
 # Scans every catalogue domain ROUNDS times (default 50) and prints wall
 # time, domains per second and peak memory. Numbers, not pass/fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case ${1:-} in
+    batch) shift; exec scripts/bench-batch.sh "$@" ;;
+    latency) shift; exec scripts/bench-latency.sh "$@" ;;
+esac
 rounds=${1:-50}
 concurrency=${2:-200}
 

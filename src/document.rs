@@ -65,6 +65,41 @@ pub struct DomainReport {
 /// The version written into every document (`mxtls_version`).
 pub const MXTLS_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// Schema identifier of [`RejectedInput`]: a line of the JSON outputs
+/// that is not a domain's scan.
+pub const REJECTED_SCHEMA: &str = "mxtls-input-error/1";
+
+/// An input that is not a domain name: nothing was scanned for it, and the
+/// JSON outputs say so in its own object rather than leave it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedInput {
+    pub schema: &'static str,
+    /// The input as given, made safe for a terminal and cut to 80
+    /// characters.
+    pub input: String,
+    /// Its line in `--input` (1-based); absent for a command-line argument.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub error: String,
+    pub advice: &'static str,
+    pub scanned_at: String,
+    pub mxtls_version: &'static str,
+}
+
+impl RejectedInput {
+    pub fn new(input: &str, line: Option<usize>, error: &str) -> RejectedInput {
+        RejectedInput {
+            schema: REJECTED_SCHEMA,
+            input: input.to_string(),
+            line,
+            error: error.to_string(),
+            advice: "Give one domain name per line (A-labels or U-labels, no scheme, path or address); '#' starts a comment.",
+            scanned_at: crate::datetime::format_rfc3339(std::time::SystemTime::now()),
+            mxtls_version: MXTLS_VERSION,
+        }
+    }
+}
+
 /// What one domain's scan comes to, for tallies, summaries and exit status.
 /// Ordered from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -5,7 +5,14 @@
 //! Lines are capped at [`MAX_LINE`] bytes (the rest of a longer line is
 //! skipped and the line rejected); `#` starts a comment. With `--shard`,
 //! only the domains of the shard are passed on (see `shard`).
+//!
+//! A domain given again (the same name after normalisation) is scanned
+//! once: the reader keeps 16 bytes of the SHA-256 of every name passed on,
+//! the one thing held per input line (16 MB for a million distinct
+//! domains). An input that is not a domain name is passed on as
+//! [`RejectedInput`], for the JSON outputs to carry as its own object.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures_util::stream::{self, Stream};
 use tokio::sync::mpsc;
 
+use crate::document::RejectedInput;
 use crate::scan::Domain;
 use crate::shard::Shard;
 
@@ -40,6 +48,8 @@ pub struct Tally {
     pub rejected: AtomicUsize,
     /// Domains passed on to be scanned.
     pub accepted: AtomicUsize,
+    /// Domains given again and skipped.
+    pub duplicates: AtomicUsize,
 }
 
 /// A running input: the domains, numbered in input order.
@@ -49,6 +59,9 @@ pub struct Input {
     pub total: Option<usize>,
     pub tally: Arc<Tally>,
     rx: mpsc::Receiver<(usize, Domain)>,
+    /// Inputs that are not domain names, as they are read. Drain it beside
+    /// the domains: the reader waits when it is full.
+    pub rejected: mpsc::Receiver<RejectedInput>,
 }
 
 impl Input {
@@ -60,40 +73,66 @@ impl Input {
             Some(path) if path == Path::new("-") => Some(Box::new(BufReader::new(io::stdin()))),
             Some(path) => Some(Box::new(BufReader::new(open(path)?))),
         };
+        let mut seen = HashSet::new();
         let total = match &source.file {
             None => Some(count(
                 source.arguments.iter().map(String::as_str),
                 source.shard,
+                &mut seen,
             )),
             Some(path) if path == Path::new("-") => None,
             Some(path) => {
                 let mut lines = Vec::new();
-                let mut counted = count(source.arguments.iter().map(String::as_str), source.shard);
+                let mut counted = count(
+                    source.arguments.iter().map(String::as_str),
+                    source.shard,
+                    &mut seen,
+                );
                 let mut r = BufReader::new(open(path)?);
                 while next_line(&mut r, &mut lines).map_err(|e| read_error(path, &e))? {
                     if let Some(text) = content(&lines) {
-                        counted += count(std::iter::once(text), source.shard);
+                        counted += count(std::iter::once(text), source.shard, &mut seen);
                     }
                 }
                 Some(counted)
             }
         };
+        drop(seen);
         let (tx, rx) = mpsc::channel(READ_AHEAD);
+        let (rejected_tx, rejected) = mpsc::channel(READ_AHEAD);
         let tally = Arc::new(Tally::default());
         let thread_tally = Arc::clone(&tally);
+        let out = Out {
+            domains: tx,
+            rejected: rejected_tx,
+            tally: thread_tally,
+            note,
+        };
         std::thread::Builder::new()
             .name("mxtls-input".into())
-            .spawn(move || read_all(source, reader, &tx, &thread_tally, &*note))
+            .spawn(move || read_all(source, reader, &out))
             .map_err(|e| format!("cannot start reading the input: {e}"))?;
-        Ok(Input { total, tally, rx })
+        Ok(Input {
+            total,
+            tally,
+            rx,
+            rejected,
+        })
     }
 
-    /// The domains as a stream, numbered from 0 in input order.
-    pub fn into_stream(self) -> impl Stream<Item = (usize, Domain)> {
-        stream::unfold(
+    /// The domains as a stream, numbered from 0 in input order, and the
+    /// rejected inputs.
+    pub fn split(
+        self,
+    ) -> (
+        impl Stream<Item = (usize, Domain)>,
+        mpsc::Receiver<RejectedInput>,
+    ) {
+        let domains = stream::unfold(
             self.rx,
             |mut rx| async move { rx.recv().await.map(|d| (d, rx)) },
-        )
+        );
+        (domains, self.rejected)
     }
 }
 
@@ -105,12 +144,27 @@ fn read_error(path: &Path, e: &io::Error) -> String {
     format!("cannot read --input {}: {e}", path.display())
 }
 
-/// Domains among `texts` that the shard holds (all valid ones without one).
-fn count<'a>(texts: impl Iterator<Item = &'a str>, shard: Option<Shard>) -> usize {
+/// Distinct domains among `texts` that the shard holds (all valid ones
+/// without one); `seen` carries over between calls.
+fn count<'a>(
+    texts: impl Iterator<Item = &'a str>,
+    shard: Option<Shard>,
+    seen: &mut HashSet<[u8; 16]>,
+) -> usize {
     texts
         .filter_map(|t| Domain::parse(t).ok())
         .filter(|d| shard.is_none_or(|s| s.holds(&d.ascii)))
+        .filter(|d| seen.insert(fingerprint(&d.ascii)))
         .count()
+}
+
+/// What tells one normalised name from another: 128 bits of SHA-256, so
+/// two different names of a list never pass for one.
+fn fingerprint(ascii: &str) -> [u8; 16] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, ascii.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest.as_ref()[..16]);
+    out
 }
 
 /// The line's text before any `#`, trimmed; None when nothing is left.
@@ -146,46 +200,57 @@ fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<bool> {
     }
 }
 
-fn read_all(
-    source: Source,
-    reader: Option<Box<dyn BufRead + Send>>,
-    tx: &mpsc::Sender<(usize, Domain)>,
-    tally: &Tally,
-    note: &(dyn Fn(String) + Send + Sync),
-) {
+/// Where the reader puts what it reads.
+struct Out {
+    domains: mpsc::Sender<(usize, Domain)>,
+    rejected: mpsc::Sender<RejectedInput>,
+    tally: Arc<Tally>,
+    note: Arc<dyn Fn(String) + Send + Sync>,
+}
+
+fn read_all(source: Source, reader: Option<Box<dyn BufRead + Send>>, out: &Out) {
     let mut index = 0usize;
-    let mut pass = |text: &str| -> bool {
+    let mut seen: HashSet<[u8; 16]> = HashSet::new();
+    // False once the scans have ended (an interrupt): stop reading.
+    let mut pass = |text: &str, line: Option<usize>| -> bool {
         match Domain::parse(text) {
             Ok(d) => {
                 if source.shard.is_some_and(|s| !s.holds(&d.ascii)) {
                     return true;
                 }
-                tally.accepted.fetch_add(1, Ordering::Relaxed);
-                let sent = tx.blocking_send((index, d)).is_ok();
+                if !seen.insert(fingerprint(&d.ascii)) {
+                    out.tally.duplicates.fetch_add(1, Ordering::Relaxed);
+                    return true;
+                }
+                out.tally.accepted.fetch_add(1, Ordering::Relaxed);
+                let sent = out.domains.blocking_send((index, d)).is_ok();
                 index += 1;
                 sent
             }
             Err(e) => {
-                tally.rejected.fetch_add(1, Ordering::Relaxed);
-                note(format!("mxtls: skipping {e}"));
-                true
+                out.tally.rejected.fetch_add(1, Ordering::Relaxed);
+                (out.note)(format!("mxtls: skipping {e}"));
+                out.rejected
+                    .blocking_send(RejectedInput::new(&e.input, line, &e.to_string()))
+                    .is_ok()
             }
         }
     };
     for arg in &source.arguments {
-        if !pass(arg) {
+        if !pass(arg, None) {
             return;
         }
     }
     let Some(mut reader) = reader else { return };
     let mut line = Vec::new();
+    let mut number = 0usize;
     loop {
         match next_line(&mut reader, &mut line) {
-            Ok(true) => {}
+            Ok(true) => number += 1,
             Ok(false) => return,
             Err(e) => {
-                note(format!("mxtls: stopped reading the input: {e}"));
-                tally.rejected.fetch_add(1, Ordering::Relaxed);
+                (out.note)(format!("mxtls: stopped reading the input: {e}"));
+                out.tally.rejected.fetch_add(1, Ordering::Relaxed);
                 return;
             }
         }
@@ -194,8 +259,7 @@ fn read_all(
             Err(_) => Some("\u{fffd}"),
         };
         if let Some(text) = text {
-            // The scan ended (an interrupt): stop reading.
-            if !pass(text) {
+            if !pass(text, Some(number)) {
                 return;
             }
         }

@@ -9,6 +9,7 @@
 pub mod classify;
 pub mod cli;
 pub mod cli_docs;
+pub mod clock_map;
 pub mod dane;
 pub mod datetime;
 pub mod discover;

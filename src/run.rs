@@ -386,9 +386,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut tally = RunTally::default();
     let mut signals = Signals::install();
     let watcher = Arc::clone(&progress);
-    let domains = input
-        .into_stream()
-        .inspect(move |(i, d)| watcher.started(*i, &d.ascii));
+    let (domains, mut rejected) = input.split();
+    let domains = domains.inspect(move |(i, d)| watcher.started(*i, &d.ascii));
+    let mut rejected_open = true;
     // Scans run in this task: a single domain's steps are task-local
     // (`step`), and the bounded number of scans in flight bounds memory.
     let results = scanner.scan_many(domains, args.concurrency);
@@ -403,6 +403,15 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             signal = signals.next() => {
                 interrupted = Some(signal);
                 break;
+            }
+            // Drained beside the scans: the reader waits when it is full.
+            input = rejected.recv(), if rejected_open => {
+                match input {
+                    Some(input) if !report_to_stdout => progress.suspend(|| sink.rejected(input))?,
+                    Some(_) => {}
+                    None => rejected_open = false,
+                }
+                continue;
             }
             next = next => next,
         };
@@ -471,6 +480,13 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         );
         return Ok(signal.exit_status());
     }
+    // The reader has ended (the domains are all in): what it rejected is
+    // all queued.
+    while let Some(input) = rejected.recv().await {
+        if !report_to_stdout {
+            sink.rejected(input)?;
+        }
+    }
     dns_check.ready().await?;
     if !report_to_stdout {
         sink.finish()?;
@@ -493,6 +509,12 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     }
     for note in tally.untested_notes() {
         eprintln!("mxtls: note: {note}");
+    }
+    let duplicates = input_tally.duplicates.load(Ordering::Relaxed);
+    if duplicates > 0 {
+        eprintln!(
+            "mxtls: note: {duplicates} input(s) named a domain already given and were not scanned again"
+        );
     }
     if total > 1 {
         eprintln!("{}", batch.line());

@@ -250,11 +250,13 @@ fn a_batch_on_a_terminal_shows_a_progress_bar_cleared_before_other_output() {
         );
     }
     let written = std::fs::read(&out).expect("stdout file");
+    let lines = jsonl_domains(&written);
     assert_eq!(
-        jsonl_domains(&written).len(),
-        4,
-        "stdout holds only the results"
+        lines.len(),
+        5,
+        "stdout holds only the results: four scans and the rejected line's object"
     );
+    assert_eq!(lines.iter().filter(|d| !d.is_empty()).count(), 4);
     // Without a terminal: no bar at all.
     let plain = Command::new(env!("CARGO_BIN_EXE_mxtls"))
         .args(&a)
@@ -367,4 +369,70 @@ fn per_ip_zero_is_a_usage_error() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--per-ip"));
+}
+
+#[test]
+fn a_domain_given_again_is_scanned_once_and_a_line_that_is_not_a_domain_gets_its_own_object() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let list = dir.path().join("domains.txt");
+    // The same name three ways (case, trailing dot), and a line that is
+    // not a domain name between them.
+    std::fs::write(
+        &list,
+        "secure.test\n# a comment\nSECURE.test.\nhttps://not a domain/\nsecure.test # again\n",
+    )
+    .expect("write");
+    for format in ["--jsonl", "--json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_mxtls"))
+            .args(args(Via::Off, &[format, "--fail-on", "never"]))
+            .arg("--input")
+            .arg(&list)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "a bad input is not passed over: {stderr}"
+        );
+        assert!(
+            stderr.contains("2 input(s) named a domain already given"),
+            "{stderr}"
+        );
+        let items: Vec<Value> = if format == "--jsonl" {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a whole JSON line"))
+                .collect()
+        } else {
+            let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+            doc.as_array()
+                .expect("an array: a scan and a rejected input")
+                .clone()
+        };
+        for item in &items {
+            common::assert_valid(item);
+        }
+        let scans: Vec<&Value> = items.iter().filter(|i| i["schema"] == "mxtls/1").collect();
+        assert_eq!(
+            scans.len(),
+            1,
+            "{format}: secure.test scanned once: {items:#?}"
+        );
+        assert_eq!(scans[0]["domain"], "secure.test");
+        let rejected: Vec<&Value> = items
+            .iter()
+            .filter(|i| i["schema"] == "mxtls-input-error/1")
+            .collect();
+        assert_eq!(rejected.len(), 1, "{format}: {items:#?}");
+        assert_eq!(rejected[0]["line"], 4);
+        assert_eq!(rejected[0]["input"], "https://not a domain/");
+        assert!(
+            rejected[0]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("is not a domain name")),
+            "{:#}",
+            rejected[0]
+        );
+    }
 }

@@ -125,10 +125,22 @@ fn a_malformed_domain_among_good_ones_is_skipped_with_a_message_and_exit_2() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect();
-    assert_eq!(lines.len(), 2, "the two good domains are scanned");
+    assert_eq!(
+        lines.len(),
+        3,
+        "the two good domains and the bad input's own object"
+    );
     for l in &lines {
         common::assert_valid(l);
     }
+    let scanned: Vec<&Value> = lines.iter().filter(|l| l["schema"] == "mxtls/1").collect();
+    assert_eq!(scanned.len(), 2, "the two good domains are scanned");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["schema"] == "mxtls-input-error/1" && l["input"] == "not a domain"),
+        "{lines:#?}"
+    );
     assert_eq!(
         out.status.code(),
         Some(2),

@@ -24,7 +24,6 @@
 //!   timeout caused by the scanner's own load from one caused by the
 //!   domain.
 
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,12 +36,15 @@ use hickory_proto::rr::{LowerName, Name, RData, Record, RecordType};
 use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
 use tokio::sync::{OnceCell, Semaphore};
+
+use crate::clock_map::ClockMap;
 use tokio::time::Instant;
 
-/// Most DNSKEY and DS answers kept (a million-domain batch under a few
-/// hundred TLDs and providers needs far fewer; each entry is one message,
-/// a few hundred bytes to a few KB).
-pub const MAX_ENTRIES: usize = 4096;
+/// Most DNSKEY and DS answers kept: the shared zones of a batch (a few
+/// hundred TLDs and providers) plus two per domain in flight at
+/// `--concurrency 256`. Each is one message of a few KB, so a larger bound
+/// only makes memory grow with the length of the list.
+pub const MAX_ENTRIES: usize = 1024;
 /// Longest a positive answer is kept, whatever its TTL says.
 pub const MAX_AGE: Duration = Duration::from_secs(3600);
 /// Longest a denial (NODATA, NXDOMAIN) is kept (RFC 9520 §3.2 caps cached
@@ -54,7 +56,7 @@ type Cached = (Instant, Result<DnsResponse, NetError>);
 type Slot = Arc<OnceCell<Cached>>;
 
 struct Shared {
-    slots: Mutex<HashMap<(LowerName, RecordType), Slot>>,
+    slots: Mutex<ClockMap<(LowerName, RecordType), Slot>>,
     places: Semaphore,
     waiting: AtomicUsize,
     /// Queries sent upstream (for the bench and tests).
@@ -74,7 +76,7 @@ impl<H: DnsHandle> Chain<H> {
         Chain {
             inner,
             shared: Arc::new(Shared {
-                slots: Mutex::new(HashMap::new()),
+                slots: Mutex::new(ClockMap::new(MAX_ENTRIES)),
                 places: Semaphore::new(in_flight.max(1)),
                 waiting: AtomicUsize::new(0),
                 sent: AtomicU64::new(0),
@@ -108,7 +110,7 @@ impl<H: DnsHandle> Chain<H> {
         }
         let slot: Slot = Arc::new(OnceCell::new_with(Some((expiry, Ok(response)))));
         if let Ok(mut slots) = self.shared.slots.lock() {
-            slots.insert(key(&query), slot);
+            slots.insert(key(&query), slot, is_stale);
         }
     }
 
@@ -179,22 +181,8 @@ impl<H: DnsHandle> Chain<H> {
                 _ => return (slot.clone(), false),
             }
         }
-        if slots.len() >= MAX_ENTRIES {
-            slots.retain(|_, s| s.get().is_none_or(|(until, _)| *until > now));
-        }
-        if slots.len() >= MAX_ENTRIES {
-            // Still full of fresh entries: drop the one expiring first.
-            let first = slots
-                .iter()
-                .filter_map(|(k, s)| s.get().map(|(until, _)| (*until, k.clone())))
-                .min_by_key(|(until, _)| *until)
-                .map(|(_, k)| k);
-            if let Some(first) = first {
-                slots.remove(&first);
-            }
-        }
         let slot: Slot = Arc::new(OnceCell::new());
-        slots.insert(k, slot.clone());
+        slots.insert(k, slot.clone(), is_stale);
         (slot, true)
     }
 
@@ -281,6 +269,12 @@ impl<H: DnsHandle> Chain<H> {
             zone = zone.base_name();
         }
     }
+}
+
+/// An answer past its time (one still being fetched is not).
+fn is_stale(slot: &Slot) -> bool {
+    slot.get()
+        .is_some_and(|(until, _)| *until <= Instant::now())
 }
 
 fn cacheable(rtype: RecordType) -> bool {

@@ -14,6 +14,8 @@
 //! table (they are written as a dotted OID with a `#`-hex value, as §2.4
 //! requires).
 
+use std::sync::{Mutex, OnceLock};
+
 use ring::digest;
 use serde::Serialize;
 use x509_parser::der_parser::asn1_rs::{Any, Tag, ToDer};
@@ -21,6 +23,8 @@ use x509_parser::extensions::GeneralName;
 use x509_parser::objects::{oid_registry, oid2sn};
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 use x509_parser::public_key::PublicKey;
+
+use crate::clock_map::ClockMap;
 
 /// Seconds in a day, for [`days_until_expiry`].
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -128,8 +132,33 @@ pub fn days_until_expiry(facts: &CertFacts, now_unix: i64) -> i64 {
         .div_euclid(SECONDS_PER_DAY)
 }
 
-/// Parses `der` into the full internal view.
+/// Certificates whose view is remembered: the MX certificates of a batch's
+/// shared sessions are read for every domain that uses them (DANE, WebPKI,
+/// key variants, the JSON), so each is parsed once while it is in use.
+const VIEW_MEMO_ENTRIES: usize = 512;
+
+type ViewMemo = Mutex<ClockMap<[u8; 32], Result<CertView, CertError>>>;
+
+/// Parses `der` into the full internal view (remembered by the SHA-256 of
+/// the DER: the view is a function of those bytes alone).
 pub(crate) fn view(der: &[u8]) -> Result<CertView, CertError> {
+    static MEMO: OnceLock<ViewMemo> = OnceLock::new();
+    let memo = MEMO.get_or_init(|| Mutex::new(ClockMap::new(VIEW_MEMO_ENTRIES)));
+    let mut key = [0u8; 32];
+    key.copy_from_slice(digest::digest(&digest::SHA256, der).as_ref());
+    if let Ok(mut memo) = memo.lock()
+        && let Some(view) = memo.get(&key)
+    {
+        return view.clone();
+    }
+    let view = parse_view(der);
+    if let Ok(mut memo) = memo.lock() {
+        memo.insert(key, view.clone(), |_| false);
+    }
+    view
+}
+
+fn parse_view(der: &[u8]) -> Result<CertView, CertError> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError::Der {
         reason: e.to_string(),
     })?;
@@ -402,6 +431,26 @@ mod tests {
         for (rule, now, want) in cases {
             assert_eq!(days_until_expiry(&f, *now), *want, "{rule}: now={now}");
         }
+    }
+
+    #[test]
+    fn a_remembered_view_is_the_one_parsed_afresh_and_is_told_apart_by_its_bytes() {
+        let pki = Pki::new();
+        let one = pki.leaf(&leaf_spec(&["one.example.test"]));
+        let two = pki.leaf(&leaf_spec(&["two.example.test"]));
+        for der in [&one, &two, &one, &two] {
+            let remembered = view(der).expect("parses");
+            let afresh = parse_view(der).expect("parses");
+            assert_eq!(remembered.facts, afresh.facts);
+            assert_eq!(remembered.spki_der, afresh.spki_der);
+        }
+        assert_eq!(
+            view(&one).expect("parses").facts.dns_names,
+            ["one.example.test"]
+        );
+        let mut cut = one.as_ref().to_vec();
+        cut.truncate(cut.len() / 2);
+        assert!(view(&cut).is_err(), "other bytes, another answer");
     }
 
     #[test]

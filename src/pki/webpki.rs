@@ -21,7 +21,7 @@
 //! failure-reason-code; [`WebPkiVerdict::primary`] picks one by SPEC §5's
 //! precedence. Leaves out: revocation, OCSP, certificate policies.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;
@@ -31,6 +31,7 @@ use rustls::{CertificateError, RootCertStore};
 use serde::Serialize;
 
 use super::facts::{self, CertError, CertFacts, CertView};
+use crate::clock_map::ClockMap;
 use crate::tlsrpt::report::ResultType;
 
 /// Chains longer than this are not real server chains; certificates past it
@@ -41,12 +42,44 @@ pub(crate) const MAX_CHAIN_CERTS: usize = 16;
 /// (see [`verify`]): any syntactically valid name serves.
 const PLACEHOLDER_NAME: &str = "name-checked-separately.invalid";
 
+/// Verdicts remembered per set of roots: a session shared by the domains
+/// of one provider is judged once per second, not once per domain.
+const VERDICT_MEMO_ENTRIES: usize = 1024;
+
 /// The trust anchors a WebPKI verdict is judged against.
 #[derive(Debug, Clone)]
 pub struct Roots {
     verifier: Arc<WebPkiServerVerifier>,
     store: Arc<RootCertStore>,
     anchors: usize,
+    verdicts: Arc<VerdictMemo>,
+}
+
+/// [`verify`]'s answers by (SHA-256 of the chain, host, second). The
+/// verdict depends on nothing else: the same chain judged for the same
+/// host at the same second (the resolution of [`UnixTime`]) gets the same
+/// defects, so reusing it changes no output.
+struct VerdictMemo(Mutex<ClockMap<MemoKey, WebPkiVerdict>>);
+
+/// SHA-256 of the chain, host, Unix second.
+type MemoKey = ([u8; 32], String, u64);
+
+impl std::fmt::Debug for VerdictMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerdictMemo")
+    }
+}
+
+fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for der in chain {
+        // Lengths first, so two chains cut at different places differ.
+        ctx.update(&(der.len() as u64).to_be_bytes());
+        ctx.update(der.as_ref());
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    out
 }
 
 /// Why a set of trust anchors could not be built.
@@ -110,6 +143,7 @@ impl Roots {
             verifier,
             store,
             anchors,
+            verdicts: Arc::new(VerdictMemo(Mutex::new(ClockMap::new(VERDICT_MEMO_ENTRIES)))),
         })
     }
 
@@ -270,6 +304,25 @@ impl WebPkiVerdict {
 
 /// Judges `chain` (leaf first, as presented) for `host` at `now`.
 pub fn verify(
+    chain: &[CertificateDer<'_>],
+    host: &str,
+    roots: &Roots,
+    now: UnixTime,
+) -> WebPkiVerdict {
+    let key = (chain_digest(chain), host.to_string(), now.as_secs());
+    if let Ok(mut memo) = roots.verdicts.0.lock()
+        && let Some(verdict) = memo.get(&key)
+    {
+        return verdict.clone();
+    }
+    let verdict = verify_afresh(chain, host, roots, now);
+    if let Ok(mut memo) = roots.verdicts.0.lock() {
+        memo.insert(key, verdict.clone(), |_| false);
+    }
+    verdict
+}
+
+fn verify_afresh(
     chain: &[CertificateDer<'_>],
     host: &str,
     roots: &Roots,
@@ -595,6 +648,27 @@ mod tests {
 
     fn codes(v: &WebPkiVerdict) -> Vec<&'static str> {
         v.defects.iter().map(Defect::reason_code).collect()
+    }
+
+    #[test]
+    fn a_remembered_verdict_is_the_one_judged_afresh_and_keyed_by_host_and_second() {
+        let pki = Pki::new();
+        let host = "mx1.example.test";
+        let chain = pki.chain(&leaf_spec(&[host]));
+        let roots = lab_roots(&pki);
+        let t = now();
+        let first = verify(&chain, host, &roots, t);
+        let again = verify(&chain, host, &roots, t);
+        assert_eq!(first, again);
+        assert_eq!(first, verify_afresh(&chain, host, &roots, t));
+        let memo = |roots: &Roots| roots.verdicts.0.lock().expect("memo").len();
+        assert_eq!(memo(&roots), 1, "the second call reused the first verdict");
+
+        let other = verify(&chain, "mx2.example.test", &roots, t);
+        assert_eq!(codes(&other), vec!["host-mismatch"]);
+        let later = verify(&chain, host, &roots, unix_time(at(2099, 1, 1)));
+        assert!(codes(&later).contains(&"certificate-expired"));
+        assert_eq!(memo(&roots), 3);
     }
 
     #[test]

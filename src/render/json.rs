@@ -1,6 +1,6 @@
 //! The `mxtls/1` JSON documents.
 
-use crate::document::DomainReport;
+use crate::document::{DomainReport, RejectedInput};
 
 /// One domain as a compact JSON line (`--jsonl`).
 pub fn line(report: &DomainReport) -> String {
@@ -8,11 +8,29 @@ pub fn line(report: &DomainReport) -> String {
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"))
 }
 
-/// The `--json` document: the object for one domain, an array for several.
-pub fn document(reports: &[DomainReport]) -> String {
-    let out = match reports {
-        [one] => serde_json::to_string_pretty(one),
-        many => serde_json::to_string_pretty(many),
+/// An input that is not a domain name, as a compact JSON line.
+pub fn rejected_line(input: &RejectedInput) -> String {
+    serde_json::to_string(input)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"))
+}
+
+/// The `--json` document: the object for one domain, an array for several
+/// (the domains in input order, then the inputs that were not domains).
+pub fn document(reports: &[DomainReport], rejected: &[RejectedInput]) -> String {
+    let out = match (reports, rejected) {
+        ([one], []) => serde_json::to_string_pretty(one),
+        (many, []) => serde_json::to_string_pretty(many),
+        (many, rejected) => {
+            let mut values: Vec<serde_json::Value> =
+                Vec::with_capacity(many.len() + rejected.len());
+            for r in many {
+                values.push(serde_json::to_value(r).unwrap_or_default());
+            }
+            for r in rejected {
+                values.push(serde_json::to_value(r).unwrap_or_default());
+            }
+            serde_json::to_string_pretty(&values)
+        }
     };
     out.unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"))
 }

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::{csv, html, json, junit, sarif, summary, table};
-use crate::document::DomainReport;
+use crate::document::{DomainReport, RejectedInput};
 use crate::finding::Severity;
 
 /// The output formats of `mxtls check`.
@@ -35,6 +35,11 @@ pub enum Format {
 pub trait Sink {
     /// Domain number `index` (input order) has finished.
     fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()>;
+    /// An input that is not a domain name: the JSON formats write it as an
+    /// object of its own; the others leave it to the note on stderr.
+    fn rejected(&mut self, _input: RejectedInput) -> io::Result<()> {
+        Ok(())
+    }
     /// Every domain has finished (or the run stops): write what is held.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -64,33 +69,39 @@ pub fn for_format<'a, W: Write + 'a>(
             layout: options.layout,
             total,
         }),
-        Format::Json => document(out, |r| format!("{}\n", json::document(r))),
+        Format::Json => document(out, |r, rejected| {
+            format!("{}\n", json::document(r, rejected))
+        }),
         Format::Jsonl => Box::new(LineSink {
             out,
             header: None,
             line: |r| format!("{}\n", json::line(r)),
+            rejected: Some(|r| format!("{}\n", json::rejected_line(r))),
         }),
         Format::Csv => Box::new(LineSink {
             out,
             header: Some(csv::header(csv::FINDING_COLUMNS)),
             line: csv::finding_rows,
+            rejected: None,
         }),
         Format::CsvDomains => Box::new(LineSink {
             out,
             header: Some(csv::header(csv::DOMAIN_COLUMNS)),
             line: csv::domain_row,
+            rejected: None,
         }),
         Format::Summary => Box::new(LineSink {
             out,
             header: None,
             line: summary::line,
+            rejected: None,
         }),
-        Format::Sarif => document(out, |r| format!("{}\n", sarif::document(r))),
+        Format::Sarif => document(out, |r, _| format!("{}\n", sarif::document(r))),
         Format::Junit => {
             let fail_on = options.fail_on;
-            document(out, move |r| junit::document(r, fail_on))
+            document(out, move |r, _| junit::document(r, fail_on))
         }
-        Format::Html => document(out, html::document),
+        Format::Html => document(out, |r, _| html::document(r)),
     }
 }
 
@@ -122,11 +133,12 @@ impl<W: Write> Sink for TableSink<W> {
 /// end, so memory grows with the list (the line formats do not).
 fn document<'a, W: Write + 'a>(
     out: W,
-    render: impl Fn(&[DomainReport]) -> String + 'a,
+    render: impl Fn(&[DomainReport], &[RejectedInput]) -> String + 'a,
 ) -> Box<dyn Sink + 'a> {
     Box::new(DocumentSink {
         out,
         reports: Vec::new(),
+        rejected: Vec::new(),
         render,
     })
 }
@@ -134,10 +146,11 @@ fn document<'a, W: Write + 'a>(
 struct DocumentSink<W, F> {
     out: W,
     reports: Vec<Option<DomainReport>>,
+    rejected: Vec<RejectedInput>,
     render: F,
 }
 
-impl<W: Write, F: Fn(&[DomainReport]) -> String> Sink for DocumentSink<W, F> {
+impl<W: Write, F: Fn(&[DomainReport], &[RejectedInput]) -> String> Sink for DocumentSink<W, F> {
     fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()> {
         if self.reports.len() <= index {
             self.reports.resize_with(index + 1, || None);
@@ -146,9 +159,15 @@ impl<W: Write, F: Fn(&[DomainReport]) -> String> Sink for DocumentSink<W, F> {
         Ok(())
     }
 
+    fn rejected(&mut self, input: RejectedInput) -> io::Result<()> {
+        self.rejected.push(input);
+        Ok(())
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         let kept: Vec<DomainReport> = self.reports.drain(..).flatten().collect();
-        self.out.write_all((self.render)(&kept).as_bytes())?;
+        self.out
+            .write_all((self.render)(&kept, &self.rejected).as_bytes())?;
         self.out.flush()
     }
 }
@@ -159,6 +178,7 @@ struct LineSink<W> {
     out: W,
     header: Option<String>,
     line: fn(&DomainReport) -> String,
+    rejected: Option<fn(&RejectedInput) -> String>,
 }
 
 impl<W: Write> LineSink<W> {
@@ -177,6 +197,14 @@ impl<W: Write> Sink for LineSink<W> {
         self.out.flush()
     }
 
+    fn rejected(&mut self, input: RejectedInput) -> io::Result<()> {
+        if let Some(line) = self.rejected {
+            self.out.write_all(line(&input).as_bytes())?;
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     fn finish(&mut self) -> io::Result<()> {
         // A run with no domain finished still gets its CSV header.
         self.write_header()?;
@@ -191,6 +219,11 @@ impl Sink for Both<'_> {
     fn domain(&mut self, index: usize, report: DomainReport) -> io::Result<()> {
         self.0.domain(index, report.clone())?;
         self.1.domain(index, report)
+    }
+
+    fn rejected(&mut self, input: RejectedInput) -> io::Result<()> {
+        self.0.rejected(input.clone())?;
+        self.1.rejected(input)
     }
 
     fn finish(&mut self) -> io::Result<()> {

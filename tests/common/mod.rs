@@ -14,6 +14,10 @@ pub const SCHEMA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/testdata/schema/mxtls-1.schema.json"
 );
+pub const INPUT_ERROR_SCHEMA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/testdata/schema/mxtls-input-error-1.schema.json"
+);
 
 pub struct Lab {
     pub servers: Servers,
@@ -158,20 +162,28 @@ pub fn scan_json(via: Via, domain: &str) -> (i32, serde_json::Value) {
     (out.status.code().unwrap_or(-1), json)
 }
 
-/// Asserts that a document (object or array of objects) fits the mxtls/1 schema.
+fn validator(path: &str) -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+            .expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// Asserts that a document (object or array of objects) fits the mxtls/1
+/// schema, or for an input that was not a domain, mxtls-input-error/1.
 pub fn assert_valid(doc: &serde_json::Value) {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    let v = VALIDATOR.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(SCHEMA).expect("schema file"))
-                .expect("schema is JSON");
-        jsonschema::validator_for(&schema).expect("schema compiles")
-    });
+    static INPUT_ERROR: OnceLock<jsonschema::Validator> = OnceLock::new();
     let items: Vec<&serde_json::Value> = match doc {
         serde_json::Value::Array(a) => a.iter().collect(),
         one => vec![one],
     };
     for item in items {
+        let v = if item["schema"] == "mxtls-input-error/1" {
+            INPUT_ERROR.get_or_init(|| validator(INPUT_ERROR_SCHEMA))
+        } else {
+            VALIDATOR.get_or_init(|| validator(SCHEMA))
+        };
         let errors: Vec<String> = v
             .iter_errors(item)
             .map(|e| format!("{} at {}", e, e.instance_path()))
