@@ -215,6 +215,9 @@ impl Scanner {
         let (logged_dns, signature_log) = self.dns.with_signature_log();
         // The lookups the scanner's own load leaves unanswered.
         let (logged_dns, overload_log) = logged_dns.with_overload_log();
+        // The chain of trust goes out with the first queries, not after
+        // their answers.
+        self.dns.prefetch_chain(&domain.name);
         let dns = TimedDns {
             dns: &logged_dns,
             timeline,

@@ -114,6 +114,45 @@ impl<H: DnsHandle> Chain<H> {
         }
     }
 
+    /// Lets a query already on its way stand for the validator's own: the
+    /// start-up check asks every resolver for the root DNSKEY RRset beside
+    /// the first queries, and the validator needs the same RRset at once.
+    /// The slot for `query` is claimed before this returns, so whoever
+    /// asks for it from then on waits for `answer` instead of sending the
+    /// query again (one root DNSKEY query per run). `None` (the check got
+    /// no usable answer, so the run stops) fails the waiters and is not
+    /// kept.
+    pub async fn share<F>(&self, query: Query, answer: F)
+    where
+        F: std::future::Future<Output = Option<DnsResponse>> + Send + 'static,
+    {
+        let (slot, fresh) = self.slot(&query);
+        if !fresh {
+            return;
+        }
+        let (claimed, is_claimed) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            slot.get_or_init(|| async move {
+                let _ = claimed.send(());
+                match answer.await {
+                    Some(response) => {
+                        let result = Ok(response);
+                        (expiry(&result), result)
+                    }
+                    None => (
+                        Instant::now(),
+                        Err(NetError::from(
+                            "the resolver gave the start-up check no usable root DNSKEY RRset",
+                        )),
+                    ),
+                }
+            })
+            .await;
+        });
+        // Initialising has begun: nobody else can start a fetch for it.
+        let _ = is_claimed.await;
+    }
+
     /// One query through the cap.
     async fn fetch(&self, request: DnsRequest) -> Result<DnsResponse, NetError> {
         self.shared.waiting.fetch_add(1, Ordering::Relaxed);
@@ -199,27 +238,35 @@ impl<H: DnsHandle> Chain<H> {
             }
         }
         for signer in signers {
-            let mut zone = signer;
-            // At most one step per label (127).
-            loop {
-                for rtype in [RecordType::DNSKEY, RecordType::DS] {
-                    if rtype == RecordType::DS && zone.is_root() {
-                        continue;
-                    }
-                    let query = Query::query(zone.clone(), rtype);
-                    let (_, fresh) = self.slot(&query);
-                    if fresh {
-                        let this = self.clone();
-                        tokio::spawn(async move {
-                            let _ = this.cached(query, options).await;
-                        });
-                    }
+            self.prefetch_from(signer, options);
+        }
+    }
+
+    /// Starts fetching, in the background, the DNSKEY and DS RRsets of
+    /// `zone` and of every zone above it that are not cached or on their
+    /// way yet.
+    pub fn prefetch_from(&self, zone: Name, options: DnsRequestOptions) {
+        let mut zone = zone;
+        zone.set_fqdn(true);
+        // At most one step per label (127).
+        loop {
+            for rtype in [RecordType::DNSKEY, RecordType::DS] {
+                if rtype == RecordType::DS && zone.is_root() {
+                    continue;
                 }
-                if zone.is_root() {
-                    break;
+                let query = Query::query(zone.clone(), rtype);
+                let (_, fresh) = self.slot(&query);
+                if fresh {
+                    let this = self.clone();
+                    tokio::spawn(async move {
+                        let _ = this.cached(query, options).await;
+                    });
                 }
-                zone = zone.base_name();
             }
+            if zone.is_root() || zone.num_labels() == 0 {
+                break;
+            }
+            zone = zone.base_name();
         }
     }
 }

@@ -109,6 +109,10 @@ pub struct Dns {
     overload_log: Option<Arc<OverloadLog>>,
 }
 
+/// Most zones of MX hosts whose chain of trust is asked ahead of their
+/// addresses (`prefetch_mx_zones`); real MX sets name one or two.
+const MAX_MX_ZONES: usize = 4;
+
 /// Longest CNAME chain followed (BIND's limit is 16; real chains are short).
 const MAX_ALIASES: usize = 8;
 
@@ -166,7 +170,7 @@ impl Dns {
         // the queries need comes from it.
         let overlap = known.is_some();
         if !overlap {
-            let checked = startup::check(mode, &servers, system, &anchor, step).await?;
+            let checked = startup::check(mode, &servers, system, &anchor, step, None).await?;
             let transport = Transport::with_cap(&checked.servers, step, config.in_flight);
             let validator = match checked.anchors {
                 Some(anchors) if mode == DnssecMode::Validate => {
@@ -195,9 +199,23 @@ impl Dns {
         let validator = known
             .flatten()
             .map(|anchors| build_validator(&transport, anchors));
+        // The check's root DNSKEY query is the validator's too: it waits
+        // for the check's answer instead of asking again.
+        let share = match &validator {
+            Some(v) => {
+                let (to, from) = tokio::sync::oneshot::channel();
+                v.upstream
+                    .share(Query::query(Name::root(), RecordType::DNSKEY), async move {
+                        from.await.ok()
+                    })
+                    .await;
+                Some(to)
+            }
+            None => None,
+        };
         let check = tokio::spawn({
             let servers = servers.clone();
-            async move { startup::check(mode, &servers, system, &anchor, step).await }
+            async move { startup::check(mode, &servers, system, &anchor, step, share).await }
         });
         let left_out = transport.clone();
         let ready: Ready = async move {
@@ -230,6 +248,21 @@ impl Dns {
     /// the run must stop and blame its own environment, not a domain.
     pub async fn ready(&self) -> Result<Arc<[String]>, DnsSetupError> {
         self.ready.clone().await.map_err(DnsSetupError::Checked)
+    }
+
+    /// Validate mode: starts fetching the chain of trust of `domain` (the
+    /// DNSKEY and DS RRsets of the name and of every zone above it that
+    /// are not cached yet) before any answer has named its zone. The
+    /// domain a scan starts from is nearly always a zone apex, and the
+    /// validator needs these RRsets for the very first answer (its MX):
+    /// asked now, they arrive with it instead of one round trip after it
+    /// (issue 14). When the name is no zone apex, its two queries come
+    /// back empty (NODATA) and the chain is fetched as the answers name it.
+    /// Nothing to do in the other modes.
+    pub fn prefetch_chain(&self, domain: &Name) {
+        if let Some(v) = &self.validator {
+            v.upstream.prefetch_from(domain.clone(), v.options);
+        }
     }
 
     pub fn mode(&self) -> DnssecMode {
@@ -274,13 +307,17 @@ impl Dns {
         // Sent together with the start-up check; not handed out before it
         // has passed, so a broken resolver is never blamed on a domain.
         let (answer, ready) = tokio::join!(lookup, self.ready.clone());
-        match ready {
+        let answer = match ready {
             Ok(_) => answer,
             Err(e) => Answer::overloaded(
                 name,
                 format!("not usable: the scanner's resolver failed its start-up check: {e}"),
             ),
+        };
+        if rtype == RecordType::MX {
+            self.prefetch_mx_zones(&answer);
         }
+        answer
     }
 
     /// This resolver, logging every lookup the scanner's own load left
@@ -290,6 +327,35 @@ impl Dns {
         let mut dns = self.clone();
         dns.overload_log = Some(Arc::clone(&log));
         (dns, log)
+    }
+
+    /// Validate mode: an MX answer names the hosts whose addresses are
+    /// asked next (RFC 1035 §3.3.9 has servers add them to the answer for
+    /// that reason). A host in another zone than the domain (hosted mail)
+    /// needs that zone's chain of trust, which would otherwise be asked
+    /// only once the addresses come back signed by it: one round trip
+    /// after them. So the chain of each host's parent, the usual zone apex
+    /// of a mail host, is asked now, beside the address lookups (issue
+    /// 14); for hosts in the domain's own zone it is cached already and
+    /// nothing is sent. At most [`MAX_MX_ZONES`] zones; the others are
+    /// fetched as their answers name them.
+    fn prefetch_mx_zones(&self, answer: &Answer) {
+        if self.validator.is_none() {
+            return;
+        }
+        let mut zones: Vec<Name> = Vec::new();
+        for (_, host) in answer.mx_records() {
+            let zone = host.base_name();
+            if zones.len() >= MAX_MX_ZONES {
+                break;
+            }
+            if !zone.is_root() && !zones.contains(&zone) {
+                zones.push(zone);
+            }
+        }
+        for zone in &zones {
+            self.prefetch_chain(zone);
+        }
     }
 
     /// This resolver, logging the signature expirations of every lookup

@@ -19,7 +19,9 @@
 //!   bogus) and must validate against the trust anchor (a wrong anchor, or
 //!   a resolver serving another root, makes every signed domain bogus;
 //!   a wrong clock makes every signature look expired). A DS anchor is
-//!   turned into keys from this same answer (RFC 4034 §5.1.4);
+//!   turned into keys from this same answer (RFC 4034 §5.1.4), and the
+//!   validator, which needs the same RRset for the first answers, waits
+//!   for it instead of asking again (`check`'s `share`);
 //! - `resolver`: the root SOA, asked with DO=1, must come back with AD=1,
 //!   as Postfix's `dnssec_probe` checks (default `ns:.`): a resolver that
 //!   does not validate makes every signed domain look unsigned, and the
@@ -185,13 +187,17 @@ fn probe_query(mode: DnssecMode) -> (RecordType, QueryFlags, &'static str) {
 }
 
 /// Checks every server at once. `system` says the servers came from
-/// /etc/resolv.conf (for messages).
+/// /etc/resolv.conf (for messages). In validate mode, `share` is handed
+/// the first root DNSKEY answer the anchor validates the moment it is
+/// judged, for the validator waiting on it (`Chain::share`): the check
+/// may still wait for the other servers.
 pub async fn check(
     mode: DnssecMode,
     servers: &[SocketAddr],
     system: bool,
     anchor: &AnchorSource,
     step: Duration,
+    mut share: Option<tokio::sync::oneshot::Sender<DnsResponse>>,
 ) -> Result<Checked, StartupError> {
     let (rtype, flags, _) = probe_query(mode);
     // RRSIG times are 32-bit serial numbers (RFC 4034 §3.1.5): the low 32
@@ -222,6 +228,9 @@ pub async fn check(
         let verdict = judge(mode, server, reply, anchor, now);
         if matches!(verdict, Verdict::Usable(_)) && root_keys.is_none() {
             root_keys = kept.and_then(|m| DnsResponse::from_message(m).ok());
+            if let (Some(keys), Some(to)) = (&root_keys, share.take()) {
+                let _ = to.send(keys.clone());
+            }
         }
         if deadline.is_none() && matches!(verdict, Verdict::Usable(_)) {
             deadline = Some(Instant::now() + step.min(GRACE));

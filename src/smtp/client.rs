@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::client::Resumption;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{AlertDescription, ClientConfig, PeerIncompatible, ProtocolVersion};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -95,18 +95,18 @@ pub async fn probe_limited(
     cfg: &ProbeConfig,
     only: Option<KeyType>,
 ) -> Session {
-    probe_telling(ip, sni, cfg, only, &|| {}).await
+    probe_telling(ip, sni, cfg, only, &|_| {}).await
 }
 
-/// [`probe_limited`], calling `tls_up` the moment the handshake has
-/// succeeded (before EHLO under TLS and QUIT), for work that waits only
-/// for that.
+/// [`probe_limited`], calling `tls_up` with the chain the server showed
+/// the moment the handshake has succeeded (before EHLO under TLS and
+/// QUIT), for work that waits only for that.
 pub async fn probe_telling(
     ip: IpAddr,
     sni: Option<&str>,
     cfg: &ProbeConfig,
     only: Option<KeyType>,
-    tls_up: &(dyn Fn() + Send + Sync),
+    tls_up: &(dyn Fn(&[CertificateDer<'static>]) + Send + Sync),
 ) -> Session {
     let started = Instant::now();
     let mut session = Session::new(ip, cfg.port, sni);
@@ -151,7 +151,7 @@ async fn run(
     s: &mut Session,
     cfg: &ProbeConfig,
     only: Option<KeyType>,
-    tls_up: &(dyn Fn() + Send + Sync),
+    tls_up: &(dyn Fn(&[CertificateDer<'static>]) + Send + Sync),
 ) {
     let step = cfg.step_timeout;
     let server_name = match server_name(s.ip, s.sni.as_deref()) {
@@ -276,7 +276,7 @@ async fn run(
         );
         s.transcript.event(&event);
     }
-    tls_up();
+    tls_up(&s.chain);
 
     // EHLO again, under TLS (RFC 3207 §4.2).
     let mut secure = ReplyReader::new(tls);
