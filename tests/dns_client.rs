@@ -321,3 +321,38 @@ async fn an_mx_host_in_another_zone_has_its_chain_asked_before_its_addresses() {
         assert_eq!(lab.queries(n, *t), 1, "{n} {t}");
     }
 }
+
+#[tokio::test]
+async fn an_unsigned_zone_is_asked_for_its_name_servers_once_however_many_lookups_prove_it_insecure()
+ {
+    let lab = start_lab().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let validate = dns(&lab, DnssecMode::Validate, lab.authoritative(), dir.path()).await;
+    // What a scan asks of an unsigned domain at once: each answer is
+    // proven insecure by finding the zone cut (NS) and its missing DS.
+    let names = [
+        ("insecure.test.", RecordType::MX),
+        ("_mta-sts.insecure.test.", RecordType::TXT),
+        ("_smtp._tls.insecure.test.", RecordType::TXT),
+        ("mta-sts.insecure.test.", RecordType::A),
+        ("mta-sts.insecure.test.", RecordType::AAAA),
+    ];
+    let names: Vec<(Name, RecordType)> = names.iter().map(|(n, t)| (name(n), *t)).collect();
+    let answers =
+        futures_util::future::join_all(names.iter().map(|(n, t)| validate.lookup(n, *t))).await;
+    assert_eq!(
+        answers[0].dnssec,
+        Dnssec::Insecure,
+        "{:?}",
+        answers[0].error
+    );
+    for owner in ["insecure.test.", "test."] {
+        let asked = lab.queries(&name(owner), RecordType::NS);
+        assert!(asked <= 1, "NS of {owner} asked {asked} times");
+    }
+    assert_eq!(
+        lab.queries(&name("insecure.test."), RecordType::NS),
+        1,
+        "the zone cut was looked for"
+    );
+}

@@ -9,7 +9,8 @@
 //! a batch share the root, their TLD and a few provider zones, so this layer
 //! sits under the validator and:
 //!
-//! - keeps DNSKEY and DS answers in a cache bounded to [`MAX_ENTRIES`],
+//! - keeps DNSKEY and DS answers (and NS, which the validator asks to find
+//!   the zone cut of an unsigned answer) in a cache bounded to [`MAX_ENTRIES`],
 //!   each for the smallest of its records' TTLs, the time left on its
 //!   RRSIGs (RFC 4034 §3.1.5) and [`MAX_AGE`]; negative answers for the
 //!   time their SOA allows, at most [`MAX_NEGATIVE_AGE`]. The validator
@@ -277,8 +278,12 @@ fn is_stale(slot: &Slot) -> bool {
         .is_some_and(|(until, _)| *until <= Instant::now())
 }
 
+/// The chain of trust's RRsets, and NS: the validator asks an unsigned
+/// answer's owner and its ancestors for NS to find the zone cut whose DS
+/// is missing (RFC 4035 §5.2), once per answer; an unsigned domain's five
+/// lookups asked the same NS six times.
 fn cacheable(rtype: RecordType) -> bool {
-    matches!(rtype, RecordType::DNSKEY | RecordType::DS)
+    matches!(rtype, RecordType::DNSKEY | RecordType::DS | RecordType::NS)
 }
 
 fn key(query: &Query) -> (LowerName, RecordType) {
@@ -365,8 +370,9 @@ mod tests {
     fn only_chain_records_are_kept() {
         assert!(cacheable(RecordType::DNSKEY));
         assert!(cacheable(RecordType::DS));
+        assert!(cacheable(RecordType::NS));
         assert!(!cacheable(RecordType::MX));
-        assert!(!cacheable(RecordType::NS));
+        assert!(!cacheable(RecordType::TLSA));
     }
 
     #[test]
