@@ -15,12 +15,10 @@
 //!   next domain asks again.
 //! - Domains asking for the same name at once share one lookup.
 //! - At most [`ENTRIES`] names are kept; past that the oldest goes first,
-//!   unless it was read since its last turn (CLOCK's second chance, as in
-//!   `chain`): a provider's hosts stay while the one-off MX hosts of
-//!   self-hosted domains pass through. A queue of insertions, so an
-//!   insertion costs O(1) amortised, never a scan of the map.
+//!   unless it was read since its last turn (CLOCK's second chance,
+//!   `clock_map`): a provider's hosts stay while the one-off MX hosts of
+//!   self-hosted domains pass through, at O(1) amortised per insertion.
 
-use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -30,6 +28,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::{Answer, Status};
+use crate::clock_map::ClockMap;
 
 /// Most MX-host answers kept (a provider has a handful of hosts, each with
 /// three answers: 4 096 covers over a thousand distinct MX hosts).
@@ -50,60 +49,23 @@ enum Slot {
     },
 }
 
-struct Entry {
-    slot: Slot,
-    /// The insertion this entry comes from (see `order`).
-    seq: u64,
-    /// Read since its last turn in `order`: kept for another turn.
-    read: bool,
-}
-
-#[derive(Default)]
-struct Inner {
-    map: HashMap<Key, Entry>,
-    /// Insertions, oldest first; a pair whose `seq` no longer matches the
-    /// map's entry is stale and skipped.
-    order: VecDeque<(Key, u64)>,
-    next_seq: u64,
-}
-
-impl Inner {
-    fn insert(&mut self, now: Instant, key: Key, slot: Slot) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let entry = Entry {
-            slot,
-            seq,
-            read: false,
-        };
-        self.map.insert(key.clone(), entry);
-        self.order.push_back((key, seq));
-        // Each pop drops a stale pair, evicts, or gives a read entry one
-        // more turn (clearing the mark a read paid for): O(1) amortised.
-        // Stale pairs are dropped too once they outnumber the live ones.
-        while self.map.len() > ENTRIES || self.order.len() > 2 * ENTRIES {
-            let over = self.map.len() > ENTRIES;
-            let Some((old, old_seq)) = self.order.pop_front() else {
-                break;
-            };
-            let Some(entry) = self.map.get_mut(&old).filter(|e| e.seq == old_seq) else {
-                continue;
-            };
-            let expired = matches!(entry.slot, Slot::Kept { expires, .. } if expires <= now);
-            if expired || (over && !entry.read) {
-                self.map.remove(&old);
-            } else {
-                entry.read = false;
-                self.order.push_back((old, old_seq));
-            }
-        }
-    }
+/// A kept answer past its time (one still being asked is not).
+fn is_stale(slot: &Slot) -> bool {
+    matches!(slot, Slot::Kept { expires, .. } if *expires <= Instant::now())
 }
 
 /// The run's MX-host answers, shared by every domain of the run.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct HostAnswers {
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Mutex<ClockMap<Key, Slot>>>,
+}
+
+impl Default for HostAnswers {
+    fn default() -> HostAnswers {
+        HostAnswers {
+            inner: Arc::new(Mutex::new(ClockMap::new(ENTRIES))),
+        }
+    }
 }
 
 impl HostAnswers {
@@ -127,15 +89,14 @@ impl HostAnswers {
             let Ok(mut inner) = self.inner.lock() else {
                 return ask.await;
             };
-            match inner.map.get_mut(&key).map(|e| (&e.slot, &mut e.read)) {
-                Some((Slot::Kept { answer, expires }, read)) if *expires > now => {
-                    *read = true;
+            match inner.get(&key) {
+                Some(Slot::Kept { answer, expires }) if *expires > now => {
                     return Answer::clone(answer);
                 }
-                Some((Slot::Asking(cell), _)) => Arc::clone(cell),
+                Some(Slot::Asking(cell)) => Arc::clone(cell),
                 _ => {
                     let cell = Arc::new(OnceCell::new());
-                    inner.insert(now, key.clone(), Slot::Asking(Arc::clone(&cell)));
+                    inner.insert(key.clone(), Slot::Asking(Arc::clone(&cell)), is_stale);
                     cell
                 }
             }
@@ -145,21 +106,21 @@ impl HostAnswers {
         let answer = cell.get_or_init(|| ask).await.clone();
         if let Ok(mut inner) = self.inner.lock() {
             let ours = matches!(
-                inner.map.get(&key).map(|e| &e.slot),
+                inner.get(&key),
                 Some(Slot::Asking(c)) if Arc::ptr_eq(c, &cell)
             );
             if ours {
                 match keep_for(&answer) {
                     Some(ttl) => inner.insert(
-                        now,
                         key,
                         Slot::Kept {
                             answer: Box::new(answer.clone()),
                             expires: now + ttl,
                         },
+                        is_stale,
                     ),
                     None => {
-                        inner.map.remove(&key);
+                        inner.remove(&key);
                     }
                 }
             }
@@ -169,7 +130,7 @@ impl HostAnswers {
 
     /// How many names are kept or being asked (for tests of the bound).
     pub fn len(&self) -> usize {
-        self.inner.lock().map(|i| i.map.len()).unwrap_or(0)
+        self.inner.lock().map(|i| i.len()).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {
