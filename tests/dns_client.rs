@@ -356,3 +356,36 @@ async fn an_unsigned_zone_is_asked_for_its_name_servers_once_however_many_lookup
         "the zone cut was looked for"
     );
 }
+
+#[tokio::test]
+async fn a_chain_query_that_waited_for_its_place_and_got_no_answer_counts_as_the_scanners_loss() {
+    use futures_util::StreamExt;
+    use hickory_proto::op::{DnsRequest, DnsRequestOptions, Query};
+    use hickory_resolver::net::xfer::DnsHandle;
+    use mxtls::dns::chain::Chain;
+    use mxtls::dns::transport::Handle;
+
+    let (hole, _swallowed) = black_hole().await;
+    // The validator's upstream with one query in flight: the second DNSKEY
+    // query waits for the first, which the silent server never answers.
+    let chain = Chain::new(
+        Handle(Transport::with_cap(&[hole], Duration::from_secs(1), 100)),
+        1,
+    );
+    let ask = |zone: &str| {
+        let request = DnsRequest::from_query(
+            Query::query(name(zone), RecordType::DNSKEY),
+            DnsRequestOptions::default(),
+        );
+        let mut responses = chain.send(request);
+        async move { responses.next().await }
+    };
+    let (first, second) = tokio::join!(ask("a.test."), ask("b.test."));
+    assert!(matches!(first, Some(Err(_))), "{first:?}");
+    assert!(matches!(second, Some(Err(_))), "{second:?}");
+    // The query sent at once is the server's silence; the one that waited
+    // behind it is the scanner's load (a bogus verdict reached meanwhile
+    // is reported as inconclusive, not as the domain's broken DNSSEC).
+    assert_eq!(chain.lost(), 1);
+    assert_eq!(chain.sent(), 2);
+}

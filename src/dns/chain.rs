@@ -38,6 +38,7 @@ use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
 use tokio::sync::{OnceCell, Semaphore};
 
+use super::transport::overload_in;
 use crate::clock_map::ClockMap;
 use tokio::time::Instant;
 
@@ -62,6 +63,9 @@ struct Shared {
     waiting: AtomicUsize,
     /// Queries sent upstream (for the bench and tests).
     sent: AtomicU64,
+    /// Queries that got no answer after waiting for a place, or that the
+    /// transport gave up as its own overload: see [`Chain::lost`].
+    lost: AtomicU64,
 }
 
 /// The validator's upstream: `H` (the name server pool) behind the cache.
@@ -81,6 +85,7 @@ impl<H: DnsHandle> Chain<H> {
                 places: Semaphore::new(in_flight.max(1)),
                 waiting: AtomicUsize::new(0),
                 sent: AtomicU64::new(0),
+                lost: AtomicU64::new(0),
             }),
         }
     }
@@ -94,6 +99,14 @@ impl<H: DnsHandle> Chain<H> {
     /// Queries sent upstream so far.
     pub fn sent(&self) -> u64 {
         self.shared.sent.load(Ordering::Relaxed)
+    }
+
+    /// Queries lost to the scanner's own load so far. hickory's validator
+    /// turns a chain query that got no answer into a bogus proof; a bogus
+    /// answer while this count moved may be the scanner's doing, not the
+    /// domain's.
+    pub fn lost(&self) -> u64 {
+        self.shared.lost.load(Ordering::Relaxed)
     }
 
     /// Puts an answer the start-up check already holds (the root DNSKEY
@@ -156,16 +169,29 @@ impl<H: DnsHandle> Chain<H> {
 
     /// One query through the cap.
     async fn fetch(&self, request: DnsRequest) -> Result<DnsResponse, NetError> {
-        self.shared.waiting.fetch_add(1, Ordering::Relaxed);
-        let place = self.shared.places.acquire().await;
-        self.shared.waiting.fetch_sub(1, Ordering::Relaxed);
+        let (place, waited) = match self.shared.places.try_acquire() {
+            Ok(place) => (Ok(place), false),
+            Err(_) => {
+                self.shared.waiting.fetch_add(1, Ordering::Relaxed);
+                let place = self.shared.places.acquire().await;
+                self.shared.waiting.fetch_sub(1, Ordering::Relaxed);
+                (place, true)
+            }
+        };
         let _place = place.map_err(|_| NetError::from("the query queue is closed"))?;
         self.shared.sent.fetch_add(1, Ordering::Relaxed);
         let mut responses = self.inner.send(request);
-        match responses.next().await {
+        let result = match responses.next().await {
             Some(result) => result,
             None => Err(NetError::from("no response")),
+        };
+        if let Err(e) = &result {
+            let unanswered = !matches!(e, NetError::Dns(_));
+            if overload_in(e).is_some() || (waited && unanswered) {
+                self.shared.lost.fetch_add(1, Ordering::Relaxed);
+            }
         }
+        result
     }
 
     /// The slot for `query`: the cached one while fresh, else a new one.

@@ -367,7 +367,33 @@ impl Dns {
         (dns, log)
     }
 
+    /// A bogus verdict reached while a query of the chain of trust was lost
+    /// to the scanner's own load is not the domain's: hickory calls a DNSKEY
+    /// or DS it could not fetch bogus. It is the overload outcome instead
+    /// (another domain's loss in the same moment counts too: under
+    /// overload the scanner rather says "could not tell" than blame).
     async fn lookup_validating(
+        &self,
+        v: &Validator,
+        name: &Name,
+        rtype: RecordType,
+        depth: usize,
+    ) -> Answer {
+        let lost = v.upstream.lost();
+        let answer = self.validate_once(v, name, rtype, depth).await;
+        if answer.dnssec == Dnssec::Bogus && v.upstream.lost() > lost {
+            return Answer::overloaded(
+                name,
+                format!(
+                    "DNSSEC could not be checked: a query of the chain of trust got no answer while the scanner had more queries waiting than it sends at once ({} per resolver); scan again with a lower --concurrency",
+                    self.transport.cap()
+                ),
+            );
+        }
+        answer
+    }
+
+    async fn validate_once(
         &self,
         v: &Validator,
         name: &Name,
