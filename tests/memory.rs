@@ -9,9 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mxtls::lab::servers::Lab;
-
-const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
+mod common;
 const DOMAINS: usize = 3000;
 /// Lines written when the "early" peak is taken: past the warm-up (every
 /// MX host's session made, the first caches filled).
@@ -32,22 +30,12 @@ fn the_peak_memory_of_a_long_batch_does_not_grow_with_the_list() {
         eprintln!("skipped: no /proc on this platform");
         return;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    let prepared =
-        mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE)).expect("the catalogue parses");
-    let lab = runtime
-        .block_on(Lab::start_with_bulk(prepared, DOMAINS))
-        .expect("the lab starts");
-    let dir = tempfile::tempdir().expect("tmp");
-    let list = dir.path().join("domains.txt");
+    let running = common::bulk_lab(DOMAINS);
+    let lab = &running.lab;
+    let list = running.dir.path().join("domains.txt");
     let bulk = lab.bulk.as_ref().expect("the bulk set");
     std::fs::write(&list, bulk.domains().collect::<Vec<_>>().join("\n")).expect("write");
-    let ca = dir.path().join("ca.pem");
-    std::fs::write(&ca, lab.ca.root_pem()).expect("write CA");
+    let ca = running.dir.path().join("ca.pem");
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_mxtls"))
         .args(["check", "--dnssec", "off", "--resolver"])

@@ -4,44 +4,18 @@
 //! alone. The real binary against the lab's bulk set (domains sharing
 //! four MX hosts), counting queries at the authoritative server.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 use hickory_proto::rr::{Name, RecordType};
-use mxtls::lab::servers::Lab;
 use serde_json::Value;
-
-const CATALOGUE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lab/catalogue.toml");
 
 /// Bulk domains started: the even ones (2, 4, 6) share mx1 and mx2 (DANE).
 const BULK: usize = 6;
 
-struct Running {
-    lab: Lab,
-    dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn start() -> Running {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a test runtime starts");
-    let prepared =
-        mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE)).expect("the catalogue parses");
-    let lab = runtime
-        .block_on(Lab::start_with_bulk(prepared, BULK))
-        .expect("the lab starts");
-    let dir = tempfile::tempdir().expect("a temp dir");
-    std::fs::write(dir.path().join("root.key"), lab.dns.trust_anchor_dnskey())
-        .expect("write the anchor");
-    std::fs::write(dir.path().join("ca.pem"), lab.ca.root_pem()).expect("write the CA");
-    Running {
-        lab,
-        dir,
-        _runtime: runtime,
-    }
+fn start() -> common::BulkLab {
+    common::bulk_lab(BULK)
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +26,7 @@ enum Mode {
 }
 
 /// `mxtls check --jsonl` over `domains` in `mode`: one JSON object per domain.
-fn scan(r: &Running, mode: Mode, domains: &[String]) -> Vec<Value> {
+fn scan(r: &common::BulkLab, mode: Mode, domains: &[String]) -> Vec<Value> {
     let dns = &r.lab.dns;
     let anchor = r.dir.path().join("root.key").display().to_string();
     let mut args: Vec<String> = match mode {

@@ -42,15 +42,20 @@ impl Lab {
     }
 }
 
+/// The runtime the lab's servers run on, beside the test.
+fn test_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a test runtime starts")
+}
+
 /// The lab, started once per test process.
 pub fn lab() -> &'static Lab {
     static LAB: OnceLock<Lab> = OnceLock::new();
     LAB.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a test runtime starts");
+        let runtime = test_runtime();
         let prepared =
             mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE)).expect("the catalogue parses");
         let catalogue = prepared.catalogue.clone();
@@ -205,4 +210,31 @@ pub fn codes(json: &serde_json::Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A lab of its own with `bulk` domains of the bulk set (see
+/// `mxtls::lab::bulk`), its trust anchor (`root.key`) and CA (`ca.pem`)
+/// written to `dir`.
+pub struct BulkLab {
+    pub lab: Servers,
+    pub dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+pub fn bulk_lab(bulk: usize) -> BulkLab {
+    let runtime = test_runtime();
+    let prepared =
+        mxtls::lab::prepare::prepare_file(Path::new(CATALOGUE)).expect("the catalogue parses");
+    let lab = runtime
+        .block_on(Servers::start_with_bulk(prepared, bulk))
+        .expect("the lab starts");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::write(dir.path().join("root.key"), lab.dns.trust_anchor_dnskey())
+        .expect("write the anchor");
+    std::fs::write(dir.path().join("ca.pem"), lab.ca.root_pem()).expect("write the CA");
+    BulkLab {
+        lab,
+        dir,
+        _runtime: runtime,
+    }
 }
