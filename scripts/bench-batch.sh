@@ -38,19 +38,10 @@ fi
 largest=0
 for n in $sizes; do [ "$n" -gt "$largest" ] && largest=$n; done
 
-dir=$(mktemp -d)
 start=$(date +%s%N)
-"$bin/mxtls-lab" --dir "$dir" --bulk "$largest" 2>"$dir/lab.log" &
-lab=$!
-trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 600); do
-    [ -f "$dir/lab.env" ] && break
-    kill -0 "$lab" 2>/dev/null || { cat "$dir/lab.log" >&2; exit 2; }
-    sleep 0.1
-done
-[ -f "$dir/lab.env" ] || { echo "bench-batch: the lab did not start within 60 s" >&2; exit 2; }
-# shellcheck disable=SC1091
-. "$dir/lab.env"
+# shellcheck source=scripts/lab.sh
+. scripts/lab.sh
+LAB_WAIT_S=60 start_lab "$bin" --bulk "$largest"
 echo "lab with $largest bulk domains ready in $(( ($(date +%s%N) - start) / 1000000 )) ms ($(grep -o 'started in [0-9]* ms' "$dir/lab.log"))"
 printf '%-8s %-9s %5s %8s %7s %8s %8s %9s %7s %8s %7s %15s\n' \
     domains dnssec conc wall_s dom/s cpu_s cpu_ms/d peak_MiB lines lookfail errdoms probes/sessions

@@ -25,20 +25,11 @@ if [ -z "$bin" ]; then
     bin=${CARGO_TARGET_DIR:-target}/release
 fi
 lab_bin=${lab_bin:-$bin}
-dir=$(mktemp -d)
-lab_args=(--dir "$dir")
+lab_args=()
 [ -n "$bulk" ] && lab_args+=(--bulk "$bulk")
-"$lab_bin/mxtls-lab" "${lab_args[@]}" 2>"$dir/lab.log" &
-lab=$!
-trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 1 600); do
-    [ -f "$dir/lab.env" ] && break
-    kill -0 "$lab" 2>/dev/null || { cat "$dir/lab.log" >&2; exit 2; }
-    sleep 0.1
-done
-[ -f "$dir/lab.env" ] || { echo "bench-dns: the lab did not start within 60 s" >&2; exit 2; }
-# shellcheck disable=SC1091
-. "$dir/lab.env"
+# shellcheck source=scripts/lab.sh
+. scripts/lab.sh
+LAB_WAIT_S=60 start_lab "$lab_bin" "${lab_args[@]}"
 
 if [ -n "$bulk" ]; then
     cp "$MXTLS_LAB_BULK" "$dir/domains.txt"

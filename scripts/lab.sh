@@ -2,18 +2,20 @@
 # compare-outputs): `start_lab BIN_DIR [LAB_ARGS...]` starts BIN_DIR/mxtls-lab
 # (with LAB_ARGS, e.g. --delay-ms 50) in a fresh
 # temporary directory ($dir), stops it and removes $dir on exit, waits up to
-# 10 s for it to answer, and loads its MXTLS_LAB_* variables.
+# LAB_WAIT_S seconds (default 10; a large --bulk set takes longer to sign)
+# for it to answer, and loads its MXTLS_LAB_* variables.
 start_lab() {
+    local wait_s=${LAB_WAIT_S:-10}
     dir=$(mktemp -d)
     "$1/mxtls-lab" --dir "$dir" "${@:2}" 2>"$dir/lab.log" &
     lab=$!
     trap 'kill -INT $lab 2>/dev/null || true; wait $lab 2>/dev/null || true; rm -rf "$dir"' EXIT
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 $((wait_s * 10))); do
         [ -f "$dir/lab.env" ] && break
         kill -0 "$lab" 2>/dev/null || { cat "$dir/lab.log" >&2; exit 2; }
         sleep 0.1
     done
-    [ -f "$dir/lab.env" ] || { echo "$(basename "$0"): the lab did not start within 10 s" >&2; cat "$dir/lab.log" >&2; exit 2; }
+    [ -f "$dir/lab.env" ] || { echo "$(basename "$0"): the lab did not start within $wait_s s" >&2; cat "$dir/lab.log" >&2; exit 2; }
     # shellcheck disable=SC1091
     . "$dir/lab.env"
 }

@@ -184,16 +184,7 @@ impl Dns {
             };
             let notes: Arc<[String]> = checked.notes.into();
             let ready: Ready = future::ready(Ok(notes)).boxed().shared();
-            return Ok(Dns {
-                mode,
-                transport,
-                step,
-                validator,
-                ready,
-                signature_log: None,
-                host_answers: HostAnswers::default(),
-                overload_log: None,
-            });
+            return Ok(Dns::assemble(mode, transport, step, validator, ready));
         }
         let transport = Transport::with_cap(&servers, step, config.in_flight);
         let validator = known
@@ -230,7 +221,18 @@ impl Dns {
         }
         .boxed()
         .shared();
-        Ok(Dns {
+        Ok(Dns::assemble(mode, transport, step, validator, ready))
+    }
+
+    /// A run's resolver from its parts, with no per-scan logs yet.
+    fn assemble(
+        mode: DnssecMode,
+        transport: Transport,
+        step: Duration,
+        validator: Option<Validator>,
+        ready: Ready,
+    ) -> Dns {
+        Dns {
             mode,
             transport,
             step,
@@ -239,7 +241,7 @@ impl Dns {
             signature_log: None,
             host_answers: HostAnswers::default(),
             overload_log: None,
-        })
+        }
     }
 
     /// Waits for the start-up check of the resolvers; then, what it found

@@ -25,6 +25,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use super::LabError;
 use super::ca::{IssueSpec, LabCa};
 use super::https::{Behaviour, Site};
+use super::prepare::{sha256_hex, spki};
 use super::smtp::{SmtpBehaviour, SmtpServer};
 
 /// The zone under the lab's TLD that holds the bulk domains and MX hosts.
@@ -196,16 +197,6 @@ pub fn prepare(
         }
     }
     Ok((set, servers, sites))
-}
-
-fn spki(der: &[u8]) -> Vec<u8> {
-    x509_parser::parse_x509_certificate(der)
-        .map(|(_, c)| c.tbs_certificate.subject_pki.raw.to_vec())
-        .unwrap_or_default()
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }
 
 #[cfg(test)]

@@ -229,12 +229,13 @@ pub fn prepare_file(path: &std::path::Path) -> Result<Prepared, LabError> {
     prepare(&text)
 }
 
-fn spki(der: &[u8]) -> Vec<u8> {
+/// The DER SubjectPublicKeyInfo of a certificate (TLSA selector 1).
+pub(crate) fn spki(der: &[u8]) -> Vec<u8> {
     x509_parser::parse_x509_certificate(der)
         .map(|(_, c)| c.tbs_certificate.subject_pki.raw.to_vec())
         .unwrap_or_default()
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(ring::digest::digest(&ring::digest::SHA256, data).as_ref())
 }

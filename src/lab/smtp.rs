@@ -353,6 +353,13 @@ fn acceptor(server: &SmtpServer) -> Result<TlsAcceptor, SmtpLabError> {
         .with_protocol_versions(versions)
         .map_err(|source| SmtpLabError::Certificate { ip, source })?
         .with_no_client_auth();
+    let load = |issued: &Issued| {
+        provider
+            .key_provider
+            .load_private_key(issued.key.clone_key())
+            .map(|signer| Arc::new(CertifiedKey::new(issued.chain.clone(), signer)))
+            .map_err(|source| SmtpLabError::Certificate { ip, source })
+    };
     let config = if server.behaviour == SmtpBehaviour::KeyMismatch {
         // The certificate of one key, the signatures of another.
         let other = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)
@@ -365,26 +372,12 @@ fn acceptor(server: &SmtpServer) -> Result<TlsAcceptor, SmtpLabError> {
         let key = CertifiedKey::new(server.cert.chain.clone(), signer);
         builder.with_cert_resolver(Arc::new(SingleCertAndKey::from(key)))
     } else if let Some((next, switch)) = &server.next_cert {
-        let load = |issued: &Issued| {
-            provider
-                .key_provider
-                .load_private_key(issued.key.clone_key())
-                .map(|signer| Arc::new(CertifiedKey::new(issued.chain.clone(), signer)))
-                .map_err(|source| SmtpLabError::Certificate { ip, source })
-        };
         builder.with_cert_resolver(Arc::new(Rotating {
             before: load(&server.cert)?,
             after: load(next)?,
             changed: switch.clone(),
         }))
     } else if let Some(rsa) = &server.rsa_cert {
-        let load = |issued: &Issued| {
-            provider
-                .key_provider
-                .load_private_key(issued.key.clone_key())
-                .map(|signer| Arc::new(CertifiedKey::new(issued.chain.clone(), signer)))
-                .map_err(|source| SmtpLabError::Certificate { ip, source })
-        };
         builder.with_cert_resolver(Arc::new(ByKeyType(vec![load(&server.cert)?, load(rsa)?])))
     } else {
         builder
