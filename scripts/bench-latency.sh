@@ -18,7 +18,8 @@
 # DNSKEY query of the start-up check is the validator's too; an MX host
 # in another zone has its parent's chain asked beside its addresses), TLSA and
 # TLSRPT (beside the address lookup and the session), the MTA-STS policy
-# (TXT and policy host 1, TLS 1, GET 1 = 3 beside the MX lookup and the
+# (TXT and the policy host's A 1, its AAAA 1 — asked only when the A
+# lookup is not NXDOMAIN — TLS 1, GET 1 = 4 beside the MX lookup and the
 # session). A DANE domain adds the key-type sessions (RSA-only and
 # ECDSA-only ClientHellos), which are made only once the first session
 # has shown TLS works, so they start after its handshake at the earliest:

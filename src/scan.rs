@@ -218,10 +218,7 @@ impl Scanner {
         // The chain of trust goes out with the first queries, not after
         // their answers.
         self.dns.prefetch_chain(&domain.name);
-        let dns = TimedDns {
-            dns: &logged_dns,
-            timeline,
-        };
+        let dns = TimedDns::new(&logged_dns, timeline);
         let work = async {
             tokio::join!(
                 discover::discover(&dns, &domain.name, &self.preflight.mx, on_addresses),

@@ -3,10 +3,13 @@
 //! start (the JSON's `timings`), so that a slow server can be named and the
 //! critical path read off one scan.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use futures_util::FutureExt;
+use futures_util::future::{BoxFuture, Shared};
 use hickory_proto::rr::{Name, RecordType};
 use serde::Serialize;
 
@@ -119,42 +122,73 @@ impl Timeline {
     }
 }
 
-/// The resolver, with each lookup's start and end recorded on a timeline.
-pub struct TimedDns<'a> {
-    pub dns: &'a Dns,
-    pub timeline: &'a Timeline,
+async fn timed(
+    timeline: &Timeline,
+    name: &Name,
+    rtype: RecordType,
+    lookup: impl std::future::Future<Output = Answer>,
+) -> Answer {
+    let start = Instant::now();
+    let answer = lookup.await;
+    let span = timeline.span(start, Instant::now());
+    timeline.with(|t| {
+        t.lookups.push(LookupTiming {
+            name: display_name(name),
+            rtype: rtype.to_string(),
+            start_ms: span.start_ms,
+            end_ms: span.end_ms,
+        });
+    });
+    answer
 }
 
-impl TimedDns<'_> {
-    /// [`Dns::lookup`], timed.
+/// The resolver, with each lookup's start and end recorded on a timeline.
+/// A name and type asked twice in one scan (the domain's own MX, again as
+/// the domain of a report address) is asked once: the second caller gets
+/// the first one's answer.
+pub struct TimedDns<'a> {
+    dns: &'a Dns,
+    pub timeline: &'a Timeline,
+    asked: Mutex<HashMap<(Name, RecordType), Shared<BoxFuture<'a, Answer>>>>,
+}
+
+impl<'a> TimedDns<'a> {
+    pub fn new(dns: &'a Dns, timeline: &'a Timeline) -> TimedDns<'a> {
+        TimedDns {
+            dns,
+            timeline,
+            asked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// [`Dns::lookup`], timed, once per name and type.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
-        self.timed(name, rtype, self.dns.lookup(name, rtype)).await
+        let once = {
+            let Ok(mut asked) = self.asked.lock() else {
+                return timed(self.timeline, name, rtype, self.dns.lookup(name, rtype)).await;
+            };
+            asked
+                .entry((name.clone(), rtype))
+                .or_insert_with(|| {
+                    let (dns, timeline, name) = (self.dns, self.timeline, name.clone());
+                    async move { timed(timeline, &name, rtype, dns.lookup(&name, rtype)).await }
+                        .boxed()
+                        .shared()
+                })
+                .clone()
+        };
+        once.await
     }
 
-    /// [`Dns::lookup_mx_host`], timed.
+    /// [`Dns::lookup_mx_host`], timed (the run shares these already).
     pub async fn lookup_mx_host(&self, name: &Name, rtype: RecordType) -> Answer {
-        self.timed(name, rtype, self.dns.lookup_mx_host(name, rtype))
-            .await
-    }
-
-    async fn timed(
-        &self,
-        name: &Name,
-        rtype: RecordType,
-        lookup: impl std::future::Future<Output = Answer>,
-    ) -> Answer {
-        let start = Instant::now();
-        let answer = lookup.await;
-        let span = self.timeline.span(start, Instant::now());
-        self.timeline.with(|t| {
-            t.lookups.push(LookupTiming {
-                name: display_name(name),
-                rtype: rtype.to_string(),
-                start_ms: span.start_ms,
-                end_ms: span.end_ms,
-            });
-        });
-        answer
+        timed(
+            self.timeline,
+            name,
+            rtype,
+            self.dns.lookup_mx_host(name, rtype),
+        )
+        .await
     }
 
     pub fn mode(&self) -> DnssecMode {

@@ -151,3 +151,58 @@ fn domains_sharing_an_mx_host_ask_for_its_tlsa_and_addresses_once_per_run() {
         }
     }
 }
+
+/// One scan asks each name and type once: the domain's MX is not asked
+/// again for its report address (`rua=mailto:tlsrpt@<domain>`), and a
+/// policy host whose A lookup is NXDOMAIN gets no AAAA query (the name has
+/// no records of any type, RFC 8020). A policy host that exists gets both.
+#[test]
+fn a_scan_asks_each_name_once_and_no_aaaa_for_a_policy_host_that_does_not_exist() {
+    let r = start();
+    let bulk = r.lab.bulk.as_ref().expect("the bulk set");
+    let name = |text: String| Name::from_ascii(format!("{text}.")).expect("name");
+    // Domain 2: DANE, no policy host; domain 3: MTA-STS, its policy host exists.
+    let (dane, sts) = (bulk.domain(2), bulk.domain(3));
+    let asked = [
+        (name(dane.clone()), RecordType::MX),
+        (name(format!("mta-sts.{dane}")), RecordType::A),
+        (name(format!("mta-sts.{dane}")), RecordType::AAAA),
+        (name(sts.clone()), RecordType::MX),
+        (name(format!("mta-sts.{sts}")), RecordType::A),
+        (name(format!("mta-sts.{sts}")), RecordType::AAAA),
+    ];
+    let count = || -> Vec<u64> {
+        asked
+            .iter()
+            .map(|(n, t)| r.lab.dns.queries(n, *t))
+            .collect()
+    };
+    // Resolver mode is left out: the lab's resolver caches between the
+    // scanner and the counting server.
+    for mode in [Mode::Validate, Mode::Off] {
+        let before = count();
+        let docs = scan(&r, mode, &[dane.clone(), sts.clone()]);
+        let diff: Vec<u64> = count().iter().zip(before).map(|(a, b)| a - b).collect();
+        assert_eq!(diff, [1, 1, 0, 1, 1, 1], "{mode:?}: queries for {asked:?}");
+        for doc in &docs {
+            let rua = &doc["tlsrpt"]["rua_domains"][0];
+            assert_eq!(rua["accepts_mail"], true, "{mode:?}: {doc:#}");
+        }
+        let dane_doc = docs
+            .iter()
+            .find(|d| d["domain"] == dane.as_str())
+            .expect("dane");
+        let policy = &dane_doc["mta_sts"]["policy"];
+        assert_eq!(
+            policy["addresses"],
+            serde_json::json!([]),
+            "{mode:?}: {policy:#}"
+        );
+        let host_dnssec = if matches!(mode, Mode::Off) {
+            "indeterminate"
+        } else {
+            "secure"
+        };
+        assert_eq!(policy["host_dnssec"], host_dnssec, "{mode:?}: {policy:#}");
+    }
+}

@@ -265,7 +265,7 @@ async fn ask(
 ) -> Result<Message, String> {
     for _ in 0..ATTEMPTS {
         match transport::exchange(server, &Name::root(), rtype, flags, step).await {
-            Ok(m) => return Ok(m),
+            Ok(m) => return Ok(m.into_message()),
             Err(WireError::Unanswered { .. }) => continue,
             Err(e) => return Err(e.to_string()),
         }

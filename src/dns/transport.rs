@@ -30,7 +30,7 @@ use std::pin::Pin;
 
 use futures_util::StreamExt;
 use futures_util::stream::{self, FuturesUnordered, Stream};
-use hickory_proto::op::{DnsRequest, DnsResponse, Message, ResponseCode};
+use hickory_proto::op::{DnsRequest, DnsResponse, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::DnsHandle;
@@ -179,7 +179,7 @@ impl Transport {
         name: &Name,
         rtype: RecordType,
         flags: QueryFlags,
-    ) -> Result<Message, Failure> {
+    ) -> Result<DnsResponse, Failure> {
         if self.servers.is_empty() {
             return Err(Failure::Unanswered("no resolver configured".into()));
         }
@@ -234,7 +234,7 @@ pub async fn exchange(
     rtype: RecordType,
     flags: QueryFlags,
     step: Duration,
-) -> Result<Message, WireError> {
+) -> Result<DnsResponse, WireError> {
     schedule(&[server], name, rtype, flags, step)
         .await
         .map_err(|detail| WireError::Unanswered { server, detail })
@@ -249,13 +249,13 @@ pub async fn schedule(
     rtype: RecordType,
     flags: QueryFlags,
     step: Duration,
-) -> Result<Message, String> {
+) -> Result<DnsResponse, String> {
     let deadline = Instant::now() + step;
     let mut pending = FuturesUnordered::new();
     let mut sent = 0usize;
     let mut interval = FIRST_RETRY;
     let mut next_at = Instant::now();
-    let mut servfail: Option<Message> = None;
+    let mut servfail: Option<DnsResponse> = None;
     let mut servfail_from = 0usize;
     let mut errors: Vec<String> = Vec::new();
     loop {
@@ -340,7 +340,7 @@ impl DnsHandle for Handle {
                 dnssec_ok: request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok),
                 checking_disabled: request.metadata.checking_disabled,
             };
-            let message = transport
+            let response = transport
                 .query(query.name(), query.query_type(), flags)
                 .await
                 .map_err(|f| match f {
@@ -349,14 +349,12 @@ impl DnsHandle for Handle {
                     }
                     Failure::Unanswered(text) => NetError::from(text),
                 })?;
-            let response =
-                DnsResponse::from_message(message).map_err(|e| NetError::from(e.to_string()))?;
             DnsError::from_response(response).map_err(NetError::from)
         }))
     }
 }
 
-fn is_servfail(m: &Message) -> bool {
+fn is_servfail(m: &DnsResponse) -> bool {
     m.metadata.response_code == ResponseCode::ServFail
 }
 

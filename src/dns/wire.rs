@@ -9,7 +9,8 @@
 
 use std::net::SocketAddr;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
+use hickory_proto::ProtoError;
+use hickory_proto::op::{DnsResponse, Edns, Message, OpCode, Query};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -64,8 +65,14 @@ pub fn encode(
 }
 
 /// One transmission over UDP, and over TCP when the answer is truncated.
-/// Unbounded in time: the caller's schedule bounds it.
-pub async fn udp_then_tcp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireError> {
+/// Unbounded in time: the caller's schedule bounds it. The answer keeps its
+/// wire bytes: hickory's validator takes a `DnsResponse`, and parsing once
+/// is cheaper than encoding the message again.
+pub async fn udp_then_tcp(
+    server: SocketAddr,
+    bytes: &[u8],
+    id: u16,
+) -> Result<DnsResponse, WireError> {
     let answer = udp(server, bytes, id).await?;
     if !answer.metadata.truncation {
         return Ok(answer);
@@ -73,7 +80,7 @@ pub async fn udp_then_tcp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<M
     tcp(server, bytes, id).await
 }
 
-async fn udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireError> {
+async fn udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<DnsResponse, WireError> {
     let io = |source| WireError::Io { server, source };
     let local: SocketAddr = if server.is_ipv4() {
         ([0, 0, 0, 0], 0).into()
@@ -83,16 +90,15 @@ async fn udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireE
     let socket = UdpSocket::bind(local).await.map_err(io)?;
     socket.connect(server).await.map_err(io)?;
     socket.send(bytes).await.map_err(io)?;
-    let mut buf = vec![0u8; usize::from(UDP_PAYLOAD).max(4096)];
     // A stray datagram (late answer to an earlier query, spoofing attempt)
     // is skipped; the caller's timeout bounds the loop.
+    let mut buf = vec![0u8; usize::from(UDP_PAYLOAD).max(4096)];
     loop {
         let n = socket.recv(&mut buf).await.map_err(io)?;
-        match Message::from_vec(&buf[..n]) {
-            Ok(m) if m.metadata.id == id && m.metadata.message_type == MessageType::Response => {
-                return Ok(m);
-            }
-            Ok(_) => continue,
+        // Exactly the datagram: answers are kept in caches.
+        match DnsResponse::from_buffer(buf[..n].to_vec()) {
+            Ok(m) if m.metadata.id == id => return Ok(m),
+            Ok(_) | Err(ProtoError::NotAResponse) => continue,
             Err(e) => {
                 return Err(WireError::Malformed {
                     server,
@@ -103,7 +109,7 @@ async fn udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireE
     }
 }
 
-async fn tcp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireError> {
+async fn tcp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<DnsResponse, WireError> {
     let io = |source| WireError::Io { server, source };
     let mut stream = TcpStream::connect(server).await.map_err(io)?;
     let len = u16::try_from(bytes.len()).map_err(|_| WireError::Malformed {
@@ -119,7 +125,7 @@ async fn tcp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<Message, WireE
     let len = usize::from(u16::from_be_bytes(len)).min(TCP_MAX);
     let mut buf = vec![0u8; len];
     stream.read_exact(&mut buf).await.map_err(io)?;
-    let m = Message::from_vec(&buf).map_err(|e| WireError::Malformed {
+    let m = DnsResponse::from_buffer(buf).map_err(|e| WireError::Malformed {
         server,
         detail: e.to_string(),
     })?;

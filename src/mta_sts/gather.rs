@@ -94,11 +94,20 @@ pub async fn gather(dns: &TimedDns<'_>, domain: &Name, config: &StsConfig) -> St
             not_fetched: Some("the policy host name is too long to be a DNS name".into()),
         };
     };
-    let (txt, a, aaaa) = tokio::join!(
-        dns.lookup(&record_name, RecordType::TXT),
-        dns.lookup(&host_name, RecordType::A),
-        dns.lookup(&host_name, RecordType::AAAA),
-    );
+    let host_addresses = async {
+        let a = dns.lookup(&host_name, RecordType::A).await;
+        // NXDOMAIN says the name has no records of any type (RFC 8020),
+        // so AAAA would get the same denial; most domains have no policy
+        // host, and the denial's signatures need checking only once. The
+        // round trip this adds runs beside the MX and SMTP work.
+        let aaaa = if a.status == Status::NxDomain {
+            a.clone()
+        } else {
+            dns.lookup(&host_name, RecordType::AAAA).await
+        };
+        (a, aaaa)
+    };
+    let (txt, (a, aaaa)) = tokio::join!(dns.lookup(&record_name, RecordType::TXT), host_addresses);
     let assessment = if txt.status == Status::Failed {
         StsRecordAssessment::lookup_failed(txt.dnssec == Dnssec::Bogus, txt.error.clone())
     } else {
