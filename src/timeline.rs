@@ -149,8 +149,11 @@ async fn timed(
 pub struct TimedDns<'a> {
     dns: &'a Dns,
     pub timeline: &'a Timeline,
-    asked: Mutex<HashMap<(Name, RecordType), Shared<BoxFuture<'a, Answer>>>>,
+    asked: Mutex<HashMap<(Name, RecordType), OneLookup<'a>>>,
 }
+
+/// A lookup of the scan, awaited by everyone who asks the same.
+type OneLookup<'a> = Shared<BoxFuture<'a, Answer>>;
 
 impl<'a> TimedDns<'a> {
     pub fn new(dns: &'a Dns, timeline: &'a Timeline) -> TimedDns<'a> {
