@@ -488,11 +488,13 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings, domain: &str) -> (
                 }
                 cell.tls_up.send_replace(true);
             };
+            // Boxed: most calls of a batch find the session made, and its
+            // future is large to carry along unused.
             let session = cell
                 .session
                 .get_or_init(|| async {
                     let _ = cell.made_for.set(domain.to_string());
-                    fresh(ip, sni, settings, &tell).await
+                    Box::pin(fresh(ip, sni, settings, &tell)).await
                 })
                 .await
                 .clone();
@@ -501,7 +503,7 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings, domain: &str) -> (
             let shared = cell.made_for.get().is_some_and(|d| d != domain);
             (session, shared)
         }
-        None => (fresh(ip, sni, settings, &|_| {}).await, false),
+        None => (Box::pin(fresh(ip, sni, settings, &|_| {})).await, false),
     }
 }
 
@@ -536,6 +538,8 @@ async fn run_limited(
             () = cut_off => Err(()),
         }
     };
+    // Boxed, like `run`'s: made once, found made by the other domains.
+    let fresh = || Box::pin(fresh());
     match settings.cache.slot(ip, sni, Some(only)) {
         Some(cell) => cell.session.get_or_try_init(fresh).await.ok().cloned(),
         None => fresh().await.ok(),

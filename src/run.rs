@@ -326,6 +326,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             timeout: Duration::from_secs_f64(args.policy_timeout),
             roots: roots.store(),
             at: judge_at,
+            verdicts: Default::default(),
         },
         allow_private: args.allow_private,
         slow_after: sender_timeouts::SLOW_AFTER,
@@ -354,6 +355,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             sts: args.require_sts,
         })
         .with_clock(clock);
+    let scanner = Arc::new(scanner);
     let single = known_total == Some(1);
     let progress = Arc::new(if single {
         Progress::hidden()
@@ -393,8 +395,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let (domains, mut rejected) = input.split();
     let domains = domains.inspect(move |(i, d)| watcher.started(*i, &d.ascii));
     let mut rejected_open = true;
-    // Scans run in this task: a single domain's steps are task-local
-    // (`step`), and the bounded number of scans in flight bounds memory.
+    // Each scan is a task; a single domain's steps reach the board this
+    // task watches (`step::inherit`), and the bounded number of scans in
+    // flight bounds memory.
     let results = scanner.scan_many(domains, args.concurrency);
     tokio::pin!(results);
     let mut interrupted = None;

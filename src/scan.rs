@@ -429,15 +429,51 @@ impl Scanner {
     /// Scans many domains, `concurrency` at a time, yielding each report as
     /// it ends (not in input order) with the number it came with. Domains
     /// are pulled from `domains` only as scans finish, so the input is
-    /// never held beyond the domains in flight.
+    /// never held beyond the domains in flight. Each domain is a task of
+    /// its own: the runtime's threads share the scans, and an answer wakes
+    /// the thread that waits for it rather than a thread of its own. A
+    /// scan dropped unfinished (an interrupt) is cancelled.
     pub fn scan_many<'a>(
-        &'a self,
+        self: &'a Arc<Self>,
         domains: impl Stream<Item = (usize, Domain)> + 'a,
         concurrency: usize,
     ) -> impl Stream<Item = (usize, DomainReport)> + 'a {
         domains
-            .map(move |(i, d)| async move { (i, self.scan(&d).await) })
+            .map(move |(i, d)| {
+                let scanner = Arc::clone(self);
+                let scan = crate::step::inherit(async move { (i, scanner.scan(&d).await) });
+                ScanTask(tokio::spawn(scan))
+            })
             .buffer_unordered(concurrency.max(1))
+            .filter_map(std::future::ready)
+    }
+}
+
+/// A domain's scan running as a task: cancelled when dropped, and its
+/// panic, if any, goes on in the caller as it would have unspawned.
+struct ScanTask(tokio::task::JoinHandle<(usize, DomainReport)>);
+
+impl std::future::Future for ScanTask {
+    /// `None` only when the runtime is shutting down.
+    type Output = Option<(usize, DomainReport)>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|done| match done {
+                Ok(report) => Some(report),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => None,
+            })
+    }
+}
+
+impl Drop for ScanTask {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -27,6 +27,18 @@ impl Board {
     }
 }
 
+/// `work` with the board watching the current task, if any: for work
+/// spawned as a task of its own, which task-local values do not reach.
+pub fn inherit<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    let board = BOARD.try_with(Board::clone).ok();
+    async move {
+        match board {
+            Some(board) => board.watch(work).await,
+            None => work.await,
+        }
+    }
+}
+
 /// Announces a step of the current scan; `describe` runs only when a
 /// board is watching.
 pub fn set(describe: impl FnOnce() -> String) {

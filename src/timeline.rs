@@ -168,7 +168,9 @@ impl<'a> TimedDns<'a> {
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
         let once = {
             let Ok(mut asked) = self.asked.lock() else {
-                return timed(self.timeline, name, rtype, self.dns.lookup(name, rtype)).await;
+                // Boxed like the shared ones: a lookup is large to carry.
+                let lookup = Box::pin(self.dns.lookup(name, rtype));
+                return timed(self.timeline, name, rtype, lookup).await;
             };
             asked
                 .entry((name.clone(), rtype))

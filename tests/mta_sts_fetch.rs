@@ -51,6 +51,7 @@ fn config(roots: &LabCa, port: u16) -> FetchConfig {
         timeout: FETCH_TIMEOUT,
         roots: Arc::new(roots.root_store().expect("lab root store")),
         at: None,
+        verdicts: Default::default(),
     }
 }
 
@@ -366,6 +367,51 @@ async fn a_slow_policy_is_fetched_whole_and_warned_about_past_the_threshold() {
             &outcome,
             &Want::Error(FetchErrorReason::Timeout, &["127.0.0.1"]),
         );
+    })
+    .await
+    .expect("the test finishes within its bound");
+}
+
+/// Policy hosts sharing one certificate (a provider serving many domains)
+/// have their chain judged once, and each host name still on its own: a
+/// host the certificate does not name fails after two that it names.
+#[tokio::test]
+async fn a_certificate_shared_by_policy_hosts_is_judged_once_and_each_name_apart() {
+    tokio::time::timeout(TEST_BOUND, async {
+        let ca = LabCa::new("mxtls lab CA").expect("lab CA");
+        let host = |d: &str| format!("mta-sts.{d}.test");
+        let mut spec = IssueSpec::good(&host("one"));
+        spec.names.push(host("two"));
+        let shared = ca.issue(&spec).expect("shared leaf");
+        let sites = ["one", "two", "three"]
+            .iter()
+            .map(|d| Site {
+                host: host(d),
+                cert: shared.clone(),
+                behaviour: policy(200, "text/plain", GOOD_POLICY),
+            })
+            .collect();
+        let server = LabHttps::start(LOOPBACK, 0, sites)
+            .await
+            .expect("lab HTTPS");
+        let cfg = config(&ca, server.addr().port());
+        let fetched = Want::Fetched {
+            media_type_ok: true,
+            body: GOOD_POLICY,
+        };
+        for (d, want) in [
+            ("one", &fetched),
+            ("two", &fetched),
+            ("three", &Want::WebPki(CertProblem::NameMismatch)),
+        ] {
+            let outcome = fetch(&format!("{d}.test"), &[LOOPBACK], &cfg).await;
+            check(
+                &format!("{d}.test under the shared certificate"),
+                &outcome,
+                want,
+            );
+        }
+        assert_eq!(cfg.verdicts.len(), 1, "one chain, judged once");
     })
     .await
     .expect("the test finishes within its bound");

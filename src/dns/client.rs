@@ -284,7 +284,7 @@ impl Dns {
     pub async fn lookup_mx_host(&self, name: &Name, rtype: RecordType) -> Answer {
         let answer = self
             .host_answers
-            .get(name, rtype, self.ask(name, rtype))
+            .get(name, rtype, || self.ask(name, rtype))
             .await;
         self.log(name, rtype, &answer);
         answer

@@ -70,24 +70,28 @@ impl Default for HostAnswers {
 
 impl HostAnswers {
     /// The answer for `name`/`rtype`: kept, being asked by another domain,
-    /// or asked now with `ask`.
-    pub async fn get<F>(&self, name: &Name, rtype: RecordType, ask: F) -> Answer
+    /// or asked now with `ask()`. The lookup is made (and boxed) only when
+    /// it is asked: most calls of a batch find the answer kept, and a
+    /// lookup's future is large to carry along unused.
+    pub async fn get<F, Fut>(&self, name: &Name, rtype: RecordType, ask: F) -> Answer
     where
-        F: Future<Output = Answer>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Answer>,
     {
         self.get_at(Instant::now(), name, rtype, ask).await
     }
 
     /// [`HostAnswers::get`] as of `now`; a new answer's TTL counts from
     /// `now` (when it was asked), so it is never kept too long.
-    async fn get_at<F>(&self, now: Instant, name: &Name, rtype: RecordType, ask: F) -> Answer
+    async fn get_at<F, Fut>(&self, now: Instant, name: &Name, rtype: RecordType, ask: F) -> Answer
     where
-        F: Future<Output = Answer>,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Answer>,
     {
         let key = (name.to_lowercase(), rtype);
         let cell = {
             let Ok(mut inner) = self.inner.lock() else {
-                return ask.await;
+                return Box::pin(ask()).await;
             };
             match inner.get(&key) {
                 Some(Slot::Kept { answer, expires }) if *expires > now => {
@@ -103,7 +107,7 @@ impl HostAnswers {
         };
         // When the domain that asked first is cut off by its deadline, the
         // next waiter asks in its place (`OnceCell` hands the work on).
-        let answer = cell.get_or_init(|| ask).await.clone();
+        let answer = cell.get_or_init(|| Box::pin(ask())).await.clone();
         if let Ok(mut inner) = self.inner.lock() {
             let ours = matches!(
                 inner.get(&key),
@@ -177,15 +181,15 @@ mod tests {
         };
         let n = name("_25._tcp.mx.test.");
         let (a, b) = tokio::join!(
-            cache.get(&n, RecordType::TLSA, ask()),
-            cache.get(&n, RecordType::TLSA, ask())
+            cache.get(&n, RecordType::TLSA, ask),
+            cache.get(&n, RecordType::TLSA, ask)
         );
         assert_eq!((a.status, b.status), (Status::NoData, Status::NoData));
         let upper = name("_25._TCP.MX.test.");
-        cache.get(&upper, RecordType::TLSA, ask()).await;
+        cache.get(&upper, RecordType::TLSA, ask).await;
         assert_eq!(asked.load(Ordering::SeqCst), 1, "asked once for the run");
         // Another type of the same name is its own lookup.
-        cache.get(&n, RecordType::A, ask()).await;
+        cache.get(&n, RecordType::A, ask).await;
         assert_eq!(asked.load(Ordering::SeqCst), 2);
     }
 
@@ -203,7 +207,7 @@ mod tests {
             let asked = AtomicUsize::new(0);
             for _ in 0..2 {
                 cache
-                    .get(&n, RecordType::A, async {
+                    .get(&n, RecordType::A, || async {
                         asked.fetch_add(1, Ordering::SeqCst);
                         answer.clone()
                     })
@@ -228,14 +232,16 @@ mod tests {
         };
         let t0 = Instant::now();
         let at = |s| t0 + Duration::from_secs(s);
-        cache.get_at(at(0), &n, RecordType::A, ask(30)).await;
-        cache.get_at(at(29), &n, RecordType::A, ask(30)).await;
+        cache.get_at(at(0), &n, RecordType::A, || ask(30)).await;
+        cache.get_at(at(29), &n, RecordType::A, || ask(30)).await;
         assert_eq!(asked.load(Ordering::SeqCst), 1, "within the TTL");
-        cache.get_at(at(31), &n, RecordType::A, ask(86_400)).await;
+        cache
+            .get_at(at(31), &n, RecordType::A, || ask(86_400))
+            .await;
         assert_eq!(asked.load(Ordering::SeqCst), 2, "past the TTL");
         let later = 31 + MAX_AGE.as_secs() + 1;
         cache
-            .get_at(at(later), &n, RecordType::A, ask(86_400))
+            .get_at(at(later), &n, RecordType::A, || ask(86_400))
             .await;
         assert_eq!(
             asked.load(Ordering::SeqCst),
@@ -253,24 +259,24 @@ mod tests {
             asked.fetch_add(1, Ordering::SeqCst);
             found(60)
         };
-        cache.get(&provider, RecordType::A, ask()).await;
+        cache.get(&provider, RecordType::A, ask).await;
         // A flood of one-off hosts, the provider's read now and then.
         for i in 0..3 * ENTRIES {
             let one_off = name(&format!("mx{i}.test."));
             cache
-                .get(&one_off, RecordType::A, async { found(60) })
+                .get(&one_off, RecordType::A, || async { found(60) })
                 .await;
             if i % 1000 == 0 {
-                cache.get(&provider, RecordType::A, ask()).await;
+                cache.get(&provider, RecordType::A, ask).await;
             }
         }
         assert_eq!(cache.len(), ENTRIES);
         assert_eq!(asked.load(Ordering::SeqCst), 1, "the provider stayed");
         // The newest one-off is kept; the first is long gone.
         let last = name(&format!("mx{}.test.", 3 * ENTRIES - 1));
-        cache.get(&last, RecordType::A, ask()).await;
+        cache.get(&last, RecordType::A, ask).await;
         assert_eq!(asked.load(Ordering::SeqCst), 1);
-        cache.get(&name("mx0.test."), RecordType::A, ask()).await;
+        cache.get(&name("mx0.test."), RecordType::A, ask).await;
         assert_eq!(asked.load(Ordering::SeqCst), 2);
         assert_eq!(cache.len(), ENTRIES);
     }

@@ -17,6 +17,10 @@ use tokio::net::{TcpStream, UdpSocket};
 
 /// EDNS buffer size recommended by the DNS flag day 2020: avoids fragmentation.
 const UDP_PAYLOAD: u16 = 1232;
+/// Largest UDP answer read: more than the payload size we ask for, for a
+/// server that ignores it (the rest of a longer datagram is cut off, and
+/// the answer is then unparseable).
+const RECEIVE_BUFFER: usize = 4096;
 /// Largest DNS message over TCP (RFC 1035 §4.2.2 length prefix).
 const TCP_MAX: usize = 65_535;
 
@@ -92,9 +96,16 @@ async fn udp(server: SocketAddr, bytes: &[u8], id: u16) -> Result<DnsResponse, W
     socket.send(bytes).await.map_err(io)?;
     // A stray datagram (late answer to an earlier query, spoofing attempt)
     // is skipped; the caller's timeout bounds the loop.
-    let mut buf = vec![0u8; usize::from(UDP_PAYLOAD).max(4096)];
     loop {
-        let n = socket.recv(&mut buf).await.map_err(io)?;
+        socket.readable().await.map_err(io)?;
+        // On the stack, not in the future: a heap buffer this size per
+        // query makes glibc's malloc consolidate its free lists each time.
+        let mut buf = [0u8; RECEIVE_BUFFER];
+        let n = match socket.try_recv(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(io(e)),
+        };
         // Exactly the datagram: answers are kept in caches.
         match DnsResponse::from_buffer(buf[..n].to_vec()) {
             Ok(m) if m.metadata.id == id => return Ok(m),

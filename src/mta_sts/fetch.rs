@@ -43,16 +43,20 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{
+    WebPkiServerVerifier, verify_server_cert_signed_by_trust_anchor, verify_server_name,
+};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 use serde::{Serialize, Serializer};
 use tokio::time::{Instant, timeout_at};
 
+use crate::clock_map::ClockMap;
 use crate::tlsrpt::report::ResultType;
 
 /// Where the policy lives on the policy host (RFC 8461 §3.3).
@@ -84,6 +88,46 @@ pub struct FetchConfig {
     pub roots: Arc<RootCertStore>,
     /// Judge the certificate's dates as of this instant (`--at`), not now.
     pub at: Option<UnixTime>,
+    /// The WebPKI verdicts of the run's fetches, shared by its clones.
+    pub verdicts: ChainVerdicts,
+}
+
+/// Policy hosts' chains judged against the trust anchors (path, signatures
+/// and dates; the host name is checked apart, each time), by (SHA-256 of
+/// the chain, second judged at, trust anchors). Nothing else decides that
+/// verdict, so a certificate that names the policy hosts of many domains
+/// is judged once per second, not once per domain, with the same outcome.
+#[derive(Clone)]
+pub struct ChainVerdicts(Arc<Mutex<ClockMap<VerdictKey, Result<(), rustls::Error>>>>);
+
+/// SHA-256 of the chain, Unix second, trust anchors' address.
+type VerdictKey = ([u8; 32], u64, usize);
+
+/// Verdicts kept per run: the policy hosts' chains of the domains in
+/// flight, and those of the shared providers.
+const CHAIN_VERDICTS: usize = 512;
+
+impl Default for ChainVerdicts {
+    fn default() -> Self {
+        ChainVerdicts(Arc::new(Mutex::new(ClockMap::new(CHAIN_VERDICTS))))
+    }
+}
+
+impl ChainVerdicts {
+    /// Verdicts kept.
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl std::fmt::Debug for ChainVerdicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChainVerdicts")
+    }
 }
 
 impl FetchConfig {
@@ -94,6 +138,7 @@ impl FetchConfig {
             timeout: DEFAULT_TIMEOUT,
             roots,
             at: None,
+            verdicts: ChainVerdicts::default(),
         }
     }
 }
@@ -407,7 +452,7 @@ struct ConnectFailure {
 
 async fn attempt(target: &Target<'_>, addr: SocketAddr, connect_budget: Duration) -> Attempt {
     let elapsed = || elapsed_ms(target.started);
-    let verifier = match RecordingVerifier::new(Arc::clone(&target.cfg.roots), target.cfg.at) {
+    let verifier = match RecordingVerifier::new(target.cfg) {
         Ok(verifier) => Arc::new(verifier),
         Err(detail) => {
             return Attempt::Final(fetch_error(
@@ -575,8 +620,10 @@ fn build_client(
         })
 }
 
+/// rustls with ring, built once: every fetch's client and verifier use it.
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    static PROVIDER: std::sync::OnceLock<Arc<CryptoProvider>> = std::sync::OnceLock::new();
+    Arc::clone(PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())))
 }
 
 /// Sorts a failed request into a certificate verdict, a final fetch error,
@@ -813,6 +860,9 @@ struct RecordingVerifier {
     seen: Mutex<Seen>,
     /// `--at`: the instant the dates are judged at instead of now.
     at: Option<UnixTime>,
+    verdicts: ChainVerdicts,
+    /// The trust anchors `inner` judges against.
+    roots: Arc<RootCertStore>,
 }
 
 #[derive(Debug, Default)]
@@ -823,15 +873,56 @@ struct Seen {
 }
 
 impl RecordingVerifier {
-    fn new(roots: Arc<RootCertStore>, at: Option<UnixTime>) -> Result<Self, String> {
-        let inner = WebPkiServerVerifier::builder_with_provider(roots, provider())
+    fn new(cfg: &FetchConfig) -> Result<Self, String> {
+        let inner = WebPkiServerVerifier::builder_with_provider(Arc::clone(&cfg.roots), provider())
             .build()
             .map_err(|error| format!("cannot set up the WebPKI check: {error}"))?;
         Ok(RecordingVerifier {
             inner,
             seen: Mutex::new(Seen::default()),
-            at,
+            at: cfg.at,
+            verdicts: cfg.verdicts.clone(),
+            roots: Arc::clone(&cfg.roots),
         })
+    }
+
+    /// The chain judged against the trust anchors at `at`, or the run's
+    /// verdict on the same chain at the same second.
+    fn chain_verdict(
+        &self,
+        cert: &ParsedCertificate<'_>,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        at: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(AsRef::as_ref);
+        let key = (
+            crate::pki::webpki::chain_digest(chain),
+            at.as_secs(),
+            Arc::as_ptr(&self.roots) as usize,
+        );
+        if let Some(kept) = self
+            .verdicts
+            .0
+            .lock()
+            .ok()
+            .and_then(|mut memo| memo.get(&key).cloned())
+        {
+            return kept;
+        }
+        let verdict = verify_server_cert_signed_by_trust_anchor(
+            cert,
+            &self.roots,
+            intermediates,
+            at,
+            provider().signature_verification_algorithms.all,
+        );
+        if let Ok(mut memo) = self.verdicts.0.lock() {
+            memo.insert(key, verdict.clone(), |_| false);
+        }
+        verdict
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
@@ -859,16 +950,17 @@ impl ServerCertVerifier for RecordingVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
+        _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let verdict = self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            self.at.unwrap_or(now),
-        );
+        let at = self.at.unwrap_or(now);
+        // What rustls' WebPKI verifier does (no revocation lists here):
+        // the chain to a trust anchor, then the name.
+        let verdict = ParsedCertificate::try_from(end_entity).and_then(|cert| {
+            self.chain_verdict(&cert, end_entity, intermediates, at)?;
+            verify_server_name(&cert, server_name)?;
+            Ok(ServerCertVerified::assertion())
+        });
         let mut seen = self.seen();
         seen.called = true;
         seen.chain = std::iter::once(end_entity)

@@ -70,12 +70,14 @@ impl std::fmt::Debug for VerdictMemo {
     }
 }
 
-fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+/// SHA-256 over the certificates of a chain (DER, leaf first), each
+/// with its length.
+pub(crate) fn chain_digest<'a>(chain: impl IntoIterator<Item = &'a [u8]>) -> [u8; 32] {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     for der in chain {
         // Lengths first, so two chains cut at different places differ.
         ctx.update(&(der.len() as u64).to_be_bytes());
-        ctx.update(der.as_ref());
+        ctx.update(der);
     }
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
@@ -309,7 +311,11 @@ pub fn verify(
     roots: &Roots,
     now: UnixTime,
 ) -> WebPkiVerdict {
-    let key = (chain_digest(chain), host.to_string(), now.as_secs());
+    let key = (
+        chain_digest(chain.iter().map(AsRef::as_ref)),
+        host.to_string(),
+        now.as_secs(),
+    );
     if let Ok(mut memo) = roots.verdicts.0.lock()
         && let Some(verdict) = memo.get(&key)
     {

@@ -2,10 +2,14 @@
 
 use crate::document::{DomainReport, RejectedInput};
 
-/// One domain as a compact JSON line (`--jsonl`).
-pub fn line(report: &DomainReport) -> String {
-    serde_json::to_string(report)
-        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise: {e}\"}}"))
+/// One domain as a compact JSON line (`--jsonl`), appended to `buf`.
+pub fn write_line(report: &DomainReport, buf: &mut Vec<u8>) {
+    let start = buf.len();
+    if let Err(e) = serde_json::to_writer(&mut *buf, report) {
+        buf.truncate(start);
+        buf.extend_from_slice(format!("{{\"error\":\"cannot serialise: {e}\"}}").as_bytes());
+    }
+    buf.push(b'\n');
 }
 
 /// An input that is not a domain name, as a compact JSON line.

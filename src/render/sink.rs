@@ -75,26 +75,30 @@ pub fn for_format<'a, W: Write + 'a>(
         Format::Jsonl => Box::new(LineSink {
             out,
             header: None,
-            line: |r| format!("{}\n", json::line(r)),
+            line: json::write_line,
             rejected: Some(|r| format!("{}\n", json::rejected_line(r))),
+            buf: Vec::new(),
         }),
         Format::Csv => Box::new(LineSink {
             out,
             header: Some(csv::header(csv::FINDING_COLUMNS)),
-            line: csv::finding_rows,
+            line: |r, buf| buf.extend_from_slice(csv::finding_rows(r).as_bytes()),
             rejected: None,
+            buf: Vec::new(),
         }),
         Format::CsvDomains => Box::new(LineSink {
             out,
             header: Some(csv::header(csv::DOMAIN_COLUMNS)),
-            line: csv::domain_row,
+            line: |r, buf| buf.extend_from_slice(csv::domain_row(r).as_bytes()),
             rejected: None,
+            buf: Vec::new(),
         }),
         Format::Summary => Box::new(LineSink {
             out,
             header: None,
-            line: summary::line,
+            line: |r, buf| buf.extend_from_slice(summary::line(r).as_bytes()),
             rejected: None,
+            buf: Vec::new(),
         }),
         Format::Sarif => document(out, |r, _| format!("{}\n", sarif::document(r))),
         Format::Junit => {
@@ -177,9 +181,17 @@ impl<W: Write, F: Fn(&[DomainReport], &[RejectedInput]) -> String> Sink for Docu
 struct LineSink<W> {
     out: W,
     header: Option<String>,
-    line: fn(&DomainReport) -> String,
+    /// Appends the domain's line(s) to the buffer.
+    line: fn(&DomainReport, &mut Vec<u8>),
     rejected: Option<fn(&RejectedInput) -> String>,
+    /// Reused from line to line: a batch's lines are written without
+    /// allocating each anew.
+    buf: Vec<u8>,
 }
+
+/// A line buffer larger than this (a hostile domain's huge report) is not
+/// kept for the next line.
+const LINE_BUFFER_KEPT: usize = 1 << 20;
 
 impl<W: Write> LineSink<W> {
     fn write_header(&mut self) -> io::Result<()> {
@@ -193,7 +205,12 @@ impl<W: Write> LineSink<W> {
 impl<W: Write> Sink for LineSink<W> {
     fn domain(&mut self, _index: usize, report: DomainReport) -> io::Result<()> {
         self.write_header()?;
-        self.out.write_all((self.line)(&report).as_bytes())?;
+        self.buf.clear();
+        (self.line)(&report, &mut self.buf);
+        self.out.write_all(&self.buf)?;
+        if self.buf.capacity() > LINE_BUFFER_KEPT {
+            self.buf = Vec::new();
+        }
         self.out.flush()
     }
 
