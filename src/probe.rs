@@ -459,8 +459,8 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings, domain: &str) -> (
             // The semaphore is never closed, so acquiring only fails if it
             // were; probing without a permit is then the lesser evil.
             let _permit = settings.permits.acquire().await.ok();
-            crate::step::set(|| format!("STARTTLS to {sni} ({ip})"));
-            client::probe_telling(ip, Some(sni), &settings.config, None, tls_up).await
+            let session = client::probe_telling(ip, Some(sni), &settings.config, None, tls_up);
+            crate::step::during(|| format!("STARTTLS to {sni} ({ip})"), session).await
         };
         let mut session = once().await;
         // A busy server's 421 (postscreen, anvil) may clear: ask again a
@@ -469,13 +469,16 @@ async fn run(ip: IpAddr, sni: &str, settings: &ProbeSettings, domain: &str) -> (
             if !politeness::temporary_refusal(&session) {
                 break;
             }
-            crate::step::set(|| {
-                format!(
-                    "{ip} refused for now; asking again in {} s",
-                    delay.as_secs()
-                )
-            });
-            tokio::time::sleep(delay).await;
+            crate::step::during(
+                || {
+                    format!(
+                        "{ip} refused for now; asking again in {} s",
+                        delay.as_secs()
+                    )
+                },
+                tokio::time::sleep(delay),
+            )
+            .await;
             session = once().await;
         }
         session

@@ -403,8 +403,9 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     let mut interrupted = None;
     let mut history_errors = 0usize;
     let label = args.domains.first().cloned().unwrap_or_default();
+    let board = crate::step::Board::default();
     loop {
-        let next = progress::single(single && terminal, &label, results.next());
+        let next = progress::single(single && terminal, &board, &label, results.next());
         let next = tokio::select! {
             biased;
             signal = signals.next() => {

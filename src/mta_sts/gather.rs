@@ -200,10 +200,13 @@ async fn fetch_if_published(
         return (None, Some(why));
     }
     (
-        {
-            crate::step::set(|| format!("fetching the MTA-STS policy from mta-sts.{domain}"));
-            Some(fetch::fetch(domain, &usable, &config.fetch).await)
-        },
+        Some(
+            crate::step::during(
+                || format!("fetching the MTA-STS policy from mta-sts.{domain}"),
+                fetch::fetch(domain, &usable, &config.fetch),
+            )
+            .await,
+        ),
         None,
     )
 }

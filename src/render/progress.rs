@@ -136,13 +136,14 @@ impl Progress {
     }
 }
 
-/// Shows a single-domain scan's step after [`SINGLE_DELAY`] while `work`
-/// runs, when `enabled`; the line is cleared before this returns.
-pub async fn single<F: Future>(enabled: bool, domain: &str, work: F) -> F::Output {
+/// Shows a single-domain scan's step from `board` after [`SINGLE_DELAY`]
+/// while `work` runs, when `enabled`; the line is cleared before this
+/// returns. The caller keeps one board for the whole run: a scan started
+/// while one call watched goes on reporting to that board in the next.
+pub async fn single<F: Future>(enabled: bool, board: &Board, domain: &str, work: F) -> F::Output {
     if !enabled {
         return work.await;
     }
-    let board = Board::default();
     let shown = async {
         tokio::time::sleep(SINGLE_DELAY).await;
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
