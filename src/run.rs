@@ -561,14 +561,15 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
     // tell", and stderr names the untested domains either way.
     if batch.untested > 0 {
         eprintln!(
-            "mxtls: could not tell for {} domain(s) ({}{}): no MX address could be probed, or the scanner's own DNS queue was full (see the findings); exit status 3 unless findings fail the run",
+            "mxtls: could not tell for {} domain(s) ({}{}): {} (see the findings); exit status 3 unless findings fail the run",
             batch.untested,
             untested.join(", "),
             if batch.untested > untested.len() {
                 ", …"
             } else {
                 ""
-            }
+            },
+            batch.why_untested()
         );
     }
     Ok(

@@ -36,7 +36,21 @@ fn scan_with_one_query_in_flight(via: Via, domain: &str) -> (i32, Value) {
         )
     });
     common::assert_valid(&json);
-    (out.status.code().unwrap_or(-1), json)
+    let code = out.status.code().unwrap_or(-1);
+    if code == 3 {
+        // "Could not tell" names the scanner's queue, not the MX hosts.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("could not tell")
+                && stderr.contains("the scanner's own DNS queue was full"),
+            "{via:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("no MX address could be probed"),
+            "{via:?}: {stderr}"
+        );
+    }
+    (code, json)
 }
 
 /// Error findings of a report (`code subject`).

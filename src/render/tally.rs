@@ -10,6 +10,9 @@ use crate::document::{DomainReport, DomainStatus};
 pub struct Tally {
     pub errors: usize,
     pub untested: usize,
+    /// Of the untested, those the scanner's own DNS queue left untold
+    /// (the others had no MX address that could be probed).
+    pub overloaded: usize,
     pub warnings: usize,
     pub clean: usize,
     /// Findings accepted with `--ignore`, over all domains.
@@ -20,6 +23,9 @@ impl Tally {
     /// Counts one finished domain.
     pub fn add(&mut self, r: &DomainReport) {
         self.add_status(r.status(), r.ignored());
+        if r.status() == DomainStatus::Untested && r.dns_overloaded() {
+            self.overloaded += 1;
+        }
     }
 
     /// Counts a domain of this status with this many ignored findings.
@@ -38,6 +44,20 @@ impl Tally {
         self.errors + self.untested + self.warnings + self.clean
     }
 
+    /// Why the untested domains could not be told.
+    pub fn why_untested(&self) -> String {
+        const UNPROBED: &str = "no MX address could be probed";
+        const QUEUE: &str = "the scanner's own DNS queue was full";
+        match (
+            self.untested - self.overloaded.min(self.untested),
+            self.overloaded,
+        ) {
+            (_, 0) => UNPROBED.to_string(),
+            (0, _) => QUEUE.to_string(),
+            (unprobed, queue) => format!("{unprobed}: {UNPROBED}; {queue}: {QUEUE}"),
+        }
+    }
+
     /// The tally line, without a newline.
     pub fn line(&self) -> String {
         let mut parts = vec![
@@ -46,8 +66,9 @@ impl Tally {
         ];
         if self.untested > 0 {
             parts.push(format!(
-                "{} untested (no MX address could be probed)",
-                self.untested
+                "{} untested ({})",
+                self.untested,
+                self.why_untested()
             ));
         }
         parts.push(format!("{} clean", self.clean));
@@ -98,6 +119,23 @@ mod tests {
         assert_eq!(
             t.line(),
             "2 domains: 0 with errors, 0 with warnings, 1 untested (no MX address could be probed), 1 clean; 1 finding ignored (--ignore)"
+        );
+    }
+
+    #[test]
+    fn untested_domains_say_whether_the_scanners_own_queue_was_the_cause() {
+        let mut t = Tally::default();
+        t.add_status(DomainStatus::Untested, 0);
+        t.overloaded += 1;
+        assert_eq!(
+            t.line(),
+            "1 domain: 0 with errors, 0 with warnings, 1 untested (the scanner's own DNS queue was full), 0 clean"
+        );
+        t.add_status(DomainStatus::Untested, 0);
+        t.add_status(DomainStatus::Untested, 0);
+        assert_eq!(
+            t.why_untested(),
+            "2: no MX address could be probed; 1: the scanner's own DNS queue was full"
         );
     }
 }
