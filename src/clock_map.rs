@@ -12,6 +12,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// At most `capacity` entries; see the module text.
 pub struct ClockMap<K, V> {
@@ -98,6 +99,48 @@ impl<K: Hash + Eq + Clone, V> ClockMap<K, V> {
     }
 }
 
+/// A [`ClockMap`] shared behind a lock, for values that are a function of
+/// their key alone (a parsed certificate by its digest, a verdict by what
+/// it judged): the kept value is handed out, or computed and kept.
+pub struct Memo<K, V>(Mutex<ClockMap<K, V>>);
+
+impl<K: Hash + Eq + Clone, V: Clone> Memo<K, V> {
+    pub fn new(capacity: usize) -> Memo<K, V> {
+        Memo(Mutex::new(ClockMap::new(capacity)))
+    }
+
+    /// The value kept for `key`, else `compute()`, kept. The lock is not
+    /// held while computing: two callers may compute the same value once
+    /// each, which costs time, not correctness.
+    pub fn get_or_insert_with(&self, key: K, compute: impl FnOnce() -> V) -> V {
+        if let Some(value) = self.lock().get(&key) {
+            return value.clone();
+        }
+        let value = compute();
+        self.lock().insert(key, value.clone(), |_| false);
+        value
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ClockMap<K, V>> {
+        // No map operation panics half-way: a poisoned map is whole.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<K, V> std::fmt::Debug for Memo<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +180,21 @@ mod tests {
         map.insert(3, 3, |v| *v == 2);
         assert!(map.get(&2).is_none());
         assert_eq!(map.len(), 3);
+    }
+
+    #[test]
+    fn a_memo_computes_a_value_once_while_it_is_kept() {
+        let memo = Memo::new(2);
+        let mut computed = 0;
+        for _ in 0..3 {
+            let v = memo.get_or_insert_with("a", || {
+                computed += 1;
+                1
+            });
+            assert_eq!(v, 1);
+        }
+        assert_eq!(computed, 1);
+        assert_eq!(memo.len(), 1);
     }
 
     #[test]

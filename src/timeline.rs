@@ -166,22 +166,19 @@ impl<'a> TimedDns<'a> {
 
     /// [`Dns::lookup`], timed, once per name and type.
     pub async fn lookup(&self, name: &Name, rtype: RecordType) -> Answer {
-        let once = {
-            let Ok(mut asked) = self.asked.lock() else {
-                // Boxed like the shared ones: a lookup is large to carry.
-                let lookup = Box::pin(self.dns.lookup(name, rtype));
-                return timed(self.timeline, name, rtype, lookup).await;
-            };
-            asked
-                .entry((name.clone(), rtype))
-                .or_insert_with(|| {
-                    let (dns, timeline, name) = (self.dns, self.timeline, name.clone());
-                    async move { timed(timeline, &name, rtype, dns.lookup(&name, rtype)).await }
-                        .boxed()
-                        .shared()
-                })
-                .clone()
-        };
+        let once = self
+            .asked
+            .lock()
+            // An insert does not panic half-way: a poisoned map is whole.
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((name.clone(), rtype))
+            .or_insert_with(|| {
+                let (dns, timeline, name) = (self.dns, self.timeline, name.clone());
+                async move { timed(timeline, &name, rtype, dns.lookup(&name, rtype)).await }
+                    .boxed()
+                    .shared()
+            })
+            .clone();
         once.await
     }
 

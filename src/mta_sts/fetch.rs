@@ -56,7 +56,7 @@ use rustls::{
 use serde::{Serialize, Serializer};
 use tokio::time::{Instant, timeout_at};
 
-use crate::clock_map::ClockMap;
+use crate::clock_map::Memo;
 use crate::tlsrpt::report::ResultType;
 
 /// Where the policy lives on the policy host (RFC 8461 §3.3).
@@ -97,8 +97,8 @@ pub struct FetchConfig {
 /// the chain, second judged at, trust anchors). Nothing else decides that
 /// verdict, so a certificate that names the policy hosts of many domains
 /// is judged once per second, not once per domain, with the same outcome.
-#[derive(Clone)]
-pub struct ChainVerdicts(Arc<Mutex<ClockMap<VerdictKey, Result<(), rustls::Error>>>>);
+#[derive(Clone, Debug)]
+pub struct ChainVerdicts(Arc<Memo<VerdictKey, Result<(), rustls::Error>>>);
 
 /// SHA-256 of the chain, Unix second, trust anchors' address.
 type VerdictKey = ([u8; 32], u64, usize);
@@ -109,24 +109,18 @@ const CHAIN_VERDICTS: usize = 512;
 
 impl Default for ChainVerdicts {
     fn default() -> Self {
-        ChainVerdicts(Arc::new(Mutex::new(ClockMap::new(CHAIN_VERDICTS))))
+        ChainVerdicts(Arc::new(Memo::new(CHAIN_VERDICTS)))
     }
 }
 
 impl ChainVerdicts {
     /// Verdicts kept.
     pub fn len(&self) -> usize {
-        self.0.lock().map(|m| m.len()).unwrap_or(0)
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl std::fmt::Debug for ChainVerdicts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ChainVerdicts")
+        self.0.is_empty()
     }
 }
 
@@ -903,26 +897,15 @@ impl RecordingVerifier {
             at.as_secs(),
             Arc::as_ptr(&self.roots) as usize,
         );
-        if let Some(kept) = self
-            .verdicts
-            .0
-            .lock()
-            .ok()
-            .and_then(|mut memo| memo.get(&key).cloned())
-        {
-            return kept;
-        }
-        let verdict = verify_server_cert_signed_by_trust_anchor(
-            cert,
-            &self.roots,
-            intermediates,
-            at,
-            provider().signature_verification_algorithms.all,
-        );
-        if let Ok(mut memo) = self.verdicts.0.lock() {
-            memo.insert(key, verdict.clone(), |_| false);
-        }
-        verdict
+        self.verdicts.0.get_or_insert_with(key, || {
+            verify_server_cert_signed_by_trust_anchor(
+                cert,
+                &self.roots,
+                intermediates,
+                at,
+                provider().signature_verification_algorithms.all,
+            )
+        })
     }
 
     fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {

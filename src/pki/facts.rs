@@ -14,7 +14,7 @@
 //! table (they are written as a dotted OID with a `#`-hex value, as §2.4
 //! requires).
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use ring::digest;
 use serde::Serialize;
@@ -24,7 +24,7 @@ use x509_parser::objects::{oid_registry, oid2sn};
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 use x509_parser::public_key::PublicKey;
 
-use crate::clock_map::ClockMap;
+use crate::clock_map::Memo;
 
 /// Seconds in a day, for [`days_until_expiry`].
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -137,25 +137,16 @@ pub fn days_until_expiry(facts: &CertFacts, now_unix: i64) -> i64 {
 /// key variants, the JSON), so each is parsed once while it is in use.
 const VIEW_MEMO_ENTRIES: usize = 512;
 
-type ViewMemo = Mutex<ClockMap<[u8; 32], Result<CertView, CertError>>>;
+type ViewMemo = Memo<[u8; 32], Result<CertView, CertError>>;
 
 /// Parses `der` into the full internal view (remembered by the SHA-256 of
 /// the DER: the view is a function of those bytes alone).
 pub(crate) fn view(der: &[u8]) -> Result<CertView, CertError> {
     static MEMO: OnceLock<ViewMemo> = OnceLock::new();
-    let memo = MEMO.get_or_init(|| Mutex::new(ClockMap::new(VIEW_MEMO_ENTRIES)));
+    let memo = MEMO.get_or_init(|| Memo::new(VIEW_MEMO_ENTRIES));
     let mut key = [0u8; 32];
     key.copy_from_slice(digest::digest(&digest::SHA256, der).as_ref());
-    if let Ok(mut memo) = memo.lock()
-        && let Some(view) = memo.get(&key)
-    {
-        return view.clone();
-    }
-    let view = parse_view(der);
-    if let Ok(mut memo) = memo.lock() {
-        memo.insert(key, view.clone(), |_| false);
-    }
-    view
+    memo.get_or_insert_with(key, || parse_view(der))
 }
 
 fn parse_view(der: &[u8]) -> Result<CertView, CertError> {

@@ -21,7 +21,7 @@
 //! failure-reason-code; [`WebPkiVerdict::primary`] picks one by SPEC §5's
 //! precedence. Leaves out: revocation, OCSP, certificate policies.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;
@@ -31,7 +31,7 @@ use rustls::{CertificateError, RootCertStore};
 use serde::Serialize;
 
 use super::facts::{self, CertError, CertFacts, CertView};
-use crate::clock_map::ClockMap;
+use crate::clock_map::Memo;
 use crate::tlsrpt::report::ResultType;
 
 /// Chains longer than this are not real server chains; certificates past it
@@ -52,23 +52,15 @@ pub struct Roots {
     verifier: Arc<WebPkiServerVerifier>,
     store: Arc<RootCertStore>,
     anchors: usize,
-    verdicts: Arc<VerdictMemo>,
+    /// [`verify`]'s answers by (SHA-256 of the chain, host, second). The
+    /// verdict depends on nothing else: the same chain judged for the same
+    /// host at the same second (the resolution of [`UnixTime`]) gets the
+    /// same defects, so reusing it changes no output.
+    verdicts: Arc<Memo<MemoKey, WebPkiVerdict>>,
 }
-
-/// [`verify`]'s answers by (SHA-256 of the chain, host, second). The
-/// verdict depends on nothing else: the same chain judged for the same
-/// host at the same second (the resolution of [`UnixTime`]) gets the same
-/// defects, so reusing it changes no output.
-struct VerdictMemo(Mutex<ClockMap<MemoKey, WebPkiVerdict>>);
 
 /// SHA-256 of the chain, host, Unix second.
 type MemoKey = ([u8; 32], String, u64);
-
-impl std::fmt::Debug for VerdictMemo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("VerdictMemo")
-    }
-}
 
 /// SHA-256 over the certificates of a chain (DER, leaf first), each
 /// with its length.
@@ -145,7 +137,7 @@ impl Roots {
             verifier,
             store,
             anchors,
-            verdicts: Arc::new(VerdictMemo(Mutex::new(ClockMap::new(VERDICT_MEMO_ENTRIES)))),
+            verdicts: Arc::new(Memo::new(VERDICT_MEMO_ENTRIES)),
         })
     }
 
@@ -316,16 +308,9 @@ pub fn verify(
         host.to_string(),
         now.as_secs(),
     );
-    if let Ok(mut memo) = roots.verdicts.0.lock()
-        && let Some(verdict) = memo.get(&key)
-    {
-        return verdict.clone();
-    }
-    let verdict = verify_afresh(chain, host, roots, now);
-    if let Ok(mut memo) = roots.verdicts.0.lock() {
-        memo.insert(key, verdict.clone(), |_| false);
-    }
-    verdict
+    roots
+        .verdicts
+        .get_or_insert_with(key, || verify_afresh(chain, host, roots, now))
 }
 
 fn verify_afresh(
@@ -667,7 +652,7 @@ mod tests {
         let again = verify(&chain, host, &roots, t);
         assert_eq!(first, again);
         assert_eq!(first, verify_afresh(&chain, host, &roots, t));
-        let memo = |roots: &Roots| roots.verdicts.0.lock().expect("memo").len();
+        let memo = |roots: &Roots| roots.verdicts.len();
         assert_eq!(memo(&roots), 1, "the second call reused the first verdict");
 
         let other = verify(&chain, "mx2.example.test", &roots, t);
