@@ -875,10 +875,29 @@ fn timings_name_every_lookup_the_policy_fetch_and_each_session_in_order() {
         "the session starts once the address is known"
     );
     // The session does not wait for the TLSA answer: it starts when the
-    // addresses arrive, which is when the TLSA query goes out.
+    // addresses arrive, which is when the TLSA query goes out. The lab
+    // answers TLSA within a millisecond, as long as scheduling the session
+    // may take on a loaded machine: a scan where the session started later
+    // is tried again, twice at most.
+    let mut starts_first = session.0 <= tlsa.1;
+    let mut seen = t.to_string();
+    for _ in 0..2 {
+        if starts_first {
+            break;
+        }
+        let (_, again) = scan(&["bench-both.test"]);
+        let t = &again["timings"];
+        let tlsa_end = t["lookups"]
+            .as_array()
+            .and_then(|l| l.iter().find(|l| l["type"] == "TLSA"))
+            .and_then(|l| l["end_ms"].as_i64());
+        let session_start = t["sessions"][0]["start_ms"].as_i64();
+        starts_first = matches!((session_start, tlsa_end), (Some(s), Some(e)) if s <= e);
+        seen = t.to_string();
+    }
     assert!(
-        session.0 <= tlsa.1,
-        "the session starts before the TLSA answer is in: {t}"
+        starts_first,
+        "the session starts before the TLSA answer is in: {seen}"
     );
     // Each step of the dialogue, in order, within the whole session.
     let steps = &json["sessions"][0]["probe"]["timings"];
