@@ -366,15 +366,16 @@ async fn a_chain_query_that_waited_for_its_place_and_got_no_answer_counts_as_the
     use mxtls::dns::transport::Handle;
 
     let (hole, _swallowed) = black_hole().await;
-    // The validator's upstream with one query in flight: the second DNSKEY
+    // The validator's upstream with one query in flight: the second DS
     // query waits for the first, which the silent server never answers.
+    // (DS, not DNSKEY: a zone's keys are asked together with its DS.)
     let chain = Chain::new(
         Handle(Transport::with_cap(&[hole], Duration::from_secs(1), 100)),
         1,
     );
     let ask = |zone: &str| {
         let request = DnsRequest::from_query(
-            Query::query(name(zone), RecordType::DNSKEY),
+            Query::query(name(zone), RecordType::DS),
             DnsRequestOptions::default(),
         );
         let mut responses = chain.send(request);
@@ -388,4 +389,45 @@ async fn a_chain_query_that_waited_for_its_place_and_got_no_answer_counts_as_the
     // is reported as inconclusive, not as the domain's broken DNSSEC).
     assert_eq!(chain.lost(), 1);
     assert_eq!(chain.sent(), 2);
+}
+
+#[tokio::test]
+async fn a_zones_keys_are_handed_to_the_validator_only_with_its_ds() {
+    use futures_util::StreamExt;
+    use hickory_proto::op::{DnsRequest, DnsRequestOptions, Query};
+    use hickory_resolver::net::xfer::DnsHandle;
+    use mxtls::dns::chain::Chain;
+    use mxtls::dns::transport::Handle;
+
+    let lab = start_lab().await;
+    let chain = Chain::new(
+        Handle(Transport::with_cap(
+            &[lab.authoritative()],
+            Duration::from_secs(3),
+            100,
+        )),
+        100,
+    );
+    let ask = |zone: Name, rtype: RecordType| {
+        let request =
+            DnsRequest::from_query(Query::query(zone, rtype), DnsRequestOptions::default());
+        let mut responses = chain.send(request);
+        async move { responses.next().await }
+    };
+    // The validator checks keys against the DS next: when the keys come
+    // back, the DS has been asked and answered too, so every lookup waiting
+    // on the keys finds the whole proof and checks it once.
+    let zone = name("secure.test.");
+    let keys = ask(zone.clone(), RecordType::DNSKEY).await;
+    assert!(matches!(keys, Some(Ok(_))), "{keys:?}");
+    assert_eq!(lab.queries(&zone, RecordType::DS), 1);
+    assert_eq!(chain.sent(), 2);
+    // Kept and ready: no wait, no second query.
+    let ds = futures_util::FutureExt::now_or_never(ask(zone.clone(), RecordType::DS));
+    assert!(matches!(ds, Some(Some(Ok(_)))), "{ds:?}");
+    assert_eq!(lab.queries(&zone, RecordType::DS), 1);
+    // The root has no DS to ask for.
+    let root = ask(Name::root(), RecordType::DNSKEY).await;
+    assert!(matches!(root, Some(Ok(_))), "{root:?}");
+    assert_eq!(lab.queries(&Name::root(), RecordType::DS), 0);
 }

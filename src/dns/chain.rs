@@ -226,6 +226,10 @@ impl<H: DnsHandle> Chain<H> {
                 let result = self
                     .fetch(DnsRequest::from_query(query.clone(), options))
                     .await;
+                // Only a fresh answer can name a zone not asked for yet.
+                if let Ok(response) = &result {
+                    self.prefetch(response, options);
+                }
                 let mut until = expiry(&result);
                 if until <= Instant::now() {
                     // Not worth keeping (a timeout, a zero TTL): the next
@@ -277,6 +281,7 @@ impl<H: DnsHandle> Chain<H> {
         zone.set_fqdn(true);
         // At most one step per label (127).
         loop {
+            let mut known = true;
             for rtype in [RecordType::DNSKEY, RecordType::DS] {
                 if rtype == RecordType::DS && zone.is_root() {
                     continue;
@@ -284,13 +289,18 @@ impl<H: DnsHandle> Chain<H> {
                 let query = Query::query(zone.clone(), rtype);
                 let (_, fresh) = self.slot(&query);
                 if fresh {
+                    known = false;
                     let this = self.clone();
                     tokio::spawn(async move {
                         let _ = this.cached(query, options).await;
                     });
                 }
             }
-            if zone.is_root() || zone.num_labels() == 0 {
+            // A zone whose keys were asked before had its parents asked
+            // then too: most answers of a batch stop here, at their own
+            // zone, instead of walking to the root. A parent evicted since
+            // is asked by the validator when it needs it.
+            if known || zone.is_root() || zone.num_labels() == 0 {
                 break;
             }
             zone = zone.base_name();
@@ -375,14 +385,33 @@ impl<H: DnsHandle> DnsHandle for Chain<H> {
         let query = request.queries.first().cloned();
         Box::pin(stream::once(async move {
             let result = match query {
+                Some(q)
+                    if q.query_type() == RecordType::DNSKEY
+                        && !q.name().is_root()
+                        && request.queries.len() == 1 =>
+                {
+                    // The validator checks a zone's keys against its DS
+                    // next. Handing out the keys before the DS is here lets
+                    // every lookup waiting on them start that check, miss
+                    // the proof cache together, and verify the same
+                    // signatures once each; with both in hand the first
+                    // check finishes before the next one looks.
+                    let ds = Query::query(q.name().clone(), RecordType::DS);
+                    let (keys, _) =
+                        futures_util::join!(this.cached(q, options), this.cached(ds, options));
+                    keys
+                }
                 Some(q) if cacheable(q.query_type()) && request.queries.len() == 1 => {
                     this.cached(q, options).await
                 }
-                _ => this.fetch(request).await,
+                _ => {
+                    let result = this.fetch(request).await;
+                    if let Ok(response) = &result {
+                        this.prefetch(response, options);
+                    }
+                    result
+                }
             };
-            if let Ok(response) = &result {
-                this.prefetch(response, options);
-            }
             result
         }))
     }
