@@ -384,7 +384,7 @@ impl<H: DnsHandle> DnsHandle for Chain<H> {
         let options = *request.options();
         let query = request.queries.first().cloned();
         Box::pin(stream::once(async move {
-            let result = match query {
+            match query {
                 Some(q)
                     if q.query_type() == RecordType::DNSKEY
                         && !q.name().is_root()
@@ -411,8 +411,7 @@ impl<H: DnsHandle> DnsHandle for Chain<H> {
                     }
                     result
                 }
-            };
-            result
+            }
         }))
     }
 }
