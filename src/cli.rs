@@ -244,7 +244,8 @@ pub struct CheckArgs {
     pub fail_on: FailOn,
 
     /// Accept a known finding: it is still shown (marked ignored in the
-    /// JSON) but does not count towards the severity or the exit status.
+    /// JSON) but does not count towards the severity or the exit status,
+    /// and neither do the findings that follow from it (shown under it).
     /// CODE for every domain, CODE@DOMAIN for one; repeatable.
     /// Example: --ignore tlsrpt-missing --ignore mx-cname@example.com
     #[arg(

@@ -82,7 +82,10 @@ impl IgnoreRule {
     }
 }
 
-/// Marks the findings of `report` that a rule accepts as ignored.
+/// Marks the findings of `report` that a rule accepts as ignored, and
+/// those that follow from them (`caused_by`, directly or not): they are
+/// shown and counted with their cause, so accepting the cause accepts
+/// them too, and the exit status agrees with the summary.
 pub fn apply(rules: &[IgnoreRule], report: &mut DomainReport) {
     if rules.is_empty() {
         return;
@@ -92,6 +95,16 @@ pub fn apply(rules: &[IgnoreRule], report: &mut DomainReport) {
         if rules.iter().any(|r| r.matches(&domain, f.code)) {
             f.ignored = true;
         }
+    }
+    let carried: Vec<usize> = (0..report.findings.len())
+        .filter(|&i| {
+            !report.findings[i].ignored
+                && crate::root_cause::causes(&report.findings, i)
+                    .any(|c| report.findings[c].ignored)
+        })
+        .collect();
+    for i in carried {
+        report.findings[i].ignored = true;
     }
 }
 

@@ -71,20 +71,24 @@ fn drop_broken_links(findings: &mut [Finding]) {
 }
 
 /// The index of the finding `i` ultimately follows from (itself when it
-/// stands alone). Bounded by the number of findings, so a cycle ends.
+/// stands alone).
 pub fn root_of(findings: &[Finding], i: usize) -> usize {
+    causes(findings, i).last().unwrap_or(i)
+}
+
+/// The findings `i` follows from, nearest first (none when it stands
+/// alone). Bounded by the number of findings, so a cycle ends.
+pub fn causes(findings: &[Finding], i: usize) -> impl Iterator<Item = usize> + '_ {
     let mut at = i;
-    for _ in 0..findings.len() {
+    (0..findings.len()).map_while(move |_| {
         let next = findings[at]
             .caused_by
             .as_ref()
-            .and_then(|c| findings.iter().position(|f| c.names(f)));
-        match next {
-            Some(n) if n != at => at = n,
-            _ => break,
-        }
-    }
-    at
+            .and_then(|c| findings.iter().position(|f| c.names(f)))
+            .filter(|&n| n != at && n != i)?;
+        at = next;
+        Some(next)
+    })
 }
 
 /// The findings grouped by root cause, in their order: each root with the

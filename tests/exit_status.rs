@@ -140,6 +140,26 @@ fn each_case_has_its_exit_status() {
             &["--ignore", "domain-nxdomain", "nxdomain.test"],
             0,
         ),
+        (
+            "a cause ignored, with the error that follows from it",
+            true,
+            &[
+                "--ignore",
+                "sts-policy-mx-not-covered",
+                "sts-uncovered-one-of-two.test",
+            ],
+            0,
+        ),
+        (
+            "a consequence ignored, its cause still counted",
+            true,
+            &[
+                "--ignore",
+                "mx-validation-failure",
+                "sts-uncovered-one-of-two.test",
+            ],
+            1,
+        ),
     ];
     let mut wrong = Vec::new();
     for (what, private, args, want) in cases {
@@ -219,6 +239,35 @@ fn an_ignored_finding_stays_in_the_json_marked_ignored() {
             .iter()
             .all(|f| f.get("ignored").is_none())
     );
+}
+
+#[test]
+fn ignoring_a_cause_marks_what_follows_from_it_ignored_too() {
+    let out = run(
+        true,
+        &[
+            "--json",
+            "--ignore",
+            "sts-policy-mx-not-covered",
+            "sts-uncovered-one-of-two.test",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    common::assert_valid(&doc);
+    let findings = doc["findings"].as_array().expect("findings");
+    let follows = findings
+        .iter()
+        .find(|f| f["code"] == "mx-validation-failure")
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(follows["caused_by"]["code"], "sts-policy-mx-not-covered");
+    assert_eq!(follows["ignored"], true, "{follows:#}");
+    // Only the cause and what follows from it.
+    for f in findings {
+        let linked = f["code"] == "sts-policy-mx-not-covered"
+            || f["caused_by"]["code"] == "sts-policy-mx-not-covered";
+        assert_eq!(f["ignored"] == true, linked, "{f:#}");
+    }
 }
 
 #[test]
