@@ -281,7 +281,8 @@ pub struct CheckArgs {
     /// the certificates they serve now — "will mail still flow after the
     /// rollover?". A whole zone-file line is taken too, and then applies
     /// to the MX host its owner names (_25._tcp.<host>, TTL and class
-    /// optional). Examples: --tlsa "3 1 1 8f3c…",
+    /// optional); a line whose host no scanned domain has as MX host
+    /// fails the run (exit 2). Examples: --tlsa "3 1 1 8f3c…",
     /// --tlsa "_25._tcp.mx.example.com. 3600 IN TLSA 3 1 1 8f3c…"
     #[arg(long, value_name = "RR", env = "MXTLS_TLSA", value_delimiter = ',')]
     pub tlsa: Vec<String>,

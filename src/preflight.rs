@@ -153,6 +153,81 @@ impl Preflight {
     }
 }
 
+/// The MX hosts named by planned TLSA zone-file lines, and whether a
+/// scanned domain had each among its MX hosts. A line whose host none had
+/// was judged nowhere (a typo in the owner, or the wrong domain): the run
+/// says so and fails rather than pass without checking it.
+#[derive(Debug, Default)]
+pub struct PlannedOwners {
+    owners: Vec<(String, bool)>,
+    /// A few MX hosts the scans found, to show beside an unused owner.
+    seen: Vec<String>,
+}
+
+/// MX hosts shown beside an unused owner.
+const SEEN_SHOWN: usize = 6;
+
+impl PlannedOwners {
+    pub fn new(preflight: &Preflight) -> PlannedOwners {
+        let mut owners: Vec<(String, bool)> = Vec::new();
+        for host in preflight.tlsa_hosts.iter().flatten() {
+            if !owners.iter().any(|(h, _)| h == host) {
+                owners.push((host.clone(), false));
+            }
+        }
+        PlannedOwners {
+            owners,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Notes the MX hosts of one scanned domain.
+    pub fn saw<'a>(&mut self, mx_hosts: impl IntoIterator<Item = &'a str>) {
+        if self.owners.is_empty() {
+            return;
+        }
+        for host in mx_hosts {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            for (owner, used) in &mut self.owners {
+                *used |= *owner == host;
+            }
+            if self.seen.len() < SEEN_SHOWN && !self.seen.contains(&host) {
+                self.seen.push(host);
+            }
+        }
+    }
+
+    /// What to tell the user about lines judged nowhere, if any.
+    pub fn unused_message(&self) -> Option<String> {
+        let unused: Vec<String> = self
+            .owners
+            .iter()
+            .filter(|(_, used)| !used)
+            .map(|(h, _)| format!("_25._tcp.{h}"))
+            .collect();
+        if unused.is_empty() {
+            return None;
+        }
+        let seen = if self.seen.is_empty() {
+            "no MX host was found".to_string()
+        } else {
+            format!(
+                "the MX hosts found: {}{}",
+                self.seen.join(", "),
+                if self.seen.len() == SEEN_SHOWN {
+                    ", …"
+                } else {
+                    ""
+                }
+            )
+        };
+        Some(format!(
+            "--tlsa: {} names no MX host of the domain(s) scanned ({seen}), so it was not judged; write the owner as _25._tcp.<MX host>, or give the record without an owner to plan it for every MX host",
+            unused.join(", ")
+        ))
+    }
+}
+
 /// The first character a host name may not hold, shown so that an
 /// invisible one (a control character, a space) can be seen.
 fn bad_character(text: &str) -> Option<String> {
@@ -213,6 +288,39 @@ fn split_zone_line(value: &str) -> Result<(Option<String>, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_planned_owner_no_scanned_domain_has_is_named_with_the_hosts_found() {
+        let zeros = "00".repeat(32);
+        let p = Preflight::parse(
+            &[],
+            &[
+                format!("_25._tcp.mx1.example.com. IN TLSA 3 1 1 {zeros}"),
+                format!("_25._tcp.MX2.example.com 3600 TLSA 3 1 1 {zeros}"),
+                format!("3 1 1 {zeros}"),
+            ],
+            None,
+        )
+        .expect("parses");
+        let mut owners = PlannedOwners::new(&p);
+        assert!(owners.unused_message().is_some(), "nothing scanned yet");
+        owners.saw(["mx2.example.com."]);
+        let text = owners.unused_message().expect("mx1 unused");
+        assert!(
+            text.contains("_25._tcp.mx1.example.com names no MX host"),
+            "{text}"
+        );
+        assert!(!text.contains("_25._tcp.mx2"), "{text}");
+        assert!(
+            text.contains("the MX hosts found: mx2.example.com"),
+            "{text}"
+        );
+        owners.saw(["MX1.example.com"]);
+        assert_eq!(owners.unused_message(), None);
+        // Records without an owner apply to every host: nothing to report.
+        let p = Preflight::parse(&[], &[format!("3 1 1 {zeros}")], None).expect("parses");
+        assert_eq!(PlannedOwners::new(&p).unused_message(), None);
+    }
 
     #[test]
     fn bad_planned_data_is_refused_with_its_value() {

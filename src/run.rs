@@ -19,7 +19,7 @@ use crate::mta_sts::gather::StsConfig;
 use crate::mta_sts::sender_timeouts;
 use crate::pki::webpki::Roots;
 use crate::politeness::Politeness;
-use crate::preflight::Preflight;
+use crate::preflight::{PlannedOwners, Preflight};
 use crate::probe::{ProbeSettings, SessionCache};
 use crate::render;
 use crate::render::progress::{self, Progress};
@@ -239,6 +239,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         .collect::<Result<Vec<_>, _>>()?;
     let preflight = Preflight::parse(&args.mx, &args.tlsa, args.sts_policy.as_deref())
         .map_err(|e| UsageError(e.to_string()))?;
+    let mut planned_owners = PlannedOwners::new(&preflight);
     let report_target = match &args.report {
         Some(raw) => {
             let target = ReportTarget::parse(raw)
@@ -439,6 +440,7 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
             }
         }
         ignore::apply(&ignores, &mut report);
+        planned_owners.saw(report.mx.iter().map(|h| h.host.as_str()));
         worst = worst.max(report.worst());
         progress.finished(i, report.worst() == Some(Severity::Error));
         batch.add(&report);
@@ -535,6 +537,10 @@ async fn check_inner(args: CheckArgs) -> Result<u8, Box<dyn std::error::Error>> 
         eprintln!(
             "mxtls: {rejected} input(s) were not domain names and were skipped (see above); exit status 2 so that the run does not pass unnoticed"
         );
+        return Ok(exit::OPERATIONAL);
+    }
+    if let Some(message) = planned_owners.unused_message() {
+        eprintln!("mxtls: {message}");
         return Ok(exit::OPERATIONAL);
     }
     if unreachable == total {

@@ -522,6 +522,53 @@ fn preflight_tlsa_with_the_served_key_passes() {
 }
 
 #[test]
+fn preflight_tlsa_line_whose_owner_is_no_mx_host_fails_the_run_naming_it() {
+    let line = |host: &str| format!("_25._tcp.{host}. IN TLSA 3 1 1 {}", "ab".repeat(32));
+    // A typo in the owner: judged nowhere, so the run must not pass.
+    let out = run(
+        Via::Validate,
+        &[
+            "--json",
+            "--tlsa",
+            &line("mx1.dane-ee.tset"),
+            "dane-ee.test",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("_25._tcp.mx1.dane-ee.tset names no MX host")
+            && err.contains("the MX hosts found: mx1.dane-ee.test"),
+        "{err}"
+    );
+    // The report is still written, judged on what is published.
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        json["mx"][0]["tlsa"].get("planned").is_none(),
+        "{}",
+        json["mx"][0]
+    );
+    // The right owner is used and the run is judged as usual.
+    let out = run(
+        Via::Validate,
+        &[
+            "--json",
+            "--tlsa",
+            &line("MX1.dane-ee.test"),
+            "dane-ee.test",
+        ],
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["mx"][0]["tlsa"]["planned"], true);
+}
+
+#[test]
 fn preflight_sts_policy_that_misses_the_mx_is_an_error() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("planned.txt");
