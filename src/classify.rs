@@ -542,7 +542,7 @@ fn advice_for(result: ResultType, reason: &str, host: &str, served: Option<&str>
         T::CertificateExpired => format!("Renew the certificate of {host} and reload the server; automate renewal (ACME)."),
         T::CertificateHostMismatch => format!("Serve a certificate whose subjectAltName includes {host}."),
         T::CertificateNotTrusted => "Serve a certificate from a public CA with its full chain (leaf then intermediates).".to_string(),
-        T::TlsaInvalid if reason == "all-records-unusable" => format!("Publish `_25._tcp.{host} IN TLSA 3 1 1 <SHA-256 of the server's public key>`; PKIX usages 0 and 1 are unusable for SMTP."),
+        T::TlsaInvalid if reason == crate::dane::verdict::ALL_RECORDS_UNUSABLE => format!("Publish `_25._tcp.{host} IN TLSA 3 1 1 <SHA-256 of the server's public key>`; PKIX usages 0 and 1 are unusable for SMTP."),
         T::TlsaInvalid => format!("Make the TLSA records at _25._tcp.{host} match the certificate served now (`3 1 1` = SHA-256 of its public key); publish the next key's record before rolling over."),
         T::DnssecInvalid => format!("Fix DNSSEC for _25._tcp.{host}: the TLSA lookup must return signed data or a signed denial."),
         T::ValidationFailure if reason == "mx-not-covered" => format!("Add `mx: {host}` to the MTA-STS policy and change the record's id."),

@@ -229,7 +229,7 @@ pub fn failing(v: &KeyVariant) -> bool {
     v.status == VariantStatus::Served
         && v.same_leaf == Some(false)
         && v.dane == Some(DaneResult::Fail)
-        && v.reason.as_deref() != Some("all-records-unusable")
+        && v.reason.as_deref() != Some(crate::dane::verdict::ALL_RECORDS_UNUSABLE)
 }
 
 /// The key types whose DANE senders will not deliver to a session's

@@ -246,7 +246,7 @@ pub fn delivery(kind: SenderKind, f: &AddressFacts<'_>) -> Delivery {
 
 /// A DANE verdict whose only fault is that no record is usable for SMTP.
 pub fn is_all_unusable(v: &Verdict) -> bool {
-    v.reason.as_deref() == Some("all-records-unusable")
+    v.reason.as_deref() == Some(crate::dane::verdict::ALL_RECORDS_UNUSABLE)
 }
 
 /// Longest host name shown before it is cut (a DNS name has at most 253).

@@ -257,7 +257,7 @@ impl DaneVerdict {
     pub fn reason_code(&self) -> Option<&'static str> {
         match self {
             DaneVerdict::Pass { .. } => None,
-            DaneVerdict::AllUnusable { .. } => Some("all-records-unusable"),
+            DaneVerdict::AllUnusable { .. } => Some(ALL_RECORDS_UNUSABLE),
             DaneVerdict::NoMatch { .. } => Some("dane-no-match"),
             DaneVerdict::TaFailed { .. } => Some(
                 self.ta_failure()
@@ -266,6 +266,11 @@ impl DaneVerdict {
         }
     }
 }
+
+/// The failure-reason-code of a TLSA RRset with no record usable for SMTP
+/// ([`DaneVerdict::AllUnusable`]); the outlook, the key-type sessions and
+/// the advice tell it from a mismatch by this code.
+pub const ALL_RECORDS_UNUSABLE: &str = "all-records-unusable";
 
 /// Judges a secure, non-empty TLSA RRset against the presented `chain`.
 ///
