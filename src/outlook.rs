@@ -205,7 +205,11 @@ pub struct AddressFacts<'a> {
 pub fn delivery(kind: SenderKind, f: &AddressFacts<'_>) -> Delivery {
     let tls_up = f.tls_up;
     let opportunistic = match f.result {
-        None | Some(SessionResult::Inconclusive) => return Delivery::Untested,
+        // With TLS up, the connection is told: what is left open is a
+        // policy's verdict (a TLSA lookup lost to the scanner's own load),
+        // and only the senders that apply that policy are untested.
+        None => return Delivery::Untested,
+        Some(SessionResult::Inconclusive) if !tls_up => return Delivery::Untested,
         _ if tls_up => Delivery::DeliversUnauthenticatedTls,
         _ => Delivery::DeliversPlaintext,
     };
@@ -236,6 +240,9 @@ pub fn delivery(kind: SenderKind, f: &AddressFacts<'_>) -> Delivery {
         SenderKind::MtaSts => sts.unwrap_or(opportunistic),
         SenderKind::DaneAndMtaSts => match (dane, sts) {
             (Some(Delivery::Refuses), _) | (_, Some(Delivery::Refuses)) => Delivery::Refuses,
+            // One policy's verdict unknown: the other passing does not
+            // tell whether this one would refuse.
+            (Some(Delivery::Untested), _) | (_, Some(Delivery::Untested)) => Delivery::Untested,
             (Some(d), Some(t)) => d.max(t),
             (Some(d), None) => d,
             (None, Some(t)) => t,
@@ -566,6 +573,10 @@ mod tests {
             SessionResult::Failure(ResultType::StsPolicyFetchError),
             Some("http-status"),
         );
+        let lost = v(
+            SessionResult::Inconclusive,
+            Some(crate::dane::applies::UNKNOWN_REASON),
+        );
         let base = AddressFacts {
             result: Some(SessionResult::Success),
             tls_up: true,
@@ -606,10 +617,65 @@ mod tests {
                 "421: untested",
                 AddressFacts {
                     result: Some(SessionResult::Inconclusive),
+                    tls_up: false,
                     ..base
                 },
                 Dane,
                 Untested,
+            ),
+            (
+                "421: untested by opportunistic senders too",
+                AddressFacts {
+                    result: Some(SessionResult::Inconclusive),
+                    tls_up: false,
+                    ..base
+                },
+                Opportunistic,
+                Untested,
+            ),
+            (
+                "TLSA answer lost: DANE senders untested",
+                AddressFacts {
+                    result: Some(SessionResult::Inconclusive),
+                    tlsa: Some(&lost),
+                    ..base
+                },
+                Dane,
+                Untested,
+            ),
+            (
+                "TLSA answer lost: DANE and MTA-STS senders untested",
+                AddressFacts {
+                    result: Some(SessionResult::Inconclusive),
+                    tlsa: Some(&lost),
+                    sts: Some(&ok),
+                    sts_mode: Some(Mode::Enforce),
+                    ..base
+                },
+                DaneAndMtaSts,
+                Untested,
+            ),
+            (
+                "TLSA answer lost: MTA-STS-only senders still judged",
+                AddressFacts {
+                    result: Some(SessionResult::Inconclusive),
+                    tlsa: Some(&lost),
+                    sts: Some(&ok),
+                    sts_mode: Some(Mode::Enforce),
+                    ..base
+                },
+                MtaSts,
+                DeliversAuthenticated,
+            ),
+            (
+                "TLSA answer lost: opportunistic senders deliver over TLS",
+                AddressFacts {
+                    result: Some(SessionResult::Inconclusive),
+                    tlsa: Some(&lost),
+                    ..base
+                },
+                Opportunistic,
+                DeliversUnauthenticatedTls,
             ),
             (
                 "DANE passes",

@@ -120,6 +120,36 @@ fn a_tlsa_lookup_lost_to_the_scanners_own_queue_is_inconclusive_not_the_domains_
         for s in sessions {
             assert_eq!(s["result"], "inconclusive", "{via:?}: {s:#}");
         }
+        // Only the senders that apply DANE are left untold at mx1: the
+        // session itself reached TLS.
+        let at_mx1 = |kind: &str| -> Vec<String> {
+            json["outlook"]["senders"]
+                .as_array()
+                .and_then(|all| all.iter().find(|s| s["kind"] == kind))
+                .and_then(|s| s["addresses"].as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter(|a| a["mx"] == "mx1.silent-tlsa.test")
+                        .map(|a| a["outcome"].as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for kind in ["dane", "dane-and-mta-sts"] {
+            let outcomes = at_mx1(kind);
+            assert!(
+                !outcomes.is_empty() && outcomes.iter().all(|o| o == "untested"),
+                "{via:?} {kind}: {outcomes:?}"
+            );
+        }
+        for kind in ["mta-sts", "opportunistic"] {
+            let outcomes = at_mx1(kind);
+            assert!(
+                !outcomes.is_empty()
+                    && outcomes.iter().all(|o| o == "delivers-unauthenticated-tls"),
+                "{via:?} {kind}: {outcomes:?}"
+            );
+        }
         // "Could not tell", not "findings": exit status 3.
         assert_eq!(exit, 3, "{via:?}: {all:?}");
     }
