@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use crate::dns::Dnssec;
 use crate::evidence::{MxHost, MxLookup, MxStatus};
-use crate::mta_sts::assess::{MtaSts, PolicyStatus};
+use crate::mta_sts::assess::MtaSts;
 use crate::mta_sts::policy::{Mode, StsPolicy};
 use crate::mta_sts::record::StsRecordStatus;
 use crate::session::SessionOut;
@@ -97,30 +97,17 @@ fn policies(input: &ReportInput<'_>) -> Vec<PolicyInput> {
         Some(_) => {}
         None if published => {
             let pol = &input.mta_sts.policy;
-            let result = match pol.status {
-                // The scanner's own load, not a sender's experience.
-                PolicyStatus::FetchError
-                    if pol.reason_code.as_deref()
-                        == Some(crate::mta_sts::assess::NOT_FETCHED_OVERLOADED) =>
-                {
-                    None
-                }
-                PolicyStatus::WebpkiInvalid => Some(ResultType::StsWebpkiInvalid),
-                PolicyStatus::Invalid => Some(ResultType::StsPolicyInvalid),
-                PolicyStatus::FetchError => Some(ResultType::StsPolicyFetchError),
-                PolicyStatus::Valid | PolicyStatus::Missing => None,
-            };
-            if let Some(result) = result {
+            // The same definition as the sessions': a policy not fetched
+            // because of the scanner itself (its DNS queue, or an address
+            // it may not connect to without --allow-private) is no
+            // sender's experience and gets no entry.
+            if let Some((result, reason)) = input.mta_sts.unusable_policy() {
                 // One `sts` entry whose failure covers the sessions that
                 // were made (mox reports it so); with no session, one
                 // attempt stands for the domain.
                 let sessions = verdicts(input.sessions, None, |s| s.sts_verdict.as_ref());
                 let extra_failures = if sessions.is_empty() {
-                    vec![failure(
-                        result,
-                        pol.reason_code.as_deref().unwrap_or(""),
-                        None,
-                    )]
+                    vec![failure(result, reason, None)]
                 } else {
                     Vec::new()
                 };

@@ -234,6 +234,13 @@ fn non_public_policy_hosts_are_refused_without_allow_private() {
         "{policy}"
     );
     assert!(common::codes(&json).contains(&"sts-policy-not-fetched".to_string()));
+    // The scanner chose not to connect: no sender saw a fetch fail, so the
+    // synthetic report has no `sts` entry and no failure for it.
+    let entries = json["report"]["policies"].as_array().expect("policies");
+    for entry in entries {
+        assert_ne!(entry["policy"]["policy-type"], "sts", "{entry:#}");
+        assert!(entry.get("failure-details").is_none(), "{entry:#}");
+    }
 }
 
 #[test]
