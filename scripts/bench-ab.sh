@@ -34,10 +34,6 @@ for b in "$old" "$new"; do
     [ -x "$b/mxtls" ] || { echo "bench-ab: no mxtls binary in $b" >&2; exit 2; }
 done
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
-if [ ! -x /usr/bin/time ]; then
-    echo "bench-ab: installing GNU time (/usr/bin/time) from Debian" >&2
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
-fi
 if [ -x "$new/mxtls-lab" ]; then
     labbin=$new
 else
@@ -47,6 +43,7 @@ fi
 
 # shellcheck source=scripts/lab.sh
 . scripts/lab.sh
+require_gnu_time
 LAB_WAIT_S=90 start_lab "$labbin" --bulk "$size"
 head -n "$size" "$MXTLS_LAB_BULK" > "$dir/in.txt"
 case $mode in

@@ -24,10 +24,6 @@ concurrencies=${2:-"32 64 256"}
 modes=${3:-"validate resolver off"}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
-if [ ! -x /usr/bin/time ]; then
-    echo "bench-batch: installing GNU time (/usr/bin/time) from Debian" >&2
-    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
-fi
 
 if [ -n "${MXTLS_BENCH_BIN:-}" ]; then
     bin=$MXTLS_BENCH_BIN
@@ -41,6 +37,7 @@ for n in $sizes; do [ "$n" -gt "$largest" ] && largest=$n; done
 start=$(date +%s%N)
 # shellcheck source=scripts/lab.sh
 . scripts/lab.sh
+require_gnu_time
 LAB_WAIT_S=60 start_lab "$bin" --bulk "$largest"
 echo "lab with $largest bulk domains ready in $(( ($(date +%s%N) - start) / 1000000 )) ms ($(grep -o 'started in [0-9]* ms' "$dir/lab.log"))"
 printf '%-8s %-9s %5s %8s %7s %8s %8s %9s %7s %8s %7s %15s\n' \

@@ -19,3 +19,11 @@ start_lab() {
     # shellcheck disable=SC1091
     . "$dir/lab.env"
 }
+
+# `require_gnu_time`: installs GNU time (/usr/bin/time, for peak RSS and
+# CPU) from Debian when it is missing; the bench scripts call it.
+require_gnu_time() {
+    [ -x /usr/bin/time ] && return
+    echo "$(basename "$0"): installing GNU time (/usr/bin/time) from Debian" >&2
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
+}
