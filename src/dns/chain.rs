@@ -20,6 +20,11 @@
 //!   and DS RRsets of that zone and of every zone above it that are not
 //!   cached yet, all in parallel, so the validator's walk finds them
 //!   waiting (issue 14: one round trip for the chain, not one per level);
+//! - hands a zone's DNSKEY answer to the validator only once its DS answer
+//!   is in too: the validator's proof cache does not make concurrent
+//!   lookups wait for each other, so keys handed out early are checked by
+//!   every lookup waiting on them (0.6 signature checks a domain in a
+//!   batch, before this);
 //! - lets at most [`super::transport::MAX_IN_FLIGHT`] queries per resolver
 //!   go out at once; the others wait, and [`Chain::waiting`] tells a
 //!   timeout caused by the scanner's own load from one caused by the
