@@ -130,9 +130,17 @@ fn verbose_shows_the_smtp_dialogue_and_the_dns_answers() {
         "C: QUIT",
         "secure.test. MX [secure] 10 mx1.secure.test.",
         "_25._tcp.mx1.secure.test. TLSA [secure] 3 1 1 ",
+        // A lone valid record is shown as published (strings joined).
+        "_smtp._tls.secure.test. TXT [secure] \"v=TLSRPTv1; rua=mailto:tlsrpt@secure.test\"",
+        "_mta-sts.secure.test. TXT [secure] no record",
     ] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
+    let sts = stdout(&run(&check(&["-v", "sts-good.test"]), &[]));
+    assert!(
+        sts.contains("_mta-sts.sts-good.test. TXT [secure] \"v=STSv1; id=20261125T120000\""),
+        "{sts}"
+    );
     let quiet = stdout(&run(&check(&["secure.test"]), &[]));
     assert!(!quiet.contains("C: EHLO"), "{quiet}");
 }

@@ -81,11 +81,18 @@ pub fn details(r: &DomainReport) -> String {
         let planned = if h.tlsa.planned { " (planned)" } else { "" };
         line(&tlsa_name, &format!("TLSA{planned}"), h.tlsa.dnssec, &tlsa);
     }
-    let txt = |records: &[String], none: &str| {
-        if records.is_empty() {
-            none.to_string()
+    // The record(s) as published: a lone record (valid or not) is in
+    // `record`; `records` is filled only when there are several candidates.
+    let txt = |records: &[String], record: Option<&String>| {
+        let shown: Vec<&String> = if records.is_empty() {
+            record.into_iter().collect()
         } else {
-            records
+            records.iter().collect()
+        };
+        if shown.is_empty() {
+            "no record".to_string()
+        } else {
+            shown
                 .iter()
                 .map(|t| format!("\"{}\"", for_terminal(t, RECORD_MAX)))
                 .collect::<Vec<_>>()
@@ -97,13 +104,16 @@ pub fn details(r: &DomainReport) -> String {
         &rec.name,
         "TXT",
         rec.dnssec,
-        &txt(&rec.assessment.records, "no record"),
+        &txt(&rec.assessment.records, rec.assessment.record.as_ref()),
     );
     line(
         &r.tlsrpt.name,
         "TXT",
         r.tlsrpt.dnssec,
-        &txt(&r.tlsrpt.assessment.records, "no record"),
+        &txt(
+            &r.tlsrpt.assessment.records,
+            r.tlsrpt.assessment.record.as_ref(),
+        ),
     );
 
     for s in &r.sessions {
