@@ -22,6 +22,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the process's arguments and environment like
+    /// `Cli::try_parse`, and also records where values came from where a
+    /// command-line value and an environment default are treated apart.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))?;
+        if let (Command::Check(args), Some(("check", sub))) =
+            (&mut cli.command, matches.subcommand())
+        {
+            args.trust_anchor_from_env =
+                sub.value_source("trust_anchor") == Some(clap::parser::ValueSource::EnvVariable);
+        }
+        Ok(cli)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check one or more domains.
@@ -168,6 +187,13 @@ pub struct CheckArgs {
     /// Example: --trust-anchor lab-root.key
     #[arg(long, value_name = "FILE", env = "MXTLS_TRUST_ANCHOR")]
     pub trust_anchor: Option<PathBuf>,
+
+    /// Whether `trust_anchor` came from MXTLS_TRUST_ANCHOR rather than the
+    /// command line: an environment default (the README's lab recipe
+    /// exports it) is ignored outside `--dnssec validate` instead of
+    /// conflicting with a mode given explicitly. Set by [`Cli::parse_args`].
+    #[arg(skip)]
+    pub trust_anchor_from_env: bool,
 
     /// Seconds allowed for each network step: one DNS query with its
     /// retries, each step of an SMTP session (the MTA-STS policy fetch has

@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-use clap::Parser;
 use mxtls::cli::{Cli, Command};
 
 /// A batch's scans run on every thread of the runtime and free on one
@@ -11,7 +10,7 @@ use mxtls::cli::{Cli, Command};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version: not errors, on stdout.

@@ -73,16 +73,22 @@ fn dns_config(args: &CheckArgs) -> Result<DnsConfig, UsageError> {
         .iter()
         .map(|s| dns::parse_server(s).map_err(|e| UsageError(format!("--resolver: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    if args.trust_anchor.is_some() && args.dnssec != dns::DnssecMode::Validate {
-        return Err(UsageError(format!(
-            "--trust-anchor is used only with --dnssec validate (not {})",
-            args.dnssec.as_str()
-        )));
-    }
+    // A trust anchor from MXTLS_TRUST_ANCHOR is a default for validate
+    // mode; it does not make another mode chosen explicitly an error.
+    let trust_anchor = match &args.trust_anchor {
+        Some(_) if args.dnssec != dns::DnssecMode::Validate && args.trust_anchor_from_env => None,
+        Some(_) if args.dnssec != dns::DnssecMode::Validate => {
+            return Err(UsageError(format!(
+                "--trust-anchor is used only with --dnssec validate (not {})",
+                args.dnssec.as_str()
+            )));
+        }
+        anchor => anchor.clone(),
+    };
     Ok(DnsConfig {
         mode: args.dnssec,
         servers,
-        trust_anchor: args.trust_anchor.clone(),
+        trust_anchor,
         step_timeout: Duration::from_secs_f64(args.timeout),
         in_flight: args.dns_in_flight,
     })

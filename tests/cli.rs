@@ -973,3 +973,38 @@ fn timings_name_every_lookup_the_policy_fetch_and_each_session_in_order() {
         "the steps fit in the session: {steps}"
     );
 }
+
+/// MXTLS_TRUST_ANCHOR is a default for validate mode (the README's lab
+/// recipe exports it): `--dnssec resolver` on the command line ignores it,
+/// while `--trust-anchor` given on the command line with that mode is still
+/// a usage error.
+#[test]
+fn a_trust_anchor_from_the_environment_does_not_conflict_with_resolver_mode() {
+    let lab = common::lab();
+    let mut args = lab_args(Via::Resolver);
+    args.extend(["--timeout", "3", "--json", "secure.test"].map(String::from));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mxtls"))
+        .arg("check")
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .env("MXTLS_TRUST_ANCHOR", lab.dnskey_anchor())
+        .output()
+        .expect("the mxtls binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["dnssec_mode"], "resolver", "{json}");
+
+    let mut explicit = args.clone();
+    explicit.extend([
+        "--trust-anchor".to_string(),
+        lab.dnskey_anchor().display().to_string(),
+    ]);
+    let argv: Vec<&str> = explicit.iter().map(String::as_str).collect();
+    let out = mxtls(&argv);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--trust-anchor is used only with --dnssec validate (not resolver)"),
+        "{}",
+        stderr(&out)
+    );
+}
