@@ -106,7 +106,9 @@ pub fn sts_findings(domain: &str, mode: Option<Mode>, max_age: Option<u32>) -> V
         return Vec::new();
     }
     let days = max_age / 86_400;
-    let span = if days >= 1 {
+    let span = if days == 1 {
+        "1 day".to_string()
+    } else if days > 1 {
         format!("{days} days")
     } else {
         format!("{max_age} s")
@@ -148,5 +150,8 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("7 days"), "{}", f[0].message);
         assert!(f[0].advice.contains("wait 7 days"), "{}", f[0].advice);
+        let f = sts_findings("example.com", Some(Mode::Testing), Some(86_400));
+        assert!(f[0].message.contains("(1 day)"), "{}", f[0].message);
+        assert!(f[0].advice.contains("wait 1 day,"), "{}", f[0].advice);
     }
 }

@@ -1008,3 +1008,34 @@ fn a_trust_anchor_from_the_environment_does_not_conflict_with_resolver_mode() {
         stderr(&out)
     );
 }
+
+/// The policy host's A RRset is DNSSEC-bogus: the policy cannot be fetched
+/// because validating senders cannot resolve the host, which has an
+/// address; the finding says so and asks for the signatures to be fixed.
+#[test]
+fn a_bogus_policy_host_is_not_said_to_have_no_address() {
+    for via in [Via::Validate, Via::Resolver] {
+        let out = run(via, &["--json", "sts-host-bogus.test"]);
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        common::assert_valid(&json);
+        let policy = &json["mta_sts"]["policy"];
+        assert_eq!(policy["reason_code"], "dnssec-invalid", "{via:?}: {policy}");
+        let finding = json["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["code"] == "sts-policy-fetch-error"))
+            .unwrap_or_else(|| panic!("{via:?}: no sts-policy-fetch-error: {json}"));
+        let message = finding["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("the A/AAAA answers for mta-sts.sts-host-bogus.test are DNSSEC-bogus")
+                && !message.contains("no address"),
+            "{via:?}: {message}"
+        );
+        assert!(
+            finding["advice"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Re-sign the zone"),
+            "{via:?}: {finding}"
+        );
+    }
+}

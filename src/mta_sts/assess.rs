@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::escape_str;
-use super::fetch::FetchOutcome;
+use super::fetch::{FetchErrorReason, FetchOutcome};
 use super::gather::{NameFacts, StsEvidence};
 use super::pattern::{self, Coverage};
 use super::policy::{self, Mode, StsPolicy};
@@ -255,11 +255,50 @@ pub fn assess(
             ));
         }
         None => {}
+        // No address because the host's A/AAAA RRset is DNSSEC-bogus:
+        // validating senders get SERVFAIL, so the fix is the signatures,
+        // not the records (say so, and do not claim there is no address).
+        Some(FetchOutcome::FetchError {
+            reason_code: FetchErrorReason::NoAddress,
+            ..
+        }) if host.dnssec == Dnssec::Bogus => {
+            let problem = format!("the A/AAAA answers for {} are DNSSEC-bogus", host.name);
+            out.status = if published {
+                PolicyStatus::FetchError
+            } else {
+                PolicyStatus::Missing
+            };
+            out.reason = Some(problem.clone());
+            // RFC 8460's own word for a DNSSEC validation failure.
+            out.reason_code = Some("dnssec-invalid".into());
+            if published {
+                out.result_type = Some(ResultType::StsPolicyFetchError);
+                findings.push(Finding::new(
+                    Severity::Error,
+                    Code::StsPolicyFetchError,
+                    &subject,
+                    format!(
+                        "the MTA-STS policy cannot be fetched: {problem}, so validating senders cannot resolve it"
+                    ),
+                    format!(
+                        "Re-sign the zone holding {0} (or fix its DS at the parent); check with `delv {0} A` and `delv {0} AAAA`. {no_cache_note}",
+                        host.name
+                    ),
+                ));
+            }
+        }
         Some(FetchOutcome::FetchError {
             reason_code,
             detail,
             ..
         }) => {
+            // No address because the lookup failed: say how, not "none".
+            let detail = match &host.error {
+                Some(_) if *reason_code == FetchErrorReason::NoAddress => {
+                    format!("{} {}", host.name, host_problem(&host))
+                }
+                _ => detail.clone(),
+            };
             out.status = if published {
                 PolicyStatus::FetchError
             } else {
