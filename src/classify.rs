@@ -254,7 +254,7 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
             Code::for_session_failure(failure),
             &subject,
             format!("{failure} ({reason}) at {} ({}){what}. {who}", s.ip, s.mx),
-            advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
+            session_advice(s, failure, reason),
         );
         out.push(match session_cause(failure, reason, &s.mx) {
             Some((code, subject)) => finding.following(code, Some(subject)),
@@ -504,7 +504,7 @@ fn refusal(
         Code::for_session_failure(failure),
         format!("{} {}", s.mx, s.ip),
         message(failure, reason),
-        advice_for(failure, reason, &s.mx, served_key_record(s).as_deref()),
+        session_advice(s, failure, reason),
     );
     Some(match session_cause(failure, reason, &s.mx) {
         Some((code, subject)) => finding.following(code, Some(subject)),
@@ -531,6 +531,37 @@ fn served_key_record(s: &SessionOut) -> Option<String> {
         s.mx.trim_end_matches('.'),
         record.to_presentation()
     ))
+}
+
+/// The advice for session `s` failing with `failure`. The result shows one
+/// certificate defect (not-trusted, then expired, then host-mismatch, SPEC
+/// §5); when the certificate also names the wrong host, the renewed or
+/// replaced one must name the MX host too, or it fails again.
+fn session_advice(s: &SessionOut, failure: ResultType, reason: &str) -> String {
+    use crate::pki::webpki::Defect;
+    let advice = advice_for(failure, reason, &s.mx, served_key_record(s).as_deref());
+    if !matches!(
+        failure,
+        ResultType::CertificateExpired | ResultType::CertificateNotTrusted
+    ) {
+        return advice;
+    }
+    let Some(w) = &s.webpki else { return advice };
+    let named = w.defects.iter().find_map(|d| match d {
+        Defect::HostMismatch { names_presented } => Some(format!(
+            "the one served now names {}",
+            names_presented.join(", ")
+        )),
+        Defect::NoSan { .. } => Some("the one served now has no DNS name in it".to_string()),
+        _ => None,
+    });
+    match named {
+        Some(named) => format!(
+            "{advice} The new certificate must also name {} in its subjectAltName: {named}.",
+            w.host.trim_end_matches('.')
+        ),
+        None => advice,
+    }
 }
 
 fn advice_for(result: ResultType, reason: &str, host: &str, served: Option<&str>) -> String {

@@ -1039,3 +1039,24 @@ fn a_bogus_policy_host_is_not_said_to_have_no_address() {
         );
     }
 }
+
+/// An expired certificate that also names another host: the session shows
+/// the expiry, and the advice says the renewed certificate must name the
+/// MX host, or renewing it alone leaves MTA-STS failing.
+#[test]
+fn renewing_a_certificate_that_names_another_host_is_told_to_name_the_mx() {
+    let out = run(Via::Validate, &["--json", "smtp-expired-wrong-name.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let finding = json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "mx-certificate-expired"))
+        .unwrap_or_else(|| panic!("no mx-certificate-expired: {json}"));
+    let advice = finding["advice"].as_str().unwrap_or_default();
+    assert!(
+        advice.contains("Renew the certificate of mx1.smtp-expired-wrong-name.test")
+            && advice.contains(
+                "The new certificate must also name mx1.smtp-expired-wrong-name.test in its subjectAltName: the one served now names mx1.elsewhere.test."
+            ),
+        "{advice}"
+    );
+}

@@ -130,6 +130,18 @@ pub enum PolicyError {
     /// Zero bytes.
     #[error("policy is empty")]
     Empty,
+    /// The body starts with a UTF-8 byte-order mark (EF BB BF, as some
+    /// Windows editors save): the grammar has none, so the first key is
+    /// `\u{feff}version` and strict senders reject the policy (mox and
+    /// postfix-mta-sts-resolver read it as an unknown key, then miss
+    /// `version`).
+    #[error(
+        "the policy starts with a UTF-8 byte-order mark (U+FEFF), which the grammar does not allow: line 1 reads `\\u{{feff}}{text}`"
+    )]
+    ByteOrderMark {
+        /// Line 1 after the mark, escaped.
+        text: String,
+    },
     /// A line that is not UTF-8 (the policy is text, §3.2).
     #[error("line {line} is not valid UTF-8: `{text}`")]
     InvalidUtf8 {
@@ -293,6 +305,7 @@ impl PolicyError {
             | PolicyError::InvalidMx { line, .. }
             | PolicyError::InvalidValue { line, .. }
             | PolicyError::WrongCaseField { line, .. } => Some(*line),
+            PolicyError::ByteOrderMark { .. } => Some(1),
             PolicyError::Empty
             | PolicyError::MissingField { .. }
             | PolicyError::MissingMx { .. } => None,
@@ -307,7 +320,8 @@ impl PolicyError {
             PolicyError::InvalidUtf8 { .. } => "policy-not-utf8",
             PolicyError::LoneCarriageReturn { .. } => "policy-lone-cr",
             PolicyError::EmptyLine { .. } => "policy-empty-line",
-            PolicyError::NotKeyValue { .. }
+            PolicyError::ByteOrderMark { .. }
+            | PolicyError::NotKeyValue { .. }
             | PolicyError::SpaceBeforeColon { .. }
             | PolicyError::LeadingWhitespace { .. }
             | PolicyError::InvalidKey { .. }
@@ -388,6 +402,12 @@ struct Seen {
 pub fn parse(body: &[u8]) -> Result<StsPolicy, PolicyError> {
     if body.is_empty() {
         return Err(PolicyError::Empty);
+    }
+    if let Some(rest) = body.strip_prefix("\u{feff}".as_bytes()) {
+        let first = rest.split(|b| *b == b'\n').next().unwrap_or_default();
+        return Err(PolicyError::ByteOrderMark {
+            text: escape(first.strip_suffix(b"\r").unwrap_or(first)),
+        });
     }
     let ends_with_lf = body.last() == Some(&b'\n');
     let mut segments: Vec<&[u8]> = body.split(|b| *b == b'\n').collect();
@@ -640,6 +660,19 @@ fn capped_list(items: &[String]) -> String {
 pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> Finding {
     const BUMP_ID: &str =
         "then change the id= of the _mta-sts TXT record so senders fetch the new policy";
+    if let PolicyError::ByteOrderMark { .. } = err {
+        return Finding::new(
+            severity,
+            Code::StsPolicyInvalid,
+            subject,
+            format!(
+                "the MTA-STS policy does not parse: {err}; senders that check the grammar reject the whole policy and deliver as if there were no MTA-STS"
+            ),
+            format!(
+                "Remove the byte-order mark (U+FEFF) at the start of the file (save it as UTF-8 without BOM, e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' mta-sts.txt`), {BUMP_ID}."
+            ),
+        );
+    }
     let PolicyError::InvalidMx { line, source, .. } = err else {
         return Finding::new(
             severity,
@@ -1259,10 +1292,26 @@ mod tests {
             matches!(err, PolicyError::NotKeyValue { line: 1, .. }),
             "{err:?}"
         );
-        let err = parse("\u{feff}version: STSv1\n".as_bytes()).expect_err("byte order mark");
+        let err = parse("\u{feff}version: STSv1\r\nmode: none\n".as_bytes())
+            .expect_err("byte order mark");
+        assert_eq!(
+            err,
+            PolicyError::ByteOrderMark {
+                text: "version: STSv1".into()
+            }
+        );
+        assert_eq!(err.reason_code(), "policy-syntax");
+        let f = invalid_finding(&err, "https://mta-sts.example.com/", Severity::Error);
         assert!(
-            matches!(err, PolicyError::InvalidKey { line: 1, .. }),
-            "{err:?}"
+            f.message.contains("byte-order mark (U+FEFF)"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.advice
+                .starts_with("Remove the byte-order mark (U+FEFF) at the start of the file"),
+            "{}",
+            f.advice
         );
     }
 
