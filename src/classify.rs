@@ -208,12 +208,28 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
             SessionResult::Failure(t) => Some(t),
         };
         let Some(failure) = failure else {
+            let (message, advice) = match s.probe.outcome.silent_before_tls() {
+                Some(silent) => (
+                    format!(
+                        "{} ({}) accepted the connection but {silent} within the scanner's timeout ({reason}); whether TLS works could not be told",
+                        s.ip, s.mx
+                    ),
+                    "Check that the server, or a postscreen, proxy or firewall in front of it, answers promptly (senders wait up to 5 minutes for the greeting, RFC 5321 §4.5.3.2, but a server this slow is often stuck), then scan again, with a higher --timeout if it is only slow.",
+                ),
+                None => (
+                    format!(
+                        "{} ({}) refused or broke off the session before STARTTLS ({reason}); whether TLS works could not be told",
+                        s.ip, s.mx
+                    ),
+                    "Retry later: a 421 or a timeout is often temporary. If it persists, check the server's connection limits and greeting.",
+                ),
+            };
             out.push(Finding::new(
                 Severity::Warning,
                 Code::MxInconclusive,
                 &subject,
-                format!("{} ({}) refused or broke off the session before STARTTLS ({reason}); whether TLS works could not be told", s.ip, s.mx),
-                "Retry later: a 421 or a timeout is often temporary. If it persists, check the server's connection limits and greeting.",
+                message,
+                advice,
             ));
             continue;
         };

@@ -461,10 +461,21 @@ pub fn sentence(
             hosts_of(&tls_failed, sessions)
         ));
     }
-    if !inconclusive.is_empty() {
+    // A server that went silent did not turn the session away: say which.
+    let (silent, turned_away): (Vec<&SessionOut>, Vec<&SessionOut>) = inconclusive
+        .iter()
+        .copied()
+        .partition(|s| s.probe.outcome.silent_before_tls().is_some());
+    if !turned_away.is_empty() {
         clauses.push(format!(
             "the MX {} turned the session away, so senders retry later",
-            hosts_of(&inconclusive, sessions)
+            hosts_of(&turned_away, sessions)
+        ));
+    }
+    if !silent.is_empty() {
+        clauses.push(format!(
+            "the MX {} did not answer within the timeout, so senders retry later",
+            hosts_of(&silent, sessions)
         ));
     }
     let not_connected: Vec<&SessionOut> = sessions

@@ -391,3 +391,31 @@ fn completions_and_man_page_are_generated_from_the_options() {
         );
     }
 }
+
+/// A server that accepts the connection and never greets timed out: the
+/// headline and the finding say it did not answer, not that it turned the
+/// session away; the verdict stays inconclusive (exit 3).
+#[test]
+fn a_silent_greeting_is_told_as_a_timeout_not_a_refusal() {
+    let out = run(&check(&["smtp-silent.test"]), &[("COLUMNS", "250")]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let text = stdout(&out);
+    let flat = text
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        flat.contains("MX mx1.smtp-silent.test did not answer within the timeout"),
+        "{text}"
+    );
+    assert!(
+        flat.contains(
+            "accepted the connection but did not send its greeting within the scanner's timeout"
+        ),
+        "{text}"
+    );
+    assert!(flat.contains("timed out at greeting"), "{text}");
+    assert!(!flat.contains("turned the session away"), "{text}");
+    assert!(!flat.contains("refused or broke off"), "{text}");
+}

@@ -232,7 +232,7 @@ impl Lab {
 }
 
 /// Behaviour names the catalogue's `[[smtp]]` entries may use.
-pub const BEHAVIOURS: [&str; 17] = [
+pub const BEHAVIOURS: [&str; 18] = [
     "good",
     "no-starttls",
     "starttls-454",
@@ -250,6 +250,7 @@ pub const BEHAVIOURS: [&str; 17] = [
     "close-mid-handshake",
     "requiretls",
     "legacy-tls-only",
+    "silent-greeting",
 ];
 
 fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
@@ -273,6 +274,10 @@ fn smtp_behaviour(name: &str) -> Option<SmtpBehaviour> {
         "close-mid-handshake" => SmtpBehaviour::CloseMidHandshake,
         "requiretls" => SmtpBehaviour::Requiretls,
         "legacy-tls-only" => SmtpBehaviour::LegacyTlsOnly,
+        // Accepts the connection and never greets (a postscreen or proxy
+        // that is stuck): the connection closes at the lab's lifetime,
+        // after any client timeout the tests use.
+        "silent-greeting" => SmtpBehaviour::SlowGreeting(std::time::Duration::from_secs(3600)),
         _ => return None,
     })
 }

@@ -36,7 +36,7 @@ use crate::outlook::Delivery;
 use crate::pki::facts::{self, CertFacts};
 use crate::sanitize::for_terminal;
 use crate::session::SessionOut;
-use crate::smtp::session::{Connect, Outcome, Stage};
+use crate::smtp::session::{Connect, FailureKind, Outcome, Stage};
 use crate::tlsrpt::TlsRptStatus;
 use crate::verdict::SessionResult;
 
@@ -978,7 +978,7 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
             "STARTTLS yes".to_string(),
             Some("plain text, no TLS".to_string()),
         ),
-        Outcome::ProtocolError { stage, .. } => {
+        Outcome::ProtocolError { stage, kind, .. } => {
             let at = match stage {
                 Stage::Greeting => "greeting",
                 Stage::Ehlo => "EHLO",
@@ -990,7 +990,12 @@ fn smtp_lines(s: &SessionOut) -> Vec<String> {
             } else {
                 "STARTTLS —".to_string()
             };
-            (starttls, Some(format!("broken at {at}")))
+            let what = if *kind == FailureKind::Timeout {
+                "timed out at"
+            } else {
+                "broken at"
+            };
+            (starttls, Some(format!("{what} {at}")))
         }
         Outcome::TlsEstablished => (
             "STARTTLS yes".to_string(),

@@ -184,6 +184,26 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// What the server did not do in time when the session ended in a
+    /// timeout before TLS (`did not send its greeting`): a silent server,
+    /// not one that refused the session (Postfix logs "timed out while
+    /// receiving the initial server greeting" for the same).
+    pub fn silent_before_tls(&self) -> Option<&'static str> {
+        match self {
+            Outcome::ProtocolError {
+                stage,
+                kind: FailureKind::Timeout,
+                ..
+            } => match stage {
+                Stage::Greeting => Some("did not send its greeting"),
+                Stage::Ehlo => Some("did not answer EHLO"),
+                Stage::Starttls => Some("did not answer STARTTLS"),
+                Stage::Handshake => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Whether the server agreed to start TLS (advertised STARTTLS and
     /// answered 220): `Some(false)` when STARTTLS was not advertised or was
     /// refused, `None` when the session ended before that could be known.
