@@ -14,7 +14,8 @@
 
 use crate::evidence::MxHost;
 use crate::finding::{Code, Finding, Severity};
-use crate::mta_sts::policy::Mode;
+use crate::mta_sts::policy::{Mode, StsPolicy};
+use crate::pki::webpki::name_matches;
 use crate::session::SessionOut;
 
 /// DANE-TA and DANE-EE (RFC 7218).
@@ -48,6 +49,13 @@ pub fn dane_findings(mx: &[MxHost], sessions: &[SessionOut]) -> Vec<Finding> {
             .find(|s| s.mx == host.host && !s.chain.is_empty())
             .map(|s| s.chain.as_slice())
             .unwrap_or_default();
+        // The owner actually queried: for an MX alias, the CNAME-expanded
+        // base domain (RFC 7672 §2.2.2), which is where the records go.
+        let set = if owner == format!("_25._tcp.{}", host.host) {
+            format!("the TLSA set of {}", host.host)
+        } else {
+            format!("the TLSA set at {owner} (used for the alias {})", host.host)
+        };
         let (message, advice) = if ee.len() == 1 {
             let ca = chain.get(1).map(|issuer| {
                 format!(
@@ -58,8 +66,7 @@ pub fn dane_findings(mx: &[MxHost], sessions: &[SessionOut]) -> Vec<Finding> {
             });
             (
                 format!(
-                    "the TLSA set of {} has one DANE-EE record and no DANE-TA record: a new key has no matching record until it is published and the old set has left every cache",
-                    host.host
+                    "{set} has one DANE-EE record and no DANE-TA record: a new key has no matching record until it is published and the old set has left every cache"
                 ),
                 match ca {
                     Some(ca) => format!(
@@ -74,8 +81,7 @@ pub fn dane_findings(mx: &[MxHost], sessions: &[SessionOut]) -> Vec<Finding> {
                 .map(|leaf| format!("`{owner}. IN TLSA 3 1 1 {}`", leaf.spki_sha256));
             (
                 format!(
-                    "the TLSA set of {} names only CA keys (DANE-TA): a change of CA has no matching record until the new CA's record is published and the old set has left every cache",
-                    host.host
+                    "{set} names only CA keys (DANE-TA): a change of CA has no matching record until the new CA's record is published and the old set has left every cache"
                 ),
                 match leaf {
                     Some(leaf) => format!(
@@ -94,6 +100,65 @@ pub fn dane_findings(mx: &[MxHost], sessions: &[SessionOut]) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// Completes the `mx-cname` advice (publish the MX under the canonical
+/// name) when an MTA-STS policy is in force: MTA-STS senders match the MX
+/// name against the cached policy's `mx:` lines and the certificate (RFC
+/// 8461 §4.1), so a new MX name the policy does not list is refused for
+/// up to max_age. The name goes into the policy (and the certificate)
+/// first, with a new id, as `sts-change-window` explains.
+pub fn amend_mx_cname(
+    findings: &mut [Finding],
+    domain: &str,
+    policy: Option<&StsPolicy>,
+    mx: &[MxHost],
+    sessions: &[SessionOut],
+) {
+    let Some(policy) = policy.filter(|p| p.mode() != Mode::None) else {
+        return;
+    };
+    for f in findings.iter_mut().filter(|f| f.code == Code::MxCname) {
+        let Some(target) = mx
+            .iter()
+            .find(|h| h.host == f.subject)
+            .and_then(|h| h.cname.as_deref())
+        else {
+            continue;
+        };
+        let target = target.trim_end_matches('.');
+        let listed = policy.mx().iter().any(|p| p.matches(target));
+        // Every certificate the alias's addresses served names the target?
+        let certificates: Vec<_> = sessions
+            .iter()
+            .filter(|s| s.mx == f.subject)
+            .filter_map(|s| s.certificate.as_ref())
+            .collect();
+        let named = !certificates.is_empty()
+            && certificates
+                .iter()
+                .all(|c| c.dns_names.iter().any(|n| name_matches(n, target)));
+        let certificate = if named {
+            String::new()
+        } else {
+            format!(" and make the certificate served there name {target}")
+        };
+        let note = if listed {
+            if named {
+                continue;
+            }
+            format!(
+                " The MTA-STS policy in force lists {target}; before changing the MX,{} (senders match it against the MX name, RFC 8461 §4.1).",
+                certificate.trim_start_matches(" and")
+            )
+        } else {
+            format!(
+                " An MTA-STS policy is in force and does not list {target}: before changing the MX, add `mx: {target}` to the policy at https://mta-sts.{domain}/.well-known/mta-sts.txt{certificate}, change the id of _mta-sts.{domain} and wait max_age ({} s), or MTA-STS senders refuse the new MX name (RFC 8461 §4.1).",
+                policy.max_age()
+            )
+        };
+        f.advice.push_str(&note);
+    }
 }
 
 /// How long a change of the MTA-STS policy takes to reach senders, for an

@@ -352,6 +352,13 @@ impl Scanner {
             sts_mode,
             sts.policy.as_ref().map(|p| p.max_age()),
         ));
+        rollover::amend_mx_cname(
+            &mut findings,
+            &domain.ascii,
+            sts.policy.as_ref(),
+            &mx,
+            &sessions,
+        );
         sort_findings(&mut findings);
         crate::root_cause::settle(&mut findings);
         let report = tls_report::build(

@@ -1060,3 +1060,51 @@ fn renewing_a_certificate_that_names_another_host_is_told_to_name_the_mx() {
         "{advice}"
     );
 }
+
+/// `mx-cname` under an MTA-STS policy that lists only the alias: the
+/// advice to publish the MX under the canonical name also says to list that
+/// name in the policy and change the id first, or MTA-STS senders refuse it.
+#[test]
+fn the_mx_cname_advice_keeps_mta_sts_working() {
+    let advice_of = |domain: &str| {
+        let out = run(Via::Validate, &["--json", domain]);
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        json["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["code"] == "mx-cname"))
+            .unwrap_or_else(|| panic!("no mx-cname: {json}"))["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let advice = advice_of("mx-cname-sts.test");
+    assert!(
+        advice.contains("Publish the MX with the canonical name: `MX 10 mx1.secure.test.`")
+            && advice.contains("add `mx: mx1.secure.test` to the policy at https://mta-sts.mx-cname-sts.test/.well-known/mta-sts.txt")
+            && advice.contains("change the id of _mta-sts.mx-cname-sts.test and wait max_age (86400 s)"),
+        "{advice}"
+    );
+    // Without MTA-STS there is nothing to add.
+    let plain = advice_of("mx-cname.test");
+    assert!(!plain.contains("MTA-STS"), "{plain}");
+}
+
+/// An MX alias to a DANE host: the rollover note names the TLSA owner the
+/// records are at (the CNAME-expanded base domain), not the alias.
+#[test]
+fn the_rollover_note_of_an_mx_alias_names_the_tlsa_owner_used() {
+    let out = run(Via::Validate, &["--json", "mx-cname-dane.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let f = json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "dane-rollover-not-ready"))
+        .unwrap_or_else(|| panic!("no dane-rollover-not-ready: {json}"));
+    assert_eq!(f["subject"], "_25._tcp.mx1.dane-ee.test", "{f}");
+    let message = f["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "the TLSA set at _25._tcp.mx1.dane-ee.test (used for the alias mail.mx-cname-dane.test) has one DANE-EE record"
+        ),
+        "{message}"
+    );
+}
