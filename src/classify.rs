@@ -263,6 +263,7 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
             ),
         };
         let what = what_the_server_did(&s.probe.outcome)
+            .or_else(|| superseded_note(s))
             .map(|w| format!(": {w}"))
             .unwrap_or_default();
         let finding = Finding::new(
@@ -297,6 +298,18 @@ fn session_cause(failure: ResultType, reason: &str, mx: &str) -> Option<(Code, S
 
 /// What the server did, in words, where the reason code alone would leave
 /// the admin guessing.
+/// Digest agility (RFC 7671 §9, RFC 7672 §3.1.2): the records that match
+/// the key served but are ignored because a stronger digest is published
+/// for the same usage and selector.
+fn superseded_note(s: &SessionOut) -> Option<String> {
+    let first = s.superseded_matches.first()?;
+    Some(format!(
+        "the published `{}` matches the certificate served, but senders ignore it because `{}` is published for the same usage and selector and a sender uses only the strongest digest present (digest agility, RFC 7671 §9, RFC 7672 §3.1.2)",
+        first.record,
+        first.stronger.join("`, `")
+    ))
+}
+
 fn what_the_server_did(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::PlaintextAfterStarttls { text, .. } => Some(format!(
@@ -555,6 +568,27 @@ fn served_key_record(s: &SessionOut) -> Option<String> {
 /// replaced one must name the MX host too, or it fails again.
 fn session_advice(s: &SessionOut, failure: ResultType, reason: &str) -> String {
     use crate::pki::webpki::Defect;
+    if let (ResultType::TlsaInvalid, Some(first)) = (failure, s.superseded_matches.first()) {
+        let matching = first
+            .stronger
+            .first()
+            .and_then(|r| r.split(' ').nth(2))
+            .unwrap_or("?");
+        let usage_selector: String = first
+            .record
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        return match &first.fix {
+            Some(fix) => format!(
+                "Publish `{fix}` (the same key, hashed with the stronger matching type {matching}) beside the `{usage_selector} {matching}` records, or remove the `{usage_selector} {matching}` records if no key in service needs them."
+            ),
+            None => format!(
+                "Publish the `{usage_selector} {matching}` record of the certificate served now beside the others, or remove the `{usage_selector} {matching}` records if no key in service needs them."
+            ),
+        };
+    }
     let advice = advice_for(failure, reason, &s.mx, served_key_record(s).as_deref());
     if !matches!(
         failure,

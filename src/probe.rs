@@ -338,6 +338,22 @@ async fn probe_one(
         }
         _ => (Vec::new(), Vec::new()),
     };
+    // Digest agility (RFC 7671 §9): a record that matches but is ignored
+    // for a stronger one is what the finding must name.
+    let superseded_matches = match (&dane_ctx, &v.dane) {
+        (
+            Some(DaneContext::Applies { records, names }),
+            Some(crate::dane::verdict::DaneVerdict::NoMatch { superseded, .. }),
+        ) if !superseded.is_empty() => {
+            let owner = host
+                .tlsa
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("_25._tcp.{}", names.tlsa_base));
+            crate::dane::coverage::superseded_matches(records, superseded, session.chain(), &owner)
+        }
+        _ => Vec::new(),
+    };
     let result = v.result.clone();
     // The chain rustls saw, else the one the legacy handshake showed.
     let presented = match session.legacy_tls.as_ref().and_then(LegacyTls::accepted) {
@@ -380,6 +396,7 @@ async fn probe_one(
         opt_in_dane_verdict,
         unmatched_combinations,
         key_variants,
+        superseded_matches,
     }
 }
 

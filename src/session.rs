@@ -80,6 +80,11 @@ pub struct SessionOut {
     /// signature schemes, and their chains judged (`key_variants`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub key_variants: Vec<crate::key_variants::KeyVariant>,
+    /// Where DANE found no match: published records that match the chain
+    /// but are ignored for a stronger digest (RFC 7671 §9). The JSON has
+    /// their indices in `dane.superseded`.
+    #[serde(skip)]
+    pub superseded_matches: Vec<crate::dane::coverage::Superseded>,
 }
 
 impl SessionOut {

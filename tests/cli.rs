@@ -1108,3 +1108,32 @@ fn the_rollover_note_of_an_mx_alias_names_the_tlsa_owner_used() {
         "{message}"
     );
 }
+
+/// Digest agility: the published 3 1 1 matches the key served but is
+/// ignored beside a 3 1 2 (RFC 7671 §9). The finding names both records and
+/// asks for the 3 1 2 of the key served (or the 3 1 2 removed), not for the
+/// 3 1 1 that is already there.
+#[test]
+fn a_superseded_matching_record_is_named_with_the_stronger_one() {
+    let out = run(Via::Validate, &["--json", "dane-agility-superseded.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["sessions"][0]["dane"]["verdict"], "no-match", "{json}");
+    let f = json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "mx-tlsa-invalid"))
+        .unwrap_or_else(|| panic!("no mx-tlsa-invalid: {json}"));
+    let message = f["message"].as_str().unwrap_or_default();
+    let advice = f["advice"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("the published `3 1 1 ")
+            && message.contains("senders ignore it because `3 1 2 1111")
+            && message.contains("RFC 7671 §9"),
+        "{message}"
+    );
+    assert!(
+        advice.starts_with("Publish `_25._tcp.mx1.dane-agility-superseded.test. IN TLSA 3 1 2 ")
+            && advice.contains("or remove the `3 1 2` records"),
+        "{advice}"
+    );
+    assert!(!advice.contains("TLSA 3 1 1"), "{advice}");
+}

@@ -78,6 +78,57 @@ pub fn record_for(combination: (u8, u8, u8), chain: &[CertificateDer<'_>]) -> Op
     Some(TlsaRecord::new(usage, selector, matching, data))
 }
 
+/// A published record that matches the chain served but that senders
+/// ignore, because a stronger digest is published for its usage and
+/// selector (digest agility, RFC 7671 §9, RFC 7672 §3.1.2): Postfix and
+/// OpenSSL report "no matching DANE TLSA records".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Superseded {
+    /// The ignored record, `3 1 1 ab12…`.
+    pub record: String,
+    /// The records that supersede it, `3 1 2 cd34…`.
+    pub stronger: Vec<String>,
+    /// The zone-file line of the stronger digest of the chain served, the
+    /// record that would make it match again.
+    pub fix: Option<String>,
+}
+
+/// The records of `superseded` (indices into `records`, as the verdict
+/// gives them) that match `chain`, each with what supersedes it.
+pub fn superseded_matches(
+    records: &[TlsaRecord],
+    superseded: &[usize],
+    chain: &[CertificateDer<'_>],
+    owner: &str,
+) -> Vec<Superseded> {
+    let owner = owner.trim_end_matches('.');
+    superseded
+        .iter()
+        .filter_map(|&i| records.get(i))
+        .filter(|r| record_for(r.combination(), chain).is_some_and(|m| m.data() == r.data()))
+        .filter_map(|r| {
+            let stronger: Vec<&TlsaRecord> = records
+                .iter()
+                .enumerate()
+                .filter(|(j, x)| {
+                    !superseded.contains(j)
+                        && x.is_usable()
+                        && x.usage() == r.usage()
+                        && x.selector() == r.selector()
+                })
+                .map(|(_, x)| x)
+                .collect();
+            let strongest = stronger.first()?;
+            Some(Superseded {
+                record: r.to_presentation(),
+                stronger: stronger.iter().map(|x| x.to_presentation()).collect(),
+                fix: record_for((r.usage(), r.selector(), strongest.matching()), chain)
+                    .map(|x| format!("{owner}. IN TLSA {}", x.to_presentation())),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

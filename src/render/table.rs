@@ -1545,6 +1545,7 @@ mod tests {
             opt_in_dane_verdict: None,
             unmatched_combinations: Vec::new(),
             key_variants: Vec::new(),
+            superseded_matches: Vec::new(),
         }
     }
 
