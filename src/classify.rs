@@ -241,6 +241,7 @@ pub fn session_findings(sessions: &[SessionOut], sts_mode: Option<Mode>) -> Vec<
             (Some(t), sts) if t.is_failure() => {
                 let note = match sts {
                     Some(x) if x.is_success() => " MTA-STS passes, but a DANE sender will not deliver: MTA-STS cannot override a failing DANE validation (RFC 8461 §2).",
+                    Some(x) if x.is_failure() && sts_mode == Some(Mode::Enforce) => " MTA-STS fails too, on its own (see its finding): MTA-STS senders will not deliver either.",
                     _ => "",
                 };
                 (Severity::Error, format!("DANE senders will not deliver to this address.{note}"))
@@ -298,6 +299,15 @@ fn session_cause(failure: ResultType, reason: &str, mx: &str) -> Option<(Code, S
 
 /// What the server did, in words, where the reason code alone would leave
 /// the admin guessing.
+/// The server sent its leaf alone while DANE-TA records are published: no
+/// `2 x x` record can match a certificate that is not sent.
+fn ta_needs_chain(s: &SessionOut) -> bool {
+    s.chain.len() == 1
+        && s.unmatched_combinations
+            .iter()
+            .any(|u| u.combination.starts_with("2 "))
+}
+
 /// Digest agility (RFC 7671 §9, RFC 7672 §3.1.2): the records that match
 /// the key served but are ignored because a stronger digest is published
 /// for the same usage and selector.
@@ -491,8 +501,34 @@ fn legacy_advice(legacy: &LegacyHandshake) -> String {
 /// under enforce fails the delivery even when DANE verified).
 fn sts_only_refuses(s: &SessionOut, sts_mode: Option<Mode>) -> Option<Finding> {
     let dane_passed = s.tlsa_verdict.as_ref().is_some_and(Verdict::is_success);
+    let dane_failed = s.tlsa_verdict.as_ref().is_some_and(Verdict::is_failure);
     let sts = s.sts_verdict.as_ref().filter(|v| v.is_failure())?;
-    if !dane_passed || sts_mode != Some(Mode::Enforce) {
+    if sts_mode != Some(Mode::Enforce) {
+        return None;
+    }
+    // DANE fails too: the session's finding is DANE's (RFC 8461 §2, DANE
+    // first), but MTA-STS fails on its own and needs its own fix, as it
+    // gets when no TLSA is published. A policy that cannot be used is
+    // the policy's finding.
+    if dane_failed {
+        if matches!(
+            sts.result.failure(),
+            Some(
+                ResultType::StsPolicyFetchError
+                    | ResultType::StsPolicyInvalid
+                    | ResultType::StsWebpkiInvalid
+            )
+        ) {
+            return None;
+        }
+        return refusal(s, sts, Severity::Error, |failure, reason| {
+            format!(
+                "MTA-STS senders will not deliver to {} ({}) either: the MTA-STS policy (mode enforce) fails with {failure} ({reason}), independently of the DANE failure; fixing DANE alone leaves them refusing.",
+                s.ip, s.mx
+            )
+        });
+    }
+    if !dane_passed {
         return None;
     }
     refusal(s, sts, Severity::Error, |failure, reason| {
@@ -568,6 +604,12 @@ fn served_key_record(s: &SessionOut) -> Option<String> {
 /// replaced one must name the MX host too, or it fails again.
 fn session_advice(s: &SessionOut, failure: ResultType, reason: &str) -> String {
     use crate::pki::webpki::Defect;
+    if failure == ResultType::TlsaInvalid && ta_needs_chain(s) {
+        return format!(
+            "{} If the certificate is issued by the CA a DANE-TA (`2 …`) record names, send that CA's certificate with the leaf (the full chain, leaf then intermediates; Postfix `smtpd_tls_chain_files = key, leaf, intermediate`): a DANE-TA record matches only a certificate the server sends (RFC 7672 §3.1.2), and MTA-STS senders need the chain too.",
+            advice_for(failure, reason, &s.mx, served_key_record(s).as_deref())
+        );
+    }
     if let (ResultType::TlsaInvalid, Some(first)) = (failure, s.superseded_matches.first()) {
         let matching = first
             .stronger

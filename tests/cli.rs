@@ -1137,3 +1137,46 @@ fn a_superseded_matching_record_is_named_with_the_stronger_one() {
     );
     assert!(!advice.contains("TLSA 3 1 1"), "{advice}");
 }
+
+/// DANE fails and MTA-STS fails on its own (a DANE-TA record, a leaf sent
+/// alone that no public CA signed): the MTA-STS failure has its own finding
+/// with its fix, the DANE finding says MTA-STS fails too and mentions
+/// sending the chain for the DANE-TA record.
+#[test]
+fn an_independent_mta_sts_failure_beside_a_dane_failure_has_its_own_finding() {
+    let out = run(Via::Validate, &["--json", "dane-fail-sts-fail.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let find = |code: &str| {
+        json["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["code"] == code))
+            .unwrap_or_else(|| panic!("no {code}: {json}"))
+            .clone()
+    };
+    let dane = find("mx-tlsa-invalid");
+    let dane_message = dane["message"].as_str().unwrap_or_default();
+    assert!(
+        dane_message.contains("MTA-STS fails too, on its own"),
+        "{dane_message}"
+    );
+    let dane_advice = dane["advice"].as_str().unwrap_or_default();
+    assert!(
+        dane_advice.contains("send that CA's certificate with the leaf (the full chain"),
+        "{dane_advice}"
+    );
+    let sts = find("mx-certificate-not-trusted");
+    assert_eq!(sts["severity"], "error", "{sts}");
+    assert!(
+        sts["message"].as_str().unwrap_or_default().contains(
+            "MTA-STS senders will not deliver to 127.0.0.14 (mx1.dane-fail-sts-fail.test) either"
+        ),
+        "{sts}"
+    );
+    assert!(
+        sts["advice"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("full chain"),
+        "{sts}"
+    );
+}
