@@ -523,8 +523,10 @@ fn sts_only_refuses(s: &SessionOut, sts_mode: Option<Mode>) -> Option<Finding> {
         }
         return refusal(s, sts, Severity::Error, |failure, reason| {
             format!(
-                "MTA-STS senders will not deliver to {} ({}) either: the MTA-STS policy (mode enforce) fails with {failure} ({reason}), independently of the DANE failure; fixing DANE alone leaves them refusing.",
-                s.ip, s.mx
+                "MTA-STS senders will not deliver to {} ({}) either: the MTA-STS policy (mode enforce) fails with {failure} ({reason}){}, independently of the DANE failure; fixing DANE alone leaves them refusing.",
+                s.ip,
+                s.mx,
+                sts_handshake_note(s)
             )
         });
     }
@@ -533,10 +535,42 @@ fn sts_only_refuses(s: &SessionOut, sts_mode: Option<Mode>) -> Option<Finding> {
     }
     refusal(s, sts, Severity::Error, |failure, reason| {
         format!(
-            "MTA-STS-only senders will not deliver to {} ({}): the MTA-STS policy (mode enforce) fails with {failure} ({reason}). DANE passes, so DANE senders deliver; a passing DANE check does not override a failing MTA-STS policy (RFC 8461 §2), and mox refuses such a delivery too.",
-            s.ip, s.mx
+            "MTA-STS-only senders will not deliver to {} ({}): the MTA-STS policy (mode enforce) fails with {failure} ({reason}){}. DANE passes, so DANE senders deliver; a passing DANE check does not override a failing MTA-STS policy (RFC 8461 §2), and mox refuses such a delivery too.",
+            s.ip,
+            s.mx,
+            sts_handshake_note(s)
         )
     })
+}
+
+/// The handshake MTA-STS was judged on when it was not the session's own
+/// (SNI = the MX host name, where DANE sent the TLSA base domain): the
+/// certificate shown for the session is not the one judged, so name it.
+fn sts_handshake_note(s: &SessionOut) -> String {
+    let Some(h) = &s.sts_handshake else {
+        return String::new();
+    };
+    match &h.certificate {
+        Some(c) => {
+            let same = s.certificate.as_ref().is_some_and(|d| d.sha256 == c.sha256);
+            format!(
+                " on a handshake of its own with SNI {} (the MX host name, as MTA-STS senders send it), where the server sent the certificate {} issued by {} (SHA-256 {}){}",
+                h.sni,
+                c.subject,
+                c.issuer,
+                c.sha256,
+                if same {
+                    ", the same as in DANE's session"
+                } else {
+                    ", not the one shown for the session (DANE's, with SNI the TLSA base domain)"
+                }
+            )
+        }
+        None => format!(
+            " on a handshake of its own with SNI {} (the MX host name, as MTA-STS senders send it)",
+            h.sni
+        ),
+    }
 }
 
 /// Secure TLSA records behind an insecure MX RRset that do not match: only

@@ -354,6 +354,13 @@ async fn probe_one(
         }
         _ => Vec::new(),
     };
+    let sts_handshake = second.as_ref().map(|s2| crate::session::StsHandshake {
+        sni: host.host.clone(),
+        certificate: s2
+            .chain()
+            .first()
+            .and_then(|c| facts::facts(c.as_ref()).ok()),
+    });
     let result = v.result.clone();
     // The chain rustls saw, else the one the legacy handshake showed.
     let presented = match session.legacy_tls.as_ref().and_then(LegacyTls::accepted) {
@@ -397,6 +404,7 @@ async fn probe_one(
         unmatched_combinations,
         key_variants,
         superseded_matches,
+        sts_handshake,
     }
 }
 

@@ -85,6 +85,21 @@ pub struct SessionOut {
     /// their indices in `dane.superseded`.
     #[serde(skip)]
     pub superseded_matches: Vec<crate::dane::coverage::Superseded>,
+    /// When MTA-STS was judged on a handshake of its own (SNI = the MX host
+    /// name, while DANE's session used the TLSA base domain): that SNI and
+    /// the leaf it got, which the findings name (the session's
+    /// `certificate` is the DANE session's).
+    #[serde(skip)]
+    pub sts_handshake: Option<StsHandshake>,
+}
+
+/// The MTA-STS session made apart from the DANE one (different SNI).
+#[derive(Debug, Clone)]
+pub struct StsHandshake {
+    /// The SNI sent: the MX host name.
+    pub sni: String,
+    /// The leaf certificate served with that SNI, when one was.
+    pub certificate: Option<CertFacts>,
 }
 
 impl SessionOut {

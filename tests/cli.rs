@@ -1180,3 +1180,31 @@ fn an_independent_mta_sts_failure_beside_a_dane_failure_has_its_own_finding() {
         "{sts}"
     );
 }
+
+/// MTA-STS judged on a second handshake (SNI = the MX host name, DANE's
+/// session sent the alias target): the finding names that SNI and the
+/// certificate judged there, with its SHA-256.
+#[test]
+fn an_mta_sts_failure_on_its_own_handshake_names_the_sni_and_certificate() {
+    let out = run(Via::Validate, &["--json", "dane-cname-sts-fail.test"]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let f = json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["code"] == "mx-certificate-not-trusted"))
+        .unwrap_or_else(|| panic!("no mx-certificate-not-trusted: {json}"));
+    let message = f["message"].as_str().unwrap_or_default();
+    let sha = json["sessions"][0]["certificate"]["sha256"]
+        .as_str()
+        .expect("the DANE session's leaf");
+    assert!(
+        message.contains("on a handshake of its own with SNI mail.dane-cname-sts-fail.test")
+            && message.contains("(SHA-256 ")
+            && message.contains("issued by "),
+        "{message}"
+    );
+    // The lab serves one certificate per address: the same leaf both times.
+    assert!(
+        message.contains(&format!("(SHA-256 {sha}), the same as in DANE's session")),
+        "{message}"
+    );
+}

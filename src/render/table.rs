@@ -1546,6 +1546,7 @@ mod tests {
             unmatched_combinations: Vec::new(),
             key_variants: Vec::new(),
             superseded_matches: Vec::new(),
+            sts_handshake: None,
         }
     }
 
