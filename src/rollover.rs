@@ -143,6 +143,11 @@ pub fn amend_mx_cname(
         } else {
             format!(" and make the certificate served there name {target}")
         };
+        let outcome = if policy.mode() == Mode::Enforce {
+            "or MTA-STS senders refuse the new MX name"
+        } else {
+            "or MTA-STS senders report the new MX name as a failure (mode testing)"
+        };
         let note = if listed {
             if named {
                 continue;
@@ -153,7 +158,7 @@ pub fn amend_mx_cname(
             )
         } else {
             format!(
-                " An MTA-STS policy is in force and does not list {target}: before changing the MX, add `mx: {target}` to the policy at https://mta-sts.{domain}/.well-known/mta-sts.txt{certificate}, change the id of _mta-sts.{domain} and wait max_age ({} s), or MTA-STS senders refuse the new MX name (RFC 8461 §4.1).",
+                " An MTA-STS policy is in force and does not list {target}: before changing the MX, add `mx: {target}` to the policy at https://mta-sts.{domain}/.well-known/mta-sts.txt{certificate}, change the id of _mta-sts.{domain} and wait max_age ({} s), {outcome} (RFC 8461 §4.1).",
                 policy.max_age()
             )
         };
