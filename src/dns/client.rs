@@ -24,6 +24,7 @@ use super::overload_log::OverloadLog;
 use super::rrsig::{self, SignatureLog};
 use super::startup::{self, AnchorSource, StartupError};
 use super::transport::{Failure, Handle, Transport, overload_in};
+use super::wildcard;
 use super::wire::QueryFlags;
 use super::{Answer, Dnssec, DnssecMode, Status};
 
@@ -71,7 +72,7 @@ type Upstream = Chain<Handle>;
 /// chasing over its DNSSEC validator over our chain cache (see `chain`).
 #[derive(Clone)]
 struct Validator {
-    client: CachingClient<DnssecDnsHandle<Upstream>>,
+    client: CachingClient<wildcard::Rejudged<DnssecDnsHandle<Upstream>>>,
     upstream: Upstream,
     options: DnsRequestOptions,
 }
@@ -767,7 +768,11 @@ fn build_validator(transport: &Transport, anchors: TrustAnchors) -> Validator {
     options.edns_payload_len = 1232;
     options.recursion_desired = true;
     Validator {
-        client: CachingClient::new(RESPONSE_CACHE_ENTRIES, validating, false),
+        client: CachingClient::new(
+            RESPONSE_CACHE_ENTRIES,
+            wildcard::Rejudged(validating),
+            false,
+        ),
         upstream,
         options,
     }

@@ -24,6 +24,7 @@ pub mod root_keys;
 pub mod rrsig;
 pub mod startup;
 pub mod transport;
+pub mod wildcard;
 pub mod wire;
 
 use std::net::{IpAddr, SocketAddr};

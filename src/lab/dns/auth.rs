@@ -120,11 +120,29 @@ impl AuthRouter {
                 }
                 let zone = self.zone_for(name, query_type);
                 let dnssec_ok = request.edns.as_ref().is_some_and(|e| e.flags().dnssec_ok);
-                let denial = zone
-                    .and_then(|(_, d)| d)
-                    .and_then(|d| d.nxdomain(&Name::from(name), dnssec_ok));
+                let zone_denial = zone.and_then(|(_, d)| d);
+                let wildcard =
+                    zone_denial.and_then(|d| d.wildcard(&Name::from(name), query_type, dnssec_ok));
+                if let Some(w) = wildcard {
+                    return send_authoritative(
+                        request,
+                        ResponseCode::NoError,
+                        &w.answers,
+                        &w.authority,
+                        &mut response_handle,
+                    )
+                    .await;
+                }
+                let denial = zone_denial.and_then(|d| d.nxdomain(&Name::from(name), dnssec_ok));
                 if let Some(authority) = denial {
-                    return send_nxdomain(request, &authority, &mut response_handle).await;
+                    return send_authoritative(
+                        request,
+                        ResponseCode::NXDomain,
+                        &[],
+                        &authority,
+                        &mut response_handle,
+                    )
+                    .await;
                 }
                 zone.map(|(c, _)| c)
             }
@@ -176,19 +194,22 @@ fn response_edns(request: &Request) -> Option<Edns> {
     })
 }
 
-/// Sends an authoritative NXDOMAIN with the given authority section.
-async fn send_nxdomain<R: ResponseHandler>(
+/// Sends an authoritative answer the lab makes itself (NXDOMAIN, or a
+/// wildcard's) with these answer and authority sections.
+async fn send_authoritative<R: ResponseHandler>(
     request: &Request,
+    code: ResponseCode,
+    answers: &[Record],
     authority: &[Record],
     response_handle: &mut R,
 ) -> ResponseInfo {
     let edns = response_edns(request);
     let mut metadata = Metadata::response_from_request(&request.metadata);
     metadata.authoritative = true;
-    metadata.response_code = ResponseCode::NXDomain;
+    metadata.response_code = code;
     let response = MessageResponseBuilder::new(&request.queries, edns.as_ref()).build(
         metadata,
-        std::iter::empty(),
+        answers.iter(),
         authority.iter(),
         std::iter::empty(),
         std::iter::empty(),

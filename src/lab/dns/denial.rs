@@ -8,6 +8,10 @@
 //! lab answers NXDOMAIN itself from the signed zone's NSEC chain: the SOA,
 //! the NSEC covering the name and the NSEC covering the wildcard at the
 //! closest encloser, each with its RRSIGs.
+//!
+//! Names a wildcard answers are synthesised here too, with the one NSEC
+//! BIND sends (the next closer name's): hickory-server adds others that
+//! real servers do not, and a validator must cope with what BIND sends.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -33,6 +37,14 @@ pub struct Denial {
     chain: Vec<Link>,
     /// The apex SOA with its RRSIGs.
     soa: Vec<Record>,
+    /// RRsets owned by wildcard names (`*.<encloser>`), with their RRSIGs.
+    wildcards: Vec<(Name, RecordType, Vec<Record>)>,
+}
+
+/// An answer synthesised from a wildcard, as BIND sends it.
+pub struct WildcardAnswer {
+    pub answers: Vec<Record>,
+    pub authority: Vec<Record>,
 }
 
 impl Denial {
@@ -42,6 +54,7 @@ impl Denial {
         let mut cuts = Vec::new();
         let mut chain = Vec::new();
         let mut soa = Vec::new();
+        let mut wildcards = Vec::new();
         for rrset in records.values() {
             let owner = rrset.name().clone();
             let mut n = owner.clone();
@@ -57,6 +70,9 @@ impl Denial {
                 v.extend(rrset.rrsigs().iter().cloned());
                 v
             };
+            if owner.is_wildcard() && rrset.record_type() != RecordType::NSEC {
+                wildcards.push((owner.clone(), rrset.record_type(), with_sigs()));
+            }
             match rrset.record_type() {
                 RecordType::NS if owner != *origin => cuts.push(owner.clone()),
                 RecordType::SOA if owner == *origin => soa = with_sigs(),
@@ -85,7 +101,91 @@ impl Denial {
             cuts,
             chain,
             soa,
+            wildcards,
         }
+    }
+
+    /// The closest encloser of a name that does not exist: its nearest
+    /// ancestor that does (RFC 4592 §3.3.1).
+    fn closest_encloser(&self, qname: &Name) -> Name {
+        let mut encloser = qname.base_name();
+        while !self.existing.contains(&LowerName::new(&encloser)) && encloser != self.origin {
+            encloser = encloser.base_name();
+        }
+        encloser
+    }
+
+    /// The answer to `qname`/`qtype` synthesised from the wildcard at its
+    /// closest encloser (RFC 4592), as BIND and NSD send it: the wildcard's
+    /// RRset (or CNAME) under `qname` with the wildcard's RRSIGs, and the
+    /// NSEC covering the next closer name (RFC 4035 §3.1.3.3). When the
+    /// wildcard has no such type: NODATA with the SOA, that NSEC and the
+    /// wildcard's own NSEC (§3.1.3.4). `None` when the name exists, no
+    /// wildcard applies, or the name is outside the zone or below a cut.
+    pub fn wildcard(
+        &self,
+        qname: &Name,
+        qtype: RecordType,
+        dnssec_ok: bool,
+    ) -> Option<WildcardAnswer> {
+        if !self.origin.zone_of(qname) || self.existing.contains(&LowerName::new(qname)) {
+            return None;
+        }
+        if self.cuts.iter().any(|cut| cut.zone_of(qname)) || self.wildcards.is_empty() {
+            return None;
+        }
+        let encloser = self.closest_encloser(qname);
+        let wildcard = encloser.prepend_label("*").ok()?;
+        let at_wildcard: Vec<&(Name, RecordType, Vec<Record>)> = self
+            .wildcards
+            .iter()
+            .filter(|(o, _, _)| *o == wildcard)
+            .collect();
+        if at_wildcard.is_empty() {
+            return None;
+        }
+        let next_closer = qname.trim_to(encloser.num_labels() as usize + 1);
+        let covering_at = self.covering(&next_closer);
+        let covering: Vec<Record> = covering_at
+            .map(|i| self.chain[i].records.clone())
+            .unwrap_or_default();
+        let keep = |r: &Record| dnssec_ok || r.record_type() != RecordType::RRSIG;
+        let found = at_wildcard
+            .iter()
+            .find(|(_, t, _)| *t == qtype)
+            .or_else(|| at_wildcard.iter().find(|(_, t, _)| *t == RecordType::CNAME));
+        Some(match found {
+            Some((_, _, records)) => WildcardAnswer {
+                answers: records
+                    .iter()
+                    .filter(|r| keep(r))
+                    .map(|r| {
+                        let mut r = r.clone();
+                        r.name = qname.clone();
+                        r
+                    })
+                    .collect(),
+                authority: if dnssec_ok { covering } else { Vec::new() },
+            },
+            None => {
+                let mut authority = self.soa.clone();
+                if dnssec_ok {
+                    authority.extend(covering);
+                    // The wildcard's own NSEC, unless it is the one
+                    // already there (an RRset is sent once).
+                    let own = self.chain.iter().position(|l| l.owner == wildcard);
+                    if let Some(i) = own.filter(|i| Some(*i) != covering_at) {
+                        authority.extend(self.chain[i].records.iter().cloned());
+                    }
+                } else {
+                    authority.retain(|r| r.record_type() == RecordType::SOA);
+                }
+                WildcardAnswer {
+                    answers: Vec::new(),
+                    authority,
+                }
+            }
+        })
     }
 
     /// The authority section of an NXDOMAIN answer for `qname`, or None when
@@ -95,6 +195,11 @@ impl Denial {
         if !self.origin.zone_of(qname) || self.existing.contains(&LowerName::new(qname)) {
             return None;
         }
+        if let Ok(wildcard) = self.closest_encloser(qname).prepend_label("*") {
+            if self.wildcards.iter().any(|(o, _, _)| *o == wildcard) {
+                return None;
+            }
+        }
         if self.cuts.iter().any(|cut| cut.zone_of(qname)) || self.chain.is_empty() {
             return None;
         }
@@ -103,10 +208,7 @@ impl Denial {
             out.retain(|r| r.record_type() == RecordType::SOA);
             return Some(out);
         }
-        let mut encloser = qname.base_name();
-        while !self.existing.contains(&LowerName::new(&encloser)) && encloser != self.origin {
-            encloser = encloser.base_name();
-        }
+        let encloser = self.closest_encloser(qname);
         let wildcard = encloser.prepend_label("*").ok()?;
         let mut used: Vec<usize> = Vec::new();
         for name in [qname, &wildcard] {

@@ -108,6 +108,9 @@ impl Status {
 enum Hop {
     Answer {
         answers: Vec<Record>,
+        /// The NSEC records proving a wildcard expansion (RFC 4035
+        /// §3.1.3.3), passed on as Unbound does.
+        proofs: Vec<Record>,
         status: Status,
     },
     Negative {
@@ -274,6 +277,7 @@ impl ValidatingResolver {
     async fn resolve(&self, name: Name, query_type: RecordType, validate: bool) -> Outcome {
         let chase = !matches!(query_type, RecordType::CNAME | RecordType::ANY);
         let mut answers: Vec<Record> = Vec::new();
+        let mut proofs: Vec<Record> = Vec::new();
         let mut status = Status::Secure;
         let mut visited: Vec<Name> = Vec::new();
         let mut current = name;
@@ -300,9 +304,11 @@ impl ValidatingResolver {
                 }
                 Hop::Answer {
                     answers: hop_answers,
+                    proofs: hop_proofs,
                     status: hop_status,
                 } => {
                     status = status.and(hop_status);
+                    proofs.extend(hop_proofs);
                     let next = if chase {
                         next_name(&hop_answers, &current, query_type)
                     } else {
@@ -316,7 +322,7 @@ impl ValidatingResolver {
                             return Outcome {
                                 code: ResponseCode::NoError,
                                 answers,
-                                authorities: Vec::new(),
+                                authorities: proofs,
                                 status,
                             };
                         }
@@ -346,6 +352,7 @@ impl ValidatingResolver {
                 if answers.iter().any(|r| r.record_type() != RecordType::RRSIG) {
                     Hop::Answer {
                         status: Status::of_records(answers.iter()),
+                        proofs: wildcard_proofs(&message.authorities),
                         answers,
                     }
                 } else {
@@ -361,6 +368,22 @@ impl ValidatingResolver {
                 response, proof, ..
             })) => {
                 let message = response.into_message();
+                // A wildcard answer with the proof BIND sends: secure, as
+                // Unbound judges it (see `crate::dns::wildcard`).
+                if proof == Proof::Bogus
+                    && crate::dns::wildcard::proven(
+                        name,
+                        query_type,
+                        &message.answers,
+                        &message.authorities,
+                    )
+                {
+                    return Hop::Answer {
+                        status: Status::of_records(message.answers.iter()),
+                        proofs: wildcard_proofs(&message.authorities),
+                        answers: message.answers,
+                    };
+                }
                 Hop::Negative {
                     code: message.metadata.response_code,
                     authorities: message.authorities,
@@ -397,6 +420,22 @@ impl ValidatingResolver {
             Err(_) => Hop::Failed,
         }
     }
+}
+
+/// The NSEC and NSEC3 records of a positive answer's authority section,
+/// with their RRSIGs: the proof of a wildcard expansion.
+fn wildcard_proofs(authorities: &[Record]) -> Vec<Record> {
+    let proof = |t: RecordType| matches!(t, RecordType::NSEC | RecordType::NSEC3);
+    authorities
+        .iter()
+        .filter(|r| match &r.data {
+            RData::DNSSEC(hickory_proto::dnssec::rdata::DNSSECRData::RRSIG(sig)) => {
+                proof(sig.input().type_covered)
+            }
+            _ => proof(r.record_type()),
+        })
+        .cloned()
+        .collect()
 }
 
 /// Where a CNAME chain in `answers` leaves off: the last target when the
