@@ -361,8 +361,9 @@ pub struct CheckArgs {
 
     /// Warn about certificates (every MX chain, the MTA-STS policy host's
     /// chain) and DNSSEC signatures (MX, addresses, TLSA, _mta-sts,
-    /// _smtp._tls, DNSKEY) that expire within N days.
-    /// Example: --warn-days 30
+    /// _smtp._tls, DNSKEY) that expire within N days; a signature only
+    /// when less than a sixth of its validity period is left (signers
+    /// renew before that). Example: --warn-days 30
     #[arg(long, value_name = "N", default_value_t = crate::lookahead::DEFAULT_WARN_DAYS)]
     pub warn_days: u32,
 

@@ -91,6 +91,11 @@ pub struct Expiry {
     pub expires_unix: i64,
     /// Whole days from the judged instant (negative: already past).
     pub days_left: i64,
+    /// A signature's validity period in seconds (inception to
+    /// expiration): how much of it is left tells routine re-signing from
+    /// re-signing that stopped.
+    #[serde(skip)]
+    pub validity: Option<i64>,
 }
 
 /// The look-ahead section of the document.
@@ -203,7 +208,7 @@ pub fn expiries(input: &Input<'_>, judged: i64) -> Vec<Expiry> {
             ));
         }
     }
-    let mut rrsets: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    let mut rrsets: BTreeMap<String, (i64, String, i64)> = BTreeMap::new();
     for l in input
         .signatures
         .iter()
@@ -211,15 +216,18 @@ pub fn expiries(input: &Input<'_>, judged: i64) -> Vec<Expiry> {
     {
         let item = format!("{} {}", display_name(&l.name), l.rtype);
         let signer = format!("signed by {}", display_name(&l.expiry.signer));
+        let validity = l.expiry.expires - l.expiry.inception;
         let entry = rrsets
             .entry(item)
-            .or_insert((l.expiry.expires, signer.clone()));
+            .or_insert((l.expiry.expires, signer.clone(), validity));
         if l.expiry.expires < entry.0 {
-            *entry = (l.expiry.expires, signer);
+            *entry = (l.expiry.expires, signer, validity);
         }
     }
-    for (item, (t, what)) in rrsets {
-        out.push(expiry(ExpiryKind::Signature, item, what, t, judged));
+    for (item, (t, what, validity)) in rrsets {
+        let mut e = expiry(ExpiryKind::Signature, item, what, t, judged);
+        e.validity = Some(validity).filter(|v| *v > 0);
+        out.push(e);
     }
     out.sort_by(|a, b| {
         a.expires_unix
@@ -237,6 +245,7 @@ fn expiry(kind: ExpiryKind, item: String, what: String, t: i64, judged: i64) -> 
         expires: crate::datetime::format_unix_rfc3339(t),
         expires_unix: t,
         days_left: days_left(t, judged),
+        validity: None,
     }
 }
 
@@ -292,22 +301,40 @@ pub fn judge(input: &Input<'_>, clock: &Clock, now: i64) -> (Lookahead, Vec<Find
     (section, findings)
 }
 
-/// One finding per signing zone and expiry instant: a zone signed in one
-/// run has every RRSIG end together, and one re-signing fixes them all.
+/// The share of a signature's validity period left below which it is
+/// called soon to expire: signers renew well before the end (BIND's
+/// default policy signs for 14 days and renews with 5 left, OpenDNSSEC with
+/// 3 of 14, Knot with about a tenth plus its TTLs), so a zone that keeps a
+/// sixth of its period or more is being re-signed as it should.
+const RESIGN_SHARE: i64 = 6;
+
+/// Whether a signature counts as soon to expire (or expired) as of
+/// `judged`: within `--warn-days`, and with less than a sixth of its
+/// validity period left, or already past.
+fn signature_due(e: &Expiry, judged: i64, warn: i64) -> bool {
+    let left = e.expires_unix - judged;
+    e.kind == ExpiryKind::Signature
+        && e.days_left < warn
+        && (left <= 0 || e.validity.is_none_or(|v| left * RESIGN_SHARE < v))
+}
+
+/// One finding per signing zone (one for those past and one for those
+/// ending soon): one re-signing fixes them all, and signers stagger the
+/// ends of one zone's RRSIGs (BIND's jitter), so they are not grouped by
+/// instant. The earliest end is the one named.
 fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Vec<Finding> {
-    let mut groups: BTreeMap<(i64, String), Vec<&Expiry>> = BTreeMap::new();
-    for e in all
-        .iter()
-        .filter(|e| e.kind == ExpiryKind::Signature && e.days_left < warn)
-    {
+    let mut groups: BTreeMap<(bool, String), Vec<&Expiry>> = BTreeMap::new();
+    for e in all.iter().filter(|e| signature_due(e, judged, warn)) {
         groups
-            .entry((e.expires_unix, e.what.clone()))
+            .entry((e.expires_unix > judged, e.what.clone()))
             .or_default()
             .push(e);
     }
     groups
         .into_iter()
-        .map(|((t, what), items)| {
+        .map(|((_, what), mut items)| {
+            items.sort_by_key(|e| e.expires_unix);
+            let t = items[0].expires_unix;
             let names = items
                 .iter()
                 .map(|e| e.item.as_str())
@@ -315,7 +342,12 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
                 .join(", ");
             let (one, plural) = (items.len() == 1, items.len() > 1);
             let subject = what.strip_prefix("signed by ").unwrap_or(&what).to_string();
-            let expires = &items[0].expires;
+            // Staggered ends: the first one is what matters.
+            let expires = if items.iter().any(|e| e.expires_unix != t) {
+                format!("the first on {}", items[0].expires)
+            } else {
+                items[0].expires.clone()
+            };
             let rrsig = if plural { "RRSIGs" } else { "RRSIG" };
             if t <= judged {
                 Finding::new(
@@ -323,8 +355,9 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
                     Code::DnssecSignatureExpired,
                     subject,
                     format!(
-                        "the {rrsig} of {names} ({what}) {} on {expires}, before the day judged{as_of}: validating senders will treat {} as bogus",
+                        "the {rrsig} of {names} ({what}) {} {}{expires}, before the day judged{as_of}: validating senders will treat {} as bogus",
                         if one { "expires" } else { "expire" },
+                        if expires.starts_with("the first") { "" } else { "on " },
                         if one { "that RRset" } else { "those RRsets" }
                     ),
                     "Re-sign the zone before that day and check that automatic re-signing runs (BIND: dnssec-policy; Knot: automatic signing).",
@@ -335,9 +368,10 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
                     Code::DnssecSignatureExpiresSoon,
                     subject,
                     format!(
-                        "the {rrsig} of {names} ({what}) {} {}, on {expires}{as_of}",
+                        "the {rrsig} of {names} ({what}) {} {}, {}{expires}{as_of}; less than a sixth of the validity period is left, later than signers renew: re-signing looks stopped",
                         if one { "expires" } else { "expire" },
-                        in_days(items[0].days_left)
+                        in_days(items[0].days_left),
+                        if expires.starts_with("the first") { "" } else { "on " },
                     ),
                     "Check that the zone is re-signed automatically: once the signatures expire, validating senders treat the records as bogus and DANE stops.",
                 )
@@ -349,6 +383,111 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rrsig(item: &str, zone: &str, signed: i64, ends: i64, judged: i64) -> Expiry {
+        let mut e = expiry(
+            ExpiryKind::Signature,
+            item.to_string(),
+            format!("signed by {zone}"),
+            ends,
+            judged,
+        );
+        e.validity = Some(ends - signed);
+        e
+    }
+
+    #[test]
+    fn routine_re_signing_is_not_called_expiring_and_a_stopped_one_is() {
+        let now = 1_800_000_000;
+        let warn = i64::from(DEFAULT_WARN_DAYS);
+        // BIND's default policy: 14 days, renewed with 5 left.
+        let bind = rrsig(
+            "example.com MX",
+            "example.com",
+            now - 9 * DAY,
+            now + 5 * DAY,
+            now,
+        );
+        assert!(!signature_due(&bind, now, warn));
+        // OpenDNSSEC: 14 days, renewed with 3 left.
+        let ods = rrsig(
+            "example.com MX",
+            "example.com",
+            now - 11 * DAY,
+            now + 3 * DAY,
+            now,
+        );
+        assert!(!signature_due(&ods, now, warn));
+        // Signed 40 days ago for 45: 5 days left, renewal overdue.
+        let stopped = rrsig(
+            "example.com MX",
+            "example.com",
+            now - 40 * DAY,
+            now + 5 * DAY,
+            now,
+        );
+        assert!(signature_due(&stopped, now, warn));
+        // Beyond --warn-days, or past: as before.
+        let far = rrsig(
+            "example.com MX",
+            "example.com",
+            now - 300 * DAY,
+            now + 20 * DAY,
+            now,
+        );
+        assert!(!signature_due(&far, now, warn));
+        let past = rrsig(
+            "example.com MX",
+            "example.com",
+            now - 14 * DAY,
+            now - 1,
+            now,
+        );
+        assert!(signature_due(&past, now, warn));
+    }
+
+    #[test]
+    fn a_zone_with_staggered_ends_gets_one_finding_naming_the_first() {
+        let now = 1_800_000_000;
+        let signed = now - 40 * DAY;
+        let all = [
+            rrsig(
+                "example.com MX",
+                "example.com",
+                signed,
+                now + 5 * DAY + 3600,
+                now,
+            ),
+            rrsig(
+                "example.com DNSKEY",
+                "example.com",
+                signed,
+                now + 5 * DAY,
+                now,
+            ),
+            rrsig(
+                "_25._tcp.mx.example.com TLSA",
+                "example.com",
+                signed,
+                now + 5 * DAY + 7200,
+                now,
+            ),
+            rrsig("example.net MX", "example.net", signed, now + 4 * DAY, now),
+        ];
+        let findings = signature_findings(&all, now, 14, "");
+        assert_eq!(findings.len(), 2, "{findings:#?}");
+        let com = findings
+            .iter()
+            .find(|f| f.subject == "example.com")
+            .expect("one finding for example.com");
+        assert!(
+            com.message.contains("example.com DNSKEY"),
+            "{}",
+            com.message
+        );
+        assert!(com.message.contains("the first on"), "{}", com.message);
+        assert!(com.message.contains("expire in 5 days"), "{}", com.message);
+    }
 
     #[test]
     fn at_takes_a_calendar_day_only() {

@@ -130,6 +130,7 @@ fn an_rrsig_inside_the_window_is_a_warning_for_every_signed_rrset() {
         message.contains("history-rrsig-soon.test MX") && message.contains("DNSKEY"),
         "one finding names every RRset of the zone: {message}"
     );
+    assert!(message.contains("re-signing looks stopped"), "{message}");
     assert_eq!(exit, 0);
 
     // A zone signed for the usual 30 days is quiet, and its dates are there.
@@ -137,6 +138,23 @@ fn an_rrsig_inside_the_window_is_a_warning_for_every_signed_rrset() {
     assert!(!common::codes(&json).contains(&"dnssec-signature-expires-soon".to_string()));
     let mx = expiry(&json, "secure.test MX");
     assert!(mx["days_left"].as_i64().is_some_and(|d| d >= 28), "{mx}");
+
+    // Re-signed as BIND's default policy does (14 days, renewed with 5
+    // left): the same 5 days left are routine, not a warning.
+    let (exit, json, _) = check("rrsig-routine.test", &[]);
+    assert!(
+        !common::codes(&json).contains(&"dnssec-signature-expires-soon".to_string()),
+        "{}",
+        json["findings"]
+    );
+    let mx = expiry(&json, "rrsig-routine.test MX");
+    assert!(
+        mx["days_left"]
+            .as_i64()
+            .is_some_and(|d| (3..=5).contains(&d)),
+        "{mx}"
+    );
+    assert_eq!(exit, 0);
 }
 
 #[test]

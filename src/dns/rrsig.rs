@@ -17,6 +17,8 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 pub struct SignatureExpiry {
     /// Seconds since the Unix epoch.
     pub expires: i64,
+    /// When that signature was made (its inception), likewise.
+    pub inception: i64,
     pub signer: Name,
 }
 
@@ -33,6 +35,7 @@ pub fn earliest(answers: &[Record], rtype: RecordType, now: i64) -> Option<Signa
         .filter(|input| input.type_covered == rtype || input.type_covered == RecordType::CNAME)
         .map(|input| SignatureExpiry {
             expires: from_serial(input.sig_expiration.get(), now),
+            inception: from_serial(input.sig_inception.get(), now),
             signer: input.signer_name.clone(),
         })
         .min_by_key(|s| s.expires)

@@ -247,6 +247,7 @@ pub struct Scenario {
     silent: Vec<RrsetSelector>,
     policy: Option<PolicySpec>,
     signature_days: Option<u32>,
+    signed_days_ago: Option<u32>,
     changed_records: Option<BTreeMap<RrKey, RecordSet>>,
     expect: BTreeMap<String, String>,
 }
@@ -399,6 +400,13 @@ impl Scenario {
         self.signature_days
     }
 
+    /// Days ago the zone was signed (`signed_days_ago`, 1 to 365): its
+    /// RRSIGs' inception, as a zone signed then and not since.
+    #[must_use]
+    pub fn signed_days_ago(&self) -> Option<u32> {
+        self.signed_days_ago
+    }
+
     /// (owner, type) pairs the authoritative server answers with SERVFAIL.
     #[must_use]
     pub fn servfail(&self) -> &[RrsetSelector] {
@@ -470,6 +478,10 @@ struct RawScenario {
     /// zone whose re-signing stopped.
     #[serde(default)]
     signature_days: Option<u32>,
+    /// Days ago the signatures were made (now by default): with
+    /// `signature_days`, a validity period that mostly passed.
+    #[serde(default)]
+    signed_days_ago: Option<u32>,
     /// The zone served once a test calls `Lab::change_zone` (a TLSA
     /// record added for a rollover, say), in the syntax of `zone`.
     #[serde(default)]
@@ -671,6 +683,7 @@ fn build_scenario(
         silent,
         policy: raw.policy,
         signature_days: raw.signature_days.map(|d| d.clamp(1, 365)),
+        signed_days_ago: raw.signed_days_ago.map(|d| d.clamp(1, 365)),
         changed_records,
         expect: raw.expect,
     })

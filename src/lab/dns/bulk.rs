@@ -96,6 +96,7 @@ pub fn plans(
             expire: Vec::new(),
             large: false,
             validity: super::plan::SIGNATURE_VALIDITY,
+            signed_ago: None,
             changed: None,
         });
     }
@@ -108,6 +109,7 @@ pub fn plans(
         expire: Vec::new(),
         large: true,
         validity: super::plan::SIGNATURE_VALIDITY,
+        signed_ago: None,
         changed: None,
     });
     Ok((plans, delegation))

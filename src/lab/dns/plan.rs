@@ -32,8 +32,10 @@ pub struct ZonePlan {
     pub expire: Vec<RrsetSelector>,
     /// Many delegations: signed by `bulk::signed_large` (see there).
     pub large: bool,
-    /// How long the zone's signatures are valid.
+    /// How long the zone's signatures are valid (from now).
     pub validity: std::time::Duration,
+    /// How long ago the signatures were made, when not now.
+    pub signed_ago: Option<std::time::Duration>,
     /// The records of the zone's second state, with the same SOA and NS.
     pub changed: Option<BTreeMap<RrKey, RecordSet>>,
 }

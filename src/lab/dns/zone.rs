@@ -148,6 +148,9 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
             validity: scenario.signature_days().map_or(SIGNATURE_VALIDITY, |d| {
                 Duration::from_secs(u64::from(d) * 24 * 3600)
             }),
+            signed_ago: scenario
+                .signed_days_ago()
+                .map(|d| Duration::from_secs(u64::from(d) * 24 * 3600)),
             changed,
         });
     }
@@ -176,6 +179,7 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
         expire: Vec::new(),
         large: false,
         validity: SIGNATURE_VALIDITY,
+        signed_ago: None,
         changed: None,
     });
 
@@ -192,6 +196,7 @@ pub fn build(catalogue: &Catalogue, bulk: Option<&BulkSet>) -> Result<BuiltZones
                 expire: Vec::new(),
                 large: false,
                 validity: plan.validity,
+                signed_ago: plan.signed_ago,
                 changed: None,
             };
             let switch = Switch::default();
@@ -266,6 +271,7 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         expire,
         large,
         validity,
+        signed_ago,
         changed: _,
     } = plan;
     let Some(key) = key else {
@@ -295,6 +301,25 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
     };
 
     let zone_records = handler.records_get_mut();
+    if let Some(ago) = signed_ago {
+        // Signed then and not since: the same end, an inception `ago`.
+        let signer = key.signer(&origin, validity + ago).map_err(signing_error)?;
+        let inception = OffsetDateTime::from(SystemTime::now() - ago);
+        for rrset in zone_records.values_mut() {
+            let rrset = Arc::make_mut(rrset);
+            if rrset.rrsigs().is_empty() {
+                continue;
+            }
+            let rrsig = RRSIG::from_rrset(rrset, DNSClass::IN, inception, &signer)
+                .map_err(|e| signing_error(e.to_string()))?;
+            let record = Record::from_rdata(
+                rrset.name().clone(),
+                rrset.ttl(),
+                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)),
+            );
+            rrset.set_rrsigs(vec![record]);
+        }
+    }
     for selector in &corrupt {
         let rrset = rrset_mut(zone_records, selector, &origin)?;
         let flipped = rrset.rrsigs().iter().map(corrupt_rrsig).collect::<Vec<_>>();
