@@ -272,6 +272,10 @@ pub fn findings_of(c: &Chains<'_>) -> Vec<Finding> {
         }
     }
     for v in c.variants {
+        if v.status == VariantStatus::Failed {
+            out.push(untested(c, v));
+            continue;
+        }
         if v.status != VariantStatus::Served || v.same_leaf != Some(false) {
             continue;
         }
@@ -307,6 +311,23 @@ fn unmatched_finding(c: &Chains<'_>, chain: &str, u: &Unmatched) -> Finding {
             u.combination, c.mx, c.ip, u.combination, u.combination
         ),
         advice,
+    )
+}
+
+/// A key-type session that did not reach TLS (turned away, timed out):
+/// said, so that a check not made is not taken for one passed.
+fn untested(c: &Chains<'_>, v: &KeyVariant) -> Finding {
+    let key = v.key;
+    let what = v.detail.as_deref().unwrap_or("no TLS");
+    Finding::new(
+        Severity::Info,
+        Code::MxDaneKeyTypeUntested,
+        format!("{} {}", c.mx, c.ip),
+        format!(
+            "the session to {} ({}) offering only {key} signature schemes did not reach TLS ({what}): whether DANE senders limited to {key} deliver is not known",
+            c.ip, c.mx
+        ),
+        "Scan again later; if the server limits connections per client (Postfix anvil, postscreen), let the scanner's address through.",
     )
 }
 
@@ -435,6 +456,7 @@ mod tests {
         };
         let fails = ("mx-dane-key-type-fails", Severity::Error);
         let unmatched = ("tlsa-combination-unmatched", Severity::Warning);
+        let untested = ("mx-dane-key-type-untested", Severity::Info);
         type Row<'a> = (
             &'a str,
             Vec<TlsaRecord>,
@@ -464,7 +486,7 @@ mod tests {
                 vec![],
             ),
             (
-                "a variant cut off at its bound says nothing",
+                "a variant cut off at its bound: an info that it was not told",
                 vec![ee(&main, 1)],
                 vec![
                     Seen {
@@ -474,16 +496,16 @@ mod tests {
                     },
                     seen(KeyType::Ecdsa, &UP, &main),
                 ],
-                vec![],
+                vec![untested],
             ),
             (
-                "a variant that failed otherwise says nothing",
+                "a variant that failed otherwise: the same info",
                 vec![ee(&main, 1)],
                 vec![
                     seen(KeyType::Rsa, &busy, &[]),
                     seen(KeyType::Ecdsa, &UP, &main),
                 ],
-                vec![],
+                vec![untested],
             ),
             (
                 "digest agility: the other key under 3 1 1 only beside the main key's 3 1 2 fails",
