@@ -30,6 +30,10 @@ pairs=${3:-8}
 size=${4:-1000}
 concurrency=${5:-64}
 mode=${6:-validate}
+case $mode in
+    validate | resolver | off) ;;
+    *) echo "bench-ab: unknown mode $mode (validate, resolver or off)" >&2; exit 2 ;;
+esac
 for b in "$old" "$new"; do
     [ -x "$b/mxtls" ] || { echo "bench-ab: no mxtls binary in $b" >&2; exit 2; }
 done
@@ -46,20 +50,10 @@ fi
 require_gnu_time
 LAB_WAIT_S=90 start_lab "$labbin" --bulk "$size"
 head -n "$size" "$MXTLS_LAB_BULK" > "$dir/in.txt"
-case $mode in
-    validate) dns=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR") ;;
-    resolver) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec resolver) ;;
-    off) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec off) ;;
-    *) echo "bench-ab: unknown mode $mode (validate, resolver or off)" >&2; exit 2 ;;
-esac
 
 # One run: prints "CPU_MS_PER_DOMAIN WALL_S PEAK_MIB LINES".
 run() {
-    /usr/bin/time -o "$dir/time" -f '%e %U %S %M' \
-        "$1/mxtls" check "${dns[@]}" --ca-file "$MXTLS_LAB_CA" \
-        --https-port "$MXTLS_LAB_HTTPS_PORT" --smtp-port "$MXTLS_LAB_SMTP_PORT" \
-        --allow-private --input "$dir/in.txt" --jsonl --concurrency "$concurrency" \
-        > "$dir/out.jsonl" 2>"$dir/err" || true
+    bulk_scan "$1" "$mode" "$concurrency"
     read -r wall user sys rss < <(tail -n 1 "$dir/time")
     awk -v n="$size" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v l="$(wc -l < "$dir/out.jsonl")" \
         'BEGIN { printf "%.3f %.2f %.1f %d\n", (u + s) * 1000 / n, w, r / 1024, l }'

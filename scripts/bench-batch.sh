@@ -46,18 +46,8 @@ printf '%-8s %-9s %5s %8s %7s %8s %8s %9s %7s %8s %7s %15s\n' \
 for n in $sizes; do
     head -n "$n" "$MXTLS_LAB_BULK" > "$dir/in.txt"
     for mode in $modes; do
-        case $mode in
-            validate) dns=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR") ;;
-            resolver) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec resolver) ;;
-            off) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec off) ;;
-            *) echo "bench-batch: unknown mode $mode" >&2; exit 2 ;;
-        esac
         for c in $concurrencies; do
-            /usr/bin/time -o "$dir/time" -f '%e %U %S %M' \
-                "$bin/mxtls" check "${dns[@]}" --ca-file "$MXTLS_LAB_CA" \
-                --https-port "$MXTLS_LAB_HTTPS_PORT" --smtp-port "$MXTLS_LAB_SMTP_PORT" \
-                --allow-private --input "$dir/in.txt" --jsonl --concurrency "$c" \
-                > "$dir/out.jsonl" 2>"$dir/err" || true
+            bulk_scan "$bin" "$mode" "$c"
             read -r wall user sys rss < <(tail -n 1 "$dir/time")
             lines=$(wc -l < "$dir/out.jsonl")
             lookfail=$(grep -c '"code":"mx-lookup-failed"' "$dir/out.jsonl" || true)

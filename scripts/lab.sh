@@ -27,3 +27,21 @@ require_gnu_time() {
     echo "$(basename "$0"): installing GNU time (/usr/bin/time) from Debian" >&2
     if [ "$(id -u)" = 0 ]; then apt-get install -y -qq time >/dev/null; else sudo apt-get install -y -qq time >/dev/null; fi
 }
+
+# `bulk_scan BIN_DIR MODE CONCURRENCY`: scans $dir/in.txt with BIN_DIR/mxtls
+# in `--dnssec MODE` against the lab; JSON lines to $dir/out.jsonl, stderr
+# to $dir/err, GNU time's "wall user sys peak-RSS" to $dir/time.
+bulk_scan() {
+    local dns
+    case $2 in
+        validate) dns=(--resolver "$MXTLS_LAB_DNS" --trust-anchor "$MXTLS_LAB_ANCHOR") ;;
+        resolver) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec resolver) ;;
+        off) dns=(--resolver "$MXTLS_LAB_RESOLVER" --dnssec off) ;;
+        *) echo "$(basename "$0"): unknown mode $2 (validate, resolver or off)" >&2; exit 2 ;;
+    esac
+    /usr/bin/time -o "$dir/time" -f '%e %U %S %M' \
+        "$1/mxtls" check "${dns[@]}" --ca-file "$MXTLS_LAB_CA" \
+        --https-port "$MXTLS_LAB_HTTPS_PORT" --smtp-port "$MXTLS_LAB_SMTP_PORT" \
+        --allow-private --input "$dir/in.txt" --jsonl --concurrency "$3" \
+        > "$dir/out.jsonl" 2>"$dir/err" || true
+}

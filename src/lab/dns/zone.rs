@@ -310,14 +310,7 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
             if rrset.rrsigs().is_empty() {
                 continue;
             }
-            let rrsig = RRSIG::from_rrset(rrset, DNSClass::IN, inception, &signer)
-                .map_err(|e| signing_error(e.to_string()))?;
-            let record = Record::from_rdata(
-                rrset.name().clone(),
-                rrset.ttl(),
-                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)),
-            );
-            rrset.set_rrsigs(vec![record]);
+            resign(rrset, inception, &signer).map_err(signing_error)?;
         }
     }
     for selector in &corrupt {
@@ -332,19 +325,30 @@ fn serve(plan: ZonePlan) -> Result<(LowerName, Catalog, Option<Denial>), LabErro
         let inception = OffsetDateTime::from(SystemTime::now() - EXPIRED_INCEPTION_AGO);
         for selector in &expire {
             let rrset = rrset_mut(zone_records, selector, &origin)?;
-            let rrsig = RRSIG::from_rrset(rrset, DNSClass::IN, inception, &short)
-                .map_err(|e| signing_error(e.to_string()))?;
-            let record = Record::from_rdata(
-                rrset.name().clone(),
-                rrset.ttl(),
-                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)),
-            );
-            rrset.set_rrsigs(vec![record]);
+            resign(rrset, inception, &short).map_err(signing_error)?;
         }
     }
     let denial = Denial::from_zone(&origin, handler.records_get_mut());
     let (name, catalog) = catalog(&origin, handler);
     Ok((name, catalog, Some(denial)))
+}
+
+/// Replaces the RRSIGs of `rrset` with one made at `inception` by `signer`
+/// (valid for the signer's period from then).
+fn resign(
+    rrset: &mut RecordSet,
+    inception: OffsetDateTime,
+    signer: &DnssecSigner,
+) -> Result<(), String> {
+    let rrsig =
+        RRSIG::from_rrset(rrset, DNSClass::IN, inception, signer).map_err(|e| e.to_string())?;
+    let record = Record::from_rdata(
+        rrset.name().clone(),
+        rrset.ttl(),
+        RData::DNSSEC(DNSSECRData::RRSIG(rrsig)),
+    );
+    rrset.set_rrsigs(vec![record]);
+    Ok(())
 }
 
 /// A zone handler with the key added and every RRset signed, NSEC chain made.
