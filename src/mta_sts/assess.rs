@@ -213,6 +213,13 @@ pub fn assess(
     } else {
         Severity::Warning
     };
+    // A policy that could not be fetched: an error when announced, else as
+    // if there were none.
+    let unfetched = if published {
+        PolicyStatus::FetchError
+    } else {
+        PolicyStatus::Missing
+    };
     let no_cache_note = "Until it can be fetched the policy protects nobody: a sender without a cached policy delivers as if the domain had no MTA-STS (RFC 8461 §3.3).";
 
     if let (Some(reason), true) = (&not_fetched, host.overloaded && out.addresses.is_empty()) {
@@ -263,11 +270,7 @@ pub fn assess(
             ..
         }) if host.dnssec == Dnssec::Bogus => {
             let problem = format!("the A/AAAA answers for {} are DNSSEC-bogus", host.name);
-            out.status = if published {
-                PolicyStatus::FetchError
-            } else {
-                PolicyStatus::Missing
-            };
+            out.status = unfetched;
             out.reason = Some(problem.clone());
             // RFC 8460's own word for a DNSSEC validation failure.
             out.reason_code = Some("dnssec-invalid".into());
@@ -299,11 +302,7 @@ pub fn assess(
                 }
                 _ => detail.clone(),
             };
-            out.status = if published {
-                PolicyStatus::FetchError
-            } else {
-                PolicyStatus::Missing
-            };
+            out.status = unfetched;
             out.reason = Some(detail.clone());
             out.reason_code = Some(reason_code.as_str().to_string());
             if published {
