@@ -297,8 +297,6 @@ fn session_cause(failure: ResultType, reason: &str, mx: &str) -> Option<(Code, S
     }
 }
 
-/// What the server did, in words, where the reason code alone would leave
-/// the admin guessing.
 /// The server sent its leaf alone while DANE-TA records are published: no
 /// `2 x x` record can match a certificate that is not sent.
 fn ta_needs_chain(s: &SessionOut) -> bool {
@@ -320,6 +318,8 @@ fn superseded_note(s: &SessionOut) -> Option<String> {
     ))
 }
 
+/// What the server did, in words, where the reason code alone would leave
+/// the admin guessing.
 fn what_the_server_did(outcome: &Outcome) -> Option<String> {
     match outcome {
         Outcome::PlaintextAfterStarttls { text, .. } => Some(format!(
