@@ -213,12 +213,31 @@ pub fn assess(
     } else {
         Severity::Warning
     };
-    // A policy that could not be fetched: an error when announced, else as
-    // if there were none.
-    let unfetched = if published {
-        PolicyStatus::FetchError
-    } else {
-        PolicyStatus::Missing
+    // A policy that could not be fetched: an error when a record announces
+    // it, else as if there were none.
+    let fetch_failed = |out: &mut StsPolicyOut,
+                        findings: &mut Vec<Finding>,
+                        detail: &str,
+                        reason_code: &str,
+                        message: String,
+                        advice: String| {
+        out.status = if published {
+            PolicyStatus::FetchError
+        } else {
+            PolicyStatus::Missing
+        };
+        out.reason = Some(detail.to_string());
+        out.reason_code = Some(reason_code.to_string());
+        if published {
+            out.result_type = Some(ResultType::StsPolicyFetchError);
+            findings.push(Finding::new(
+                Severity::Error,
+                Code::StsPolicyFetchError,
+                &subject,
+                format!("the MTA-STS policy cannot be fetched: {message}"),
+                advice,
+            ));
+        }
     };
     let no_cache_note = "Until it can be fetched the policy protects nobody: a sender without a cached policy delivers as if the domain had no MTA-STS (RFC 8461 §3.3).";
 
@@ -270,25 +289,18 @@ pub fn assess(
             ..
         }) if host.dnssec == Dnssec::Bogus => {
             let problem = format!("the A/AAAA answers for {} are DNSSEC-bogus", host.name);
-            out.status = unfetched;
-            out.reason = Some(problem.clone());
             // RFC 8460's own word for a DNSSEC validation failure.
-            out.reason_code = Some("dnssec-invalid".into());
-            if published {
-                out.result_type = Some(ResultType::StsPolicyFetchError);
-                findings.push(Finding::new(
-                    Severity::Error,
-                    Code::StsPolicyFetchError,
-                    &subject,
-                    format!(
-                        "the MTA-STS policy cannot be fetched: {problem}, so validating senders cannot resolve it"
-                    ),
-                    format!(
-                        "Re-sign the zone holding {0} (or fix its DS at the parent); check with `delv {0} A` and `delv {0} AAAA`. {no_cache_note}",
-                        host.name
-                    ),
-                ));
-            }
+            fetch_failed(
+                &mut out,
+                &mut findings,
+                &problem,
+                "dnssec-invalid",
+                format!("{problem}, so validating senders cannot resolve it"),
+                format!(
+                    "Re-sign the zone holding {0} (or fix its DS at the parent); check with `delv {0} A` and `delv {0} AAAA`. {no_cache_note}",
+                    host.name
+                ),
+            );
         }
         Some(FetchOutcome::FetchError {
             reason_code,
@@ -302,22 +314,17 @@ pub fn assess(
                 }
                 _ => detail.clone(),
             };
-            out.status = unfetched;
-            out.reason = Some(detail.clone());
-            out.reason_code = Some(reason_code.as_str().to_string());
-            if published {
-                out.result_type = Some(ResultType::StsPolicyFetchError);
-                findings.push(Finding::new(
-                    Severity::Error,
-                    Code::StsPolicyFetchError,
-                    &subject,
-                    format!("the MTA-STS policy cannot be fetched: {detail}"),
-                    format!(
-                        "Serve the policy at {url} with status 200, no redirect, over HTTPS with a valid certificate for {}. {no_cache_note}",
-                        host.name
-                    ),
-                ));
-            }
+            fetch_failed(
+                &mut out,
+                &mut findings,
+                &detail,
+                reason_code.as_str(),
+                detail.clone(),
+                format!(
+                    "Serve the policy at {url} with status 200, no redirect, over HTTPS with a valid certificate for {}. {no_cache_note}",
+                    host.name
+                ),
+            );
         }
         Some(FetchOutcome::WebPkiInvalid {
             reason,
