@@ -645,17 +645,8 @@ fn session_advice(s: &SessionOut, failure: ResultType, reason: &str) -> String {
         );
     }
     if let (ResultType::TlsaInvalid, Some(first)) = (failure, s.superseded_matches.first()) {
-        let matching = first
-            .stronger
-            .first()
-            .and_then(|r| r.split(' ').nth(2))
-            .unwrap_or("?");
-        let usage_selector: String = first
-            .record
-            .split(' ')
-            .take(2)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let matching = first.stronger_matching;
+        let usage_selector = format!("{} {}", first.usage, first.selector);
         return match &first.fix {
             Some(fix) => format!(
                 "Publish `{fix}` (the same key, hashed with the stronger matching type {matching}) beside the `{usage_selector} {matching}` records, or remove the `{usage_selector} {matching}` records if no key in service needs them."

@@ -343,10 +343,10 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
             let (one, plural) = (items.len() == 1, items.len() > 1);
             let subject = what.strip_prefix("signed by ").unwrap_or(&what).to_string();
             // Staggered ends: the first one is what matters.
-            let expires = if items.iter().any(|e| e.expires_unix != t) {
+            let on = if items.iter().any(|e| e.expires_unix != t) {
                 format!("the first on {}", items[0].expires)
             } else {
-                items[0].expires.clone()
+                format!("on {}", items[0].expires)
             };
             let rrsig = if plural { "RRSIGs" } else { "RRSIG" };
             if t <= judged {
@@ -355,9 +355,8 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
                     Code::DnssecSignatureExpired,
                     subject,
                     format!(
-                        "the {rrsig} of {names} ({what}) {} {}{expires}, before the day judged{as_of}: validating senders will treat {} as bogus",
+                        "the {rrsig} of {names} ({what}) {} {on}, before the day judged{as_of}: validating senders will treat {} as bogus",
                         if one { "expires" } else { "expire" },
-                        if expires.starts_with("the first") { "" } else { "on " },
                         if one { "that RRset" } else { "those RRsets" }
                     ),
                     "Re-sign the zone before that day and check that automatic re-signing runs (BIND: dnssec-policy; Knot: automatic signing).",
@@ -368,10 +367,9 @@ fn signature_findings(all: &[Expiry], judged: i64, warn: i64, as_of: &str) -> Ve
                     Code::DnssecSignatureExpiresSoon,
                     subject,
                     format!(
-                        "the {rrsig} of {names} ({what}) {} {}, {}{expires}{as_of}; less than a sixth of the validity period is left, later than signers renew: re-signing looks stopped",
+                        "the {rrsig} of {names} ({what}) {} {}, {on}{as_of}; less than a sixth of the validity period is left, later than signers renew: re-signing looks stopped",
                         if one { "expires" } else { "expire" },
                         in_days(items[0].days_left),
-                        if expires.starts_with("the first") { "" } else { "on " },
                     ),
                     "Check that the zone is re-signed automatically: once the signatures expire, validating senders treat the records as bogus and DANE stops.",
                 )

@@ -88,6 +88,11 @@ pub struct Superseded {
     pub record: String,
     /// The records that supersede it, `3 1 2 cd34…`.
     pub stronger: Vec<String>,
+    /// The ignored record's usage and selector, and the matching type of
+    /// the first record that supersedes it.
+    pub usage: u8,
+    pub selector: u8,
+    pub stronger_matching: u8,
     /// The zone-file line of the stronger digest of the chain served, the
     /// record that would make it match again.
     pub fix: Option<String>,
@@ -122,6 +127,9 @@ pub fn superseded_matches(
             Some(Superseded {
                 record: r.to_presentation(),
                 stronger: stronger.iter().map(|x| x.to_presentation()).collect(),
+                usage: r.usage(),
+                selector: r.selector(),
+                stronger_matching: strongest.matching(),
                 fix: record_for((r.usage(), r.selector(), strongest.matching()), chain)
                     .map(|x| format!("{owner}. IN TLSA {}", x.to_presentation())),
             })

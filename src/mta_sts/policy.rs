@@ -660,56 +660,48 @@ fn capped_list(items: &[String]) -> String {
 pub fn invalid_finding(err: &PolicyError, subject: &str, severity: Severity) -> Finding {
     const BUMP_ID: &str =
         "then change the id= of the _mta-sts TXT record so senders fetch the new policy";
-    if let PolicyError::ByteOrderMark { .. } = err {
-        return Finding::new(
-            severity,
-            Code::StsPolicyInvalid,
-            subject,
+    let (message, advice) = match err {
+        PolicyError::ByteOrderMark { .. } => (
             format!(
                 "the MTA-STS policy does not parse: {err}; senders that check the grammar reject the whole policy and deliver as if there were no MTA-STS"
             ),
             format!(
                 "Remove the byte-order mark (U+FEFF) at the start of the file (save it as UTF-8 without BOM, e.g. `sed -i '1s/^\\xEF\\xBB\\xBF//' mta-sts.txt`), {BUMP_ID}."
             ),
-        );
-    }
-    let PolicyError::InvalidMx { line, source, .. } = err else {
-        return Finding::new(
-            severity,
-            Code::StsPolicyInvalid,
-            subject,
-            format!("the MTA-STS policy does not parse: {err}"),
-            "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.",
-        );
-    };
-    let senders = if source.strict_senders_reject() {
-        "mox and other senders that check the grammar reject the whole policy and deliver as if there were no MTA-STS; postfix-mta-sts-resolver applies it, with the name as written"
-    } else {
-        "senders that check the grammar reject the whole policy; mox and postfix-mta-sts-resolver do not check lengths and apply it, but no MX host can match this pattern"
-    };
-    let fix = match source {
-        PatternError::TrailingDot { without, .. } => {
-            format!("write `mx: {without}` on line {line}, without the final dot")
+        ),
+        PolicyError::InvalidMx { line, source, .. } => {
+            let senders = if source.strict_senders_reject() {
+                "mox and other senders that check the grammar reject the whole policy and deliver as if there were no MTA-STS; postfix-mta-sts-resolver applies it, with the name as written"
+            } else {
+                "senders that check the grammar reject the whole policy; mox and postfix-mta-sts-resolver do not check lengths and apply it, but no MX host can match this pattern"
+            };
+            let fix = match source {
+                PatternError::TrailingDot { without, .. } => {
+                    format!("write `mx: {without}` on line {line}, without the final dot")
+                }
+                PatternError::IpAddress { .. } => format!(
+                    "replace line {line} with one `mx:` line per MX host name, as the domain's MX records give them"
+                ),
+                PatternError::NotALabel { .. }
+                | PatternError::InvalidALabel { .. }
+                | PatternError::InvalidIdn { .. } => format!(
+                    "on line {line}, write the MX host name in A-label form exactly as the MX record gives it (e.g. `mx: mx.xn--bcher-kva.example` for mx.bücher.example)"
+                ),
+                _ => format!(
+                    "on line {line}, write one MX host name, or `*.` and its parent domain, per `mx:` line"
+                ),
+            };
+            (
+                format!("the MTA-STS policy is invalid: {err}; {senders}"),
+                format!("{fix}, {BUMP_ID}"),
+            )
         }
-        PatternError::IpAddress { .. } => format!(
-            "replace line {line} with one `mx:` line per MX host name, as the domain's MX records give them"
-        ),
-        PatternError::NotALabel { .. }
-        | PatternError::InvalidALabel { .. }
-        | PatternError::InvalidIdn { .. } => format!(
-            "on line {line}, write the MX host name in A-label form exactly as the MX record gives it (e.g. `mx: mx.xn--bcher-kva.example` for mx.bücher.example)"
-        ),
-        _ => format!(
-            "on line {line}, write one MX host name, or `*.` and its parent domain, per `mx:` line"
+        _ => (
+            format!("the MTA-STS policy does not parse: {err}"),
+            "Fix the policy: lines `version: STSv1`, `mode: enforce|testing|none`, `max_age: <seconds>` and one `mx: <host or *.domain>` per MX, each `key: value` with no space before the colon.".to_string(),
         ),
     };
-    Finding::new(
-        severity,
-        Code::StsPolicyInvalid,
-        subject,
-        format!("the MTA-STS policy is invalid: {err}; {senders}"),
-        format!("{fix}, {BUMP_ID}"),
-    )
+    Finding::new(severity, Code::StsPolicyInvalid, subject, message, advice)
 }
 
 /// Findings about a valid policy (codes `sts-policy-*`).

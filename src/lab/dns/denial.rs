@@ -105,6 +105,14 @@ impl Denial {
         }
     }
 
+    /// Whether `qname` is a name of this zone (not below a delegation) that
+    /// does not exist: what a wildcard may answer, or NXDOMAIN denies.
+    fn absent(&self, qname: &Name) -> bool {
+        self.origin.zone_of(qname)
+            && !self.existing.contains(&LowerName::new(qname))
+            && !self.cuts.iter().any(|cut| cut.zone_of(qname))
+    }
+
     /// The closest encloser of a name that does not exist: its nearest
     /// ancestor that does (RFC 4592 §3.3.1).
     fn closest_encloser(&self, qname: &Name) -> Name {
@@ -128,10 +136,7 @@ impl Denial {
         qtype: RecordType,
         dnssec_ok: bool,
     ) -> Option<WildcardAnswer> {
-        if !self.origin.zone_of(qname) || self.existing.contains(&LowerName::new(qname)) {
-            return None;
-        }
-        if self.cuts.iter().any(|cut| cut.zone_of(qname)) || self.wildcards.is_empty() {
+        if !self.absent(qname) || self.wildcards.is_empty() {
             return None;
         }
         let encloser = self.closest_encloser(qname);
@@ -192,24 +197,22 @@ impl Denial {
     /// the name exists, lies outside the zone or below a delegation (the
     /// normal server logic answers those).
     pub fn nxdomain(&self, qname: &Name, dnssec_ok: bool) -> Option<Vec<Record>> {
-        if !self.origin.zone_of(qname) || self.existing.contains(&LowerName::new(qname)) {
+        if !self.absent(qname) || self.chain.is_empty() {
             return None;
         }
-        if let Ok(wildcard) = self.closest_encloser(qname).prepend_label("*") {
-            if self.wildcards.iter().any(|(o, _, _)| *o == wildcard) {
+        let wildcard = self.closest_encloser(qname).prepend_label("*").ok();
+        // A name the wildcard answers exists (`wildcard` above).
+        if let Some(w) = &wildcard {
+            if self.wildcards.iter().any(|(o, _, _)| o == w) {
                 return None;
             }
-        }
-        if self.cuts.iter().any(|cut| cut.zone_of(qname)) || self.chain.is_empty() {
-            return None;
         }
         let mut out = self.soa.clone();
         if !dnssec_ok {
             out.retain(|r| r.record_type() == RecordType::SOA);
             return Some(out);
         }
-        let encloser = self.closest_encloser(qname);
-        let wildcard = encloser.prepend_label("*").ok()?;
+        let wildcard = wildcard?;
         let mut used: Vec<usize> = Vec::new();
         for name in [qname, &wildcard] {
             if let Some(i) = self.covering(name) {

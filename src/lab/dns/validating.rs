@@ -47,6 +47,7 @@ use hickory_server::{
 
 use super::auth::{EDNS_PAYLOAD, failed_response, send_error};
 use super::lossy::Lossy;
+use crate::dns::wildcard::Rejudged;
 
 /// Most names followed through a CNAME chain.
 pub const MAX_CNAME_HOPS: usize = 8;
@@ -61,7 +62,9 @@ type Upstream = NameServerPool<TokioRuntimeProvider>;
 
 /// The validating resolver's request handler.
 pub struct ValidatingResolver {
-    validating: DnssecDnsHandle<Upstream>,
+    /// hickory's validator, with its wildcard verdicts judged again as the
+    /// scanner's are (`crate::dns::wildcard`), as Unbound judges them.
+    validating: Rejudged<DnssecDnsHandle<Upstream>>,
     plain: Upstream,
     /// False for a forwarder that does not validate.
     validates: bool,
@@ -156,7 +159,10 @@ impl ValidatingResolver {
         let plain = NameServerPool::from_config([server], context, TokioRuntimeProvider::default());
         let mut anchors = TrustAnchors::empty();
         anchors.insert(root_key);
-        let validating = DnssecDnsHandle::with_trust_anchor(plain.clone(), Arc::new(anchors));
+        let validating = Rejudged(DnssecDnsHandle::with_trust_anchor(
+            plain.clone(),
+            Arc::new(anchors),
+        ));
         Ok(ValidatingResolver {
             validating,
             plain,
@@ -368,22 +374,6 @@ impl ValidatingResolver {
                 response, proof, ..
             })) => {
                 let message = response.into_message();
-                // A wildcard answer with the proof BIND sends: secure, as
-                // Unbound judges it (see `crate::dns::wildcard`).
-                if proof == Proof::Bogus
-                    && crate::dns::wildcard::proven(
-                        name,
-                        query_type,
-                        &message.answers,
-                        &message.authorities,
-                    )
-                {
-                    return Hop::Answer {
-                        status: Status::of_records(message.answers.iter()),
-                        proofs: wildcard_proofs(&message.authorities),
-                        answers: message.answers,
-                    };
-                }
                 Hop::Negative {
                     code: message.metadata.response_code,
                     authorities: message.authorities,
